@@ -1,0 +1,137 @@
+"""2-D and 1-D convolution, forward and backward side by side.
+
+Convolution here means what deep-learning frameworks compute, cross-correlation:
+``y[n, f, i, j] = b[f] + Σ_c Σ_p Σ_q w[f, c, p, q] · xpad[n, c, i·s + p·d, j·s + q·d]``.
+With ``flip=True`` the kernel is turned by 180° first, which is convolution as
+signal processing defines it (seed 001's ``(x ∗ k)_ij = Σ x_{i+p, j+q} k_{r−p, r−q}``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import checks, conv_kernels, shapes
+from .pad import check_mode, pad, pad_backward
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """A checked convolution setting: everything but the arrays."""
+
+    stride: tuple[int, int] = (1, 1)
+    padding: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, bottom, left, right
+    dilation: tuple[int, int] = (1, 1)
+    pad_mode: str = "zeros"
+    flip: bool = False
+
+    @classmethod
+    def make(cls, stride=1, padding=0, dilation=1, pad_mode="zeros", flip=False) -> "ConvSpec":
+        return cls(
+            checks.pair("stride", stride, 1),
+            checks.padding4("padding", padding),
+            checks.pair("dilation", dilation, 1),
+            check_mode(pad_mode),
+            bool(flip),
+        )
+
+    def output(self, size: tuple[int, int], kernel: tuple[int, int]) -> shapes.Output2D:
+        return shapes.window_output(size, kernel, self.stride, self.padding, self.dilation, "filter")
+
+    def check(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Validate arrays against each other; returns (x, w, b) as contiguous float32."""
+        x = checks.array("x", x, 4, "(N, C, H, W)")
+        w = checks.array("w", w, 4, "(filters, C, KH, KW)")
+        if w.shape[1] != x.shape[1]:
+            raise ValueError(f"w must have as many channels as x ({x.shape[1]}), got {w.shape[1]}: a filter spans every input channel")
+        if b is None:
+            b = np.zeros(w.shape[0], np.float32)  # (F,)
+        else:
+            b = checks.array("b", b, 1, "(filters,)")
+            if b.shape[0] != w.shape[0]:
+                raise ValueError(f"b must have one value per filter ({w.shape[0]}), got {b.shape[0]}")
+        out = self.output(x.shape[2:], w.shape[2:])
+        if not out.fits_at_all:
+            raise ValueError(f"kernel size must fit the padded input: {out.problem()}")
+        return x, w, b
+
+    def kernel_weights(self, w: np.ndarray) -> np.ndarray:
+        """The weights the cross-correlation kernel uses (turned by 180° for true convolution)."""
+        return np.ascontiguousarray(w[:, :, ::-1, ::-1]) if self.flip else w  # (F, C, KH, KW)
+
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Unchecked forward on valid arrays; returns (y, padded x) for the backward pass."""
+        xp = pad(x, self.padding, self.pad_mode)  # (N, C, Hp, Wp)
+        wk = self.kernel_weights(w)  # (F, C, KH, KW)
+        oh, ow = self.output(x.shape[2:], w.shape[2:]).shape
+        y = np.empty((x.shape[0], w.shape[0], oh, ow), np.float32)  # (N, F, OH, OW)
+        conv_kernels.forward(xp, wk, b, *self.stride, *self.dilation, y)
+        return y, xp
+
+    def backward(self, gy: np.ndarray, xp: np.ndarray, x_shape: tuple, w: np.ndarray, need_input: bool = True):
+        """Unchecked backward: (dL/dx or None, dL/dw, dL/db) from dL/dy and the padded input."""
+        wk = self.kernel_weights(w)  # (F, C, KH, KW)
+        # Untouched when the input gradient is not wanted (a network's first layer).
+        gxp = (np.zeros if need_input else np.empty)(xp.shape, np.float32)  # (N, C, Hp, Wp)
+        gw = np.empty(w.shape, np.float32)  # (F, C, KH, KW)
+        gb = np.empty(w.shape[0], np.float32)  # (F,)
+        conv_kernels.backward(xp, wk, np.ascontiguousarray(gy), *self.stride, *self.dilation, gxp, gw, gb, need_input)
+        if self.flip:
+            gw = np.ascontiguousarray(gw[:, :, ::-1, ::-1])  # (F, C, KH, KW) back to the user's orientation
+        gx = pad_backward(gxp, x_shape, self.padding, self.pad_mode) if need_input else None  # (N, C, H, W)
+        return gx, gw, gb
+
+
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, pad_mode="zeros", flip=False) -> np.ndarray:
+    """Convolve a batch of maps x (N, C, H, W) with filters w (F, C, KH, KW) plus bias b (F,).
+
+    ``stride`` and ``dilation`` are an int or (height, width); ``padding`` an int,
+    (height, width) or (top, bottom, left, right); ``pad_mode`` one of zeros,
+    reflect, replicate; ``flip=True`` turns the kernel 180° (true convolution).
+    Returns y (N, F, OH, OW), sized by :mod:`engine.shapes`.
+    """
+    spec = ConvSpec.make(stride, padding, dilation, pad_mode, flip)
+    x, w, b = spec.check(x, w, b)
+    return spec.forward(x, w, b)[0]
+
+
+def conv2d_backward(gy, x, w, stride=1, padding=0, dilation=1, pad_mode="zeros", flip=False):
+    """Gradients (dL/dx, dL/dw, dL/db) of :func:`conv2d` given dL/dy (N, F, OH, OW).
+
+    dL/dw is the input correlated with dL/dy; dL/dx is the full convolution of
+    dL/dy with the kernel turned by 180°; dL/db is dL/dy summed per filter.
+    """
+    spec = ConvSpec.make(stride, padding, dilation, pad_mode, flip)
+    x, w, _ = spec.check(x, w, None)
+    gy = checks.array("gy", gy, 4, "(N, F, OH, OW)")
+    expected = (x.shape[0], w.shape[0], *spec.output(x.shape[2:], w.shape[2:]).shape)
+    if gy.shape != expected:
+        raise ValueError(f"gy must have the shape of the output {expected}, got {gy.shape}")
+    xp = pad(x, spec.padding, spec.pad_mode)  # (N, C, Hp, Wp)
+    return spec.backward(gy, xp, x.shape, w)
+
+
+def _as_2d(x, w, name_x="x", name_w="w"):
+    x = checks.array(name_x, x, 3, "(N, C, L)")
+    w = checks.array(name_w, w, 3, "(filters, C, K)")
+    return x[:, :, None, :], w[:, :, None, :]  # (N, C, 1, L), (F, C, 1, K)
+
+
+def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, flip=False) -> np.ndarray:
+    """1-D convolution, the sliding dot product: x (N, C, L), w (F, C, K) → (N, F, L_out)."""
+    x4, w4 = _as_2d(x, w)
+    stride = checks.integer("stride", stride, 1)
+    padding = checks.integer("padding", padding, 0)
+    dilation = checks.integer("dilation", dilation, 1)
+    return conv2d(x4, w4, b, (1, stride), (0, 0, padding, padding), (1, dilation), "zeros", flip)[:, :, 0, :]
+
+
+def conv1d_backward(gy, x, w, stride=1, padding=0, dilation=1, flip=False):
+    """Gradients (dL/dx, dL/dw, dL/db) of :func:`conv1d`."""
+    x4, w4 = _as_2d(x, w)
+    gy4 = checks.array("gy", gy, 3, "(N, F, L_out)")[:, :, None, :]  # (N, F, 1, L_out)
+    stride = checks.integer("stride", stride, 1)
+    padding = checks.integer("padding", padding, 0)
+    dilation = checks.integer("dilation", dilation, 1)
+    gx, gw, gb = conv2d_backward(gy4, x4, w4, (1, stride), (0, 0, padding, padding), (1, dilation), "zeros", flip)
+    return gx[:, :, 0, :], gw[:, :, 0, :], gb

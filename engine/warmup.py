@@ -1,0 +1,35 @@
+"""Compile (or load from the on-disk cache) every kernel before a user needs it.
+
+The server calls :func:`warm_up` on a background thread at start, so the first
+slider move in a lecture does not wait for the compiler.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from . import activations, conv, pool
+from .network import XO_INPUT, XO_LAYERS, Network
+from .optim import SGD
+
+
+def warm_up() -> float:
+    """Run each kernel once on tiny inputs; returns the seconds it took."""
+    start = time.perf_counter()
+    x = np.zeros((1, 2, 6, 6), np.float32)  # (N, C, H, W)
+    w = np.zeros((2, 2, 3, 3), np.float32)  # (F, C, KH, KW)
+    for stride in (1, 2):  # the stride-1 and general kernels
+        y = conv.conv2d(x, w, None, stride, 1)  # (N, F, OH, OW)
+        conv.conv2d_backward(np.zeros_like(y), x, w, stride, 1)
+    for mode in ("max", "avg"):
+        fwd = pool.max_pool2d if mode == "max" else pool.avg_pool2d
+        bwd = pool.max_pool2d_backward if mode == "max" else pool.avg_pool2d_backward
+        y = fwd(x, 2)
+        bwd(np.zeros_like(y if mode == "avg" else y[0]), x, 2)
+    for name in activations.ACTIVATIONS:
+        activations.activation_backward(name, x, x)
+    net = Network(XO_INPUT, XO_LAYERS, seed=0)
+    net.train_step(SGD(0.1), np.zeros((2, *XO_INPUT), np.float32), np.array([0, 1]))
+    return time.perf_counter() - start
