@@ -10,6 +10,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .jit import strict_kernel
+
+
+@strict_kernel
+def _all_finite(flat) -> bool:
+    # x − x is 0 for every finite x and NaN for ±inf and NaN. An integer OR
+    # over the comparisons vectorises without re-association (unlike a float sum).
+    bad = 0
+    for i in range(flat.size):
+        bad |= flat[i] - flat[i] != 0
+    return bad == 0
+
 
 def integer(name: str, value, lo: int, hi: int | None = None) -> int:
     """``value`` as an int within ``[lo, hi]`` (``hi=None``: no upper bound)."""
@@ -76,7 +88,7 @@ def array(name: str, value, ndim: int, layout: str) -> np.ndarray:
         raise ValueError(f"{name} must have {ndim} axes {layout}, got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
+    if not _all_finite(arr.reshape(-1)):
         raise ValueError(f"{name} must contain only finite numbers")
     return arr
 

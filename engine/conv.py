@@ -8,6 +8,7 @@ signal processing defines it (seed 001's ``(x ∗ k)_ij = Σ x_{i+p, j+q} k_{r�
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,13 @@ class ConvSpec:
 
     @classmethod
     def make(cls, stride=1, padding=0, dilation=1, pad_mode="zeros", flip=False) -> "ConvSpec":
+        try:
+            return _cached_spec(stride, padding, dilation, pad_mode, flip)
+        except TypeError:  # unhashable arguments such as lists: check them afresh
+            return cls._make(stride, padding, dilation, pad_mode, flip)
+
+    @classmethod
+    def _make(cls, stride, padding, dilation, pad_mode, flip) -> "ConvSpec":
         return cls(
             checks.pair("stride", stride, 1),
             checks.padding4("padding", padding),
@@ -39,7 +47,11 @@ class ConvSpec:
         return shapes.window_output(size, kernel, self.stride, self.padding, self.dilation, "filter")
 
     def check(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Validate arrays against each other; returns (x, w, b) as contiguous float32."""
+        """Validate arrays against each other; returns (x, w, b) as contiguous float32.
+
+        Finiteness is checked on every array: a NaN would otherwise travel
+        silently through every later layer and reach the screen.
+        """
         x = checks.array("x", x, 4, "(N, C, H, W)")
         w = checks.array("w", w, 4, "(filters, C, KH, KW)")
         if w.shape[1] != x.shape[1]:
@@ -80,6 +92,12 @@ class ConvSpec:
             gw = np.ascontiguousarray(gw[:, :, ::-1, ::-1])  # (F, C, KH, KW) back to the user's orientation
         gx = pad_backward(gxp, x_shape, self.padding, self.pad_mode) if need_input else None  # (N, C, H, W)
         return gx, gw, gb
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_spec(stride, padding, dilation, pad_mode, flip) -> ConvSpec:
+    """Checking a setting costs more than a small convolution; settings repeat, so remember them."""
+    return ConvSpec._make(stride, padding, dilation, pad_mode, flip)
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, pad_mode="zeros", flip=False) -> np.ndarray:

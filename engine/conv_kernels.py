@@ -24,6 +24,41 @@ _CHUNK = 1024
 
 
 @kernel
+def _taps(a, src, wrow, dw, m):
+    """a[i] += Σ_kw wrow[kw] · src[i + kw·dw] for i < m: one kernel row over a run of outputs.
+
+    Rows of 2, 3 and 5 taps (the common kernels) are spelled out so that each
+    output is loaded and stored once per kernel row instead of once per tap.
+    """
+    KW = wrow.shape[0]
+    if KW == 3:
+        w0, w1, w2 = wrow[0], wrow[1], wrow[2]
+        s1 = src[dw:]
+        s2 = src[2 * dw :]
+        for i in range(m):
+            a[i] += w0 * src[i] + w1 * s1[i] + w2 * s2[i]
+    elif KW == 5:
+        w0, w1, w2, w3, w4 = wrow[0], wrow[1], wrow[2], wrow[3], wrow[4]
+        s1 = src[dw:]
+        s2 = src[2 * dw :]
+        s3 = src[3 * dw :]
+        s4 = src[4 * dw :]
+        for i in range(m):
+            a[i] += w0 * src[i] + w1 * s1[i] + w2 * s2[i] + w3 * s3[i] + w4 * s4[i]
+    elif KW == 2:
+        w0, w1 = wrow[0], wrow[1]
+        s1 = src[dw:]
+        for i in range(m):
+            a[i] += w0 * src[i] + w1 * s1[i]
+    else:
+        for kw in range(KW):
+            wv = wrow[kw]
+            s = src[kw * dw :]
+            for i in range(m):
+                a[i] += wv * s[i]
+
+
+@kernel
 def _fwd_s1_sample(xp, w, b, dh, dw, out):
     """out (F, OH, OW) = w (F, C, KH, KW) ⋆ xp (C, Hp, Wp) + b, stride 1."""
     C, Hp, Wp = xp.shape
@@ -40,11 +75,7 @@ def _fwd_s1_sample(xp, w, b, dh, dw, out):
             a[:] = b[f]
             for c in range(C):
                 for kh in range(KH):
-                    for kw in range(KW):
-                        wv = w[f, c, kh, kw]
-                        src = flat[c, (r0 + kh * dh) * Wp + kw * dw :]
-                        for i in range(m):
-                            a[i] += wv * src[i]
+                    _taps(a, flat[c, (r0 + kh * dh) * Wp :], w[f, c, kh], dw, m)
             for r in range(nrows):
                 dst = out[f, r0 + r]
                 row = acc[r * Wp :]

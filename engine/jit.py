@@ -74,3 +74,7 @@ FASTMATH = {"reassoc", "contract", "nsz"}
 # Every kernel is serial: the server runs requests side by side on worker
 # threads instead, and parallel kernels compile three times slower.
 kernel = numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+
+# For checks whose meaning rests on IEEE rules (x − x is NaN for ±inf), which
+# re-association would be free to fold away.
+strict_kernel = numba.njit(cache=True, nogil=True, error_model="numpy")

@@ -49,16 +49,22 @@ class Conv2d(Layer):
         kh, kw = spec["kernel"]
         self.conv = ConvSpec.make(spec["stride"], spec["padding"], spec["dilation"])
         fan_in = c_in * kh * kw
+        self.has_bias = spec["bias"]
         self.params["w"] = _uniform(rng, fan_in, (spec["filters"], c_in, kh, kw))  # (F, C, KH, KW)
-        self.params["b"] = _uniform(rng, fan_in, (spec["filters"],)) if spec["bias"] else np.zeros(spec["filters"], np.float32)  # (F,)
+        # Without a bias the layer adds zeros and learns nothing there: no "b" parameter.
+        self.bias = _uniform(rng, fan_in, (spec["filters"],)) if self.has_bias else np.zeros(spec["filters"], np.float32)  # (F,)
+        if self.has_bias:
+            self.params["b"] = self.bias
 
     def forward(self, x, train):
         self.x_shape = x.shape
-        y, self.xp = self.conv.forward(x, self.params["w"], self.params["b"])  # (N, F, OH, OW)
+        y, self.xp = self.conv.forward(x, self.params["w"], self.bias)  # (N, F, OH, OW)
         return y
 
     def backward(self, gy):
-        gx, self.grads["w"], self.grads["b"] = self.conv.backward(gy, self.xp, self.x_shape, self.params["w"], self.needs_input_grad)
+        gx, self.grads["w"], gb = self.conv.backward(gy, self.xp, self.x_shape, self.params["w"], self.needs_input_grad)
+        if self.has_bias:
+            self.grads["b"] = gb
         return gx
 
 
@@ -123,17 +129,21 @@ class Dense(Layer):
 
     def __init__(self, n_in: int, spec: dict, rng: np.random.Generator):
         super().__init__()
+        self.has_bias = spec["bias"]
         self.params["w"] = _uniform(rng, n_in, (spec["units"], n_in))  # (out, in)
-        self.params["b"] = _uniform(rng, n_in, (spec["units"],)) if spec["bias"] else np.zeros(spec["units"], np.float32)  # (out,)
+        if self.has_bias:
+            self.params["b"] = _uniform(rng, n_in, (spec["units"],))  # (out,)
 
     def forward(self, x, train):
         self.x = x.reshape(x.shape[0], -1)  # (N, in): a map is flattened on the way in
         self.x_shape = x.shape
-        return self.x @ self.params["w"].T + self.params["b"]  # (N, out)
+        y = self.x @ self.params["w"].T  # (N, out)
+        return y + self.params["b"] if self.has_bias else y
 
     def backward(self, gy):
         self.grads["w"] = gy.T @ self.x  # (out, in)
-        self.grads["b"] = gy.sum(axis=0)  # (out,)
+        if self.has_bias:
+            self.grads["b"] = gy.sum(axis=0)  # (out,)
         return (gy @ self.params["w"]).reshape(self.x_shape)  # like x
 
 
