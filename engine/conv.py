@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import checks, conv_kernels, shapes
+from . import checks, conv_kernels, shapes, threads
 from .pad import check_mode, pad, pad_backward
 
 @dataclass(frozen=True)
@@ -77,7 +77,11 @@ class ConvSpec:
         wk = self.kernel_weights(w)  # (F, C, KH, KW)
         oh, ow = self.output(x.shape[2:], w.shape[2:]).shape
         y = np.empty((x.shape[0], w.shape[0], oh, ow), np.float32)  # (N, F, OH, OW)
-        conv_kernels.forward(xp, wk, b, *self.stride, *self.dilation, y)
+        args = (*self.stride, *self.dilation)
+        threads.run_all([
+            lambda part=part: conv_kernels.forward(xp[part], wk, b, *args, y[part])
+            for part in threads.batch_slices(x.shape[0], y.size * w[0].size)
+        ])
         return y, xp
 
     def backward(self, gy: np.ndarray, xp: np.ndarray, x_shape: tuple, w: np.ndarray, need_input: bool = True):
@@ -85,9 +89,20 @@ class ConvSpec:
         wk = self.kernel_weights(w)  # (F, C, KH, KW)
         # Untouched when the input gradient is not wanted (a network's first layer).
         gxp = (np.zeros if need_input else np.empty)(xp.shape, np.float32)  # (N, C, Hp, Wp)
-        gw = np.empty(w.shape, np.float32)  # (F, C, KH, KW)
         gb = np.empty(w.shape[0], np.float32)  # (F,)
-        conv_kernels.backward(xp, wk, np.ascontiguousarray(gy), *self.stride, *self.dilation, gxp, gw, gb, need_input)
+        gy = np.ascontiguousarray(gy)  # (N, F, OH, OW)
+        args = (*self.stride, *self.dilation)
+
+        def part_grad(part: slice) -> np.ndarray:
+            gw_part = np.empty(w.shape, np.float32)  # (F, C, KH, KW) this part's share of dL/dw
+            conv_kernels.backward(xp[part], wk, gy[part], *args, gxp[part], gw_part, need_input)
+            return gw_part
+
+        parts = threads.run_all([lambda part=part: part_grad(part) for part in threads.batch_slices(gy.shape[0], 2 * gy.size * w[0].size)])
+        gw = parts[0]
+        for extra in parts[1:]:  # summed in batch order: the same result however threads ran
+            gw += extra
+        conv_kernels.bias_grad(gy, gb)
         if self.flip:
             gw = np.ascontiguousarray(gw[:, :, ::-1, ::-1])  # (F, C, KH, KW) back to the user's orientation
         gx = pad_backward(gxp, x_shape, self.padding, self.pad_mode) if need_input else None  # (N, C, H, W)

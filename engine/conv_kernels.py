@@ -190,16 +190,15 @@ def forward(xp, w, b, sh, sw, dh, dw, out):
 
 
 @kernel
-def backward(xp, w, gy, sh, sw, dh, dw, gxp, gw, gb, need_input):
-    """gxp must be zeroed; gw and gb are overwritten."""
+def backward(xp, w, gy, sh, sw, dh, dw, gxp, gw, need_input):
+    """gxp must be zeroed; gw is overwritten with this batch's weight gradient."""
     gw[:] = 0
     for n in range(xp.shape[0]):
         _bwd_sample(xp[n], w, gy[n], sh, sw, dh, dw, gxp[n], gw, need_input)
-    _bias_grad(gy, gb)
 
 
 @kernel
-def _bias_grad(gy, gb):
+def bias_grad(gy, gb):
     N, F, OH, OW = gy.shape
     for f in range(F):
         s = np.float32(0)
