@@ -8,7 +8,6 @@ signal processing defines it (seed 001's ``(x ∗ k)_ij = Σ x_{i+p, j+q} k_{r�
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,10 +27,7 @@ class ConvSpec:
 
     @classmethod
     def make(cls, stride=1, padding=0, dilation=1, pad_mode="zeros", flip=False) -> "ConvSpec":
-        try:
-            return _cached_spec(stride, padding, dilation, pad_mode, flip)
-        except TypeError:  # unhashable arguments such as lists: check them afresh
-            return cls._make(stride, padding, dilation, pad_mode, flip)
+        return _cached_spec(stride, padding, dilation, pad_mode, flip)
 
     @classmethod
     def _make(cls, stride, padding, dilation, pad_mode, flip) -> "ConvSpec":
@@ -109,10 +105,23 @@ class ConvSpec:
         return gx, gw, gb
 
 
-@functools.lru_cache(maxsize=256)
+_SPECS: dict[str, ConvSpec] = {}
+
+
 def _cached_spec(stride, padding, dilation, pad_mode, flip) -> ConvSpec:
-    """Checking a setting costs more than a small convolution; settings repeat, so remember them."""
-    return ConvSpec._make(stride, padding, dilation, pad_mode, flip)
+    """Checking a setting costs more than a small convolution; settings repeat, so remember them.
+
+    The key is the settings' repr, which tells 1 from 1.0 and True (a hash key
+    would not, and would let an unchecked 1.0 through after a checked 1).
+    """
+    key = repr((stride, padding, dilation, pad_mode, flip))
+    spec = _SPECS.get(key)
+    if spec is None:
+        spec = ConvSpec._make(stride, padding, dilation, pad_mode, flip)
+        if len(_SPECS) >= 256:
+            _SPECS.clear()
+        _SPECS[key] = spec
+    return spec
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, pad_mode="zeros", flip=False) -> np.ndarray:
@@ -144,27 +153,37 @@ def conv2d_backward(gy, x, w, stride=1, padding=0, dilation=1, pad_mode="zeros",
     return spec.backward(gy, xp, x.shape, w)
 
 
-def _as_2d(x, w, name_x="x", name_w="w"):
-    x = checks.array(name_x, x, 3, "(N, C, L)")
-    w = checks.array(name_w, w, 3, "(filters, C, K)")
-    return x[:, :, None, :], w[:, :, None, :]  # (N, C, 1, L), (F, C, 1, K)
+def _conv1d_setup(x, w, stride, padding, dilation):
+    """Check a 1-D setting in 1-D words; returns (x, w) viewed as one-row maps and the 2-D settings."""
+    x = checks.array("x", x, 3, "(N, C, L)")
+    w = checks.array("w", w, 3, "(filters, C, K)")
+    stride = checks.integer("stride", stride, 1)
+    padding = checks.integer("padding", padding, 0)
+    dilation = checks.integer("dilation", dilation, 1)
+    ax = shapes.AxisSize(x.shape[2], w.shape[2], stride, padding, padding, dilation)
+    if not ax.fits_at_all:
+        reach = f" (dilated to {dilation * (w.shape[2] - 1) + 1})" if dilation > 1 else ""
+        padded = "padded input" if padding else "input"
+        raise ValueError(
+            f"kernel size must fit the padded input: a filter of {w.shape[2]} taps{reach} is longer than "
+            f"the {padded} of {x.shape[2] + 2 * padding}, so there is no position for it"
+        )
+    settings = ((1, stride), (0, 0, padding, padding), (1, dilation))
+    return x[:, :, None, :], w[:, :, None, :], settings, ax  # (N, C, 1, L), (F, C, 1, K)
 
 
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, flip=False) -> np.ndarray:
     """1-D convolution, the sliding dot product: x (N, C, L), w (F, C, K) → (N, F, L_out)."""
-    x4, w4 = _as_2d(x, w)
-    stride = checks.integer("stride", stride, 1)
-    padding = checks.integer("padding", padding, 0)
-    dilation = checks.integer("dilation", dilation, 1)
-    return conv2d(x4, w4, b, (1, stride), (0, 0, padding, padding), (1, dilation), "zeros", flip)[:, :, 0, :]
+    x4, w4, settings, _ = _conv1d_setup(x, w, stride, padding, dilation)
+    return conv2d(x4, w4, b, *settings, "zeros", flip)[:, :, 0, :]  # (N, F, L_out)
 
 
 def conv1d_backward(gy, x, w, stride=1, padding=0, dilation=1, flip=False):
     """Gradients (dL/dx, dL/dw, dL/db) of :func:`conv1d`."""
-    x4, w4 = _as_2d(x, w)
-    gy4 = checks.array("gy", gy, 3, "(N, F, L_out)")[:, :, None, :]  # (N, F, 1, L_out)
-    stride = checks.integer("stride", stride, 1)
-    padding = checks.integer("padding", padding, 0)
-    dilation = checks.integer("dilation", dilation, 1)
-    gx, gw, gb = conv2d_backward(gy4, x4, w4, (1, stride), (0, 0, padding, padding), (1, dilation), "zeros", flip)
-    return gx[:, :, 0, :], gw[:, :, 0, :], gb
+    x4, w4, settings, ax = _conv1d_setup(x, w, stride, padding, dilation)
+    gy = checks.array("gy", gy, 3, "(N, F, L_out)")
+    expected = (x4.shape[0], w4.shape[0], ax.size)
+    if gy.shape != expected:
+        raise ValueError(f"gy must have the shape of the output {expected}, got {gy.shape}")
+    gx, gw, gb = conv2d_backward(gy[:, :, None, :], x4, w4, *settings, "zeros", flip)
+    return gx[:, :, 0, :], gw[:, :, 0, :], gb  # (N, C, L), (F, C, K), (F,)

@@ -123,7 +123,18 @@ def batch_norm(x, gamma, beta, eps=1e-5, mean=None, var=None) -> tuple[np.ndarra
             raise ValueError(f"{name} must have one value per channel ({channels}), got {a.shape[0]}")
     eps = checks.number("eps", eps, 1e-12, 1.0)
     axes = _bn_axes(x)
-    if mean is None:
+    if (mean is None) != (var is None):
+        given, missing = ("mean", "var") if var is None else ("var", "mean")
+        raise ValueError(f"{missing} must be given with {given}: running statistics come as a pair (or neither, for batch statistics)")
+    if mean is not None:
+        mean = checks.array("mean", mean, 1, "(C,)")
+        var = checks.array("var", var, 1, "(C,)")
+        for name, a in (("mean", mean), ("var", var)):
+            if a.shape[0] != channels:
+                raise ValueError(f"{name} must have one value per channel ({channels}), got {a.shape[0]}")
+        if var.min() < 0:
+            raise ValueError(f"var must be at least 0 (a variance), got {var.min()}")
+    else:
         if x.size // channels < 2:
             raise ValueError("x must hold at least 2 values per channel to estimate a batch variance")
         mean = x.mean(axis=axes)  # (C,)

@@ -144,7 +144,8 @@ class Output2D:
         if not self.fits_at_all:
             reach = f"{r.d * (r.k - 1) + 1}×{c.d * (c.k - 1) + 1}"
             dilated = f" (dilated to {reach})" if (r.d, c.d) != (1, 1) else ""
-            return f"a {size}{dilated} is larger than the {padded} padded input, so there is no position for it"
+            which = "padded input" if (r.pad_before, r.pad_after, c.pad_before, c.pad_after) != (0, 0, 0, 0) else "input"
+            return f"a {size}{dilated} is larger than the {padded} {which}, so there is no position for it"
         bad = [a for a in (r, c) if not a.whole]
         if not bad:
             return None

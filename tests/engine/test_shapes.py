@@ -30,9 +30,11 @@ def test_formula_text_with_dilation_and_uneven_padding():
 def test_too_large_kernel_is_explained():
     out = shapes.window_output((4, 4), (5, 5))
     assert not out.fits_at_all and out.shape == (0, 0)
-    assert out.problem() == "a 5×5 filter is larger than the 4×4 padded input, so there is no position for it"
+    assert out.problem() == "a 5×5 filter is larger than the 4×4 input, so there is no position for it"
     dilated = shapes.window_output((6, 6), (3, 3), dilation=(3, 3))
     assert "dilated to 7×7" in dilated.problem()
+    padded = shapes.window_output((2, 2), (5, 5), padding=(1, 0, 1, 0))
+    assert padded.problem() == "a 5×5 filter is larger than the 3×3 padded input, so there is no position for it"
 
 
 def test_pooling_problem_speaks_of_a_window():
@@ -83,7 +85,7 @@ def test_layer_table_flattens_before_dense_and_counts_batchnorm():
 
 
 def test_layer_table_names_the_layer_that_does_not_fit():
-    with pytest.raises(ValueError, match=r"layer 3 \(conv3\): a 5×5 filter is larger than the 4×4 padded input"):
+    with pytest.raises(ValueError, match=r"layer 3 \(conv3\): a 5×5 filter is larger than the 4×4 input"):
         shapes.layer_table((1, 12, 12), [
             {"type": "conv", "filters": 2, "kernel": 5},
             {"type": "maxpool", "kernel": 2},
