@@ -21,6 +21,7 @@ _f32 = np.float32
 
 @kernel
 def _leaky_fwd(x, slope, y):
+    """Flat views of contiguous arrays: one loop whatever the shape."""
     for i in range(x.size):
         v = x[i]
         y[i] = v if v > 0 else v * slope
@@ -32,28 +33,24 @@ def _leaky_bwd(gy, x, slope, gx):
         gx[i] = gy[i] if x[i] > 0 else gy[i] * slope
 
 
-def _flat_kernel(fn, *arrays, slope=0.0):
-    """Run a flat element-wise kernel on contiguous arrays of any shape; returns the output."""
-    arrays = [np.ascontiguousarray(a, dtype=np.float32) for a in arrays]
-    out = np.empty_like(arrays[0])  # like x
-    fn(*(a.reshape(-1) for a in arrays), _f32(slope), out.reshape(-1))
-    return out
-
-
-def relu(x, slope=None):
-    return _flat_kernel(_leaky_fwd, x)  # like x
-
-
-def relu_backward(gy, x, y, slope=None):
-    return _flat_kernel(_leaky_bwd, gy, x)  # like x
-
-
 def leaky_relu(x, slope=0.01):
-    return _flat_kernel(_leaky_fwd, x, slope=slope)  # like x
+    y = np.empty_like(x)  # like x
+    _leaky_fwd(x.reshape(-1), _f32(slope), y.reshape(-1))
+    return y
 
 
 def leaky_relu_backward(gy, x, y, slope=0.01):
-    return _flat_kernel(_leaky_bwd, gy, x, slope=slope)  # like x
+    gx = np.empty_like(x)  # like x
+    _leaky_bwd(np.ascontiguousarray(gy).reshape(-1), x.reshape(-1), _f32(slope), gx.reshape(-1))
+    return gx
+
+
+def relu(x, slope=None):
+    return leaky_relu(x, 0.0)  # like x
+
+
+def relu_backward(gy, x, y, slope=None):
+    return leaky_relu_backward(gy, x, y, 0.0)  # like x
 
 
 def absolute(x, slope=None):

@@ -23,6 +23,15 @@ def _all_finite(flat) -> bool:
     return bad == 0
 
 
+@strict_kernel
+def _all_within(values, lo, hi) -> bool:
+    # One compiled pass: NumPy's min and max cost microseconds each on tiny arrays.
+    for v in values:
+        if v < lo or v > hi:
+            return False
+    return True
+
+
 def integer(name: str, value, lo: int, hi: int | None = None) -> int:
     """``value`` as an int within ``[lo, hi]`` (``hi=None``: no upper bound)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
@@ -98,6 +107,7 @@ def labels(name: str, value, n: int, classes: int) -> np.ndarray:
     arr = np.asarray(value)
     if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"{name} must be {n} whole-number class labels, got shape {arr.shape} of {arr.dtype}")
-    if arr.min() < 0 or arr.max() >= classes:
+    arr = np.ascontiguousarray(arr, dtype=np.int64)  # (N,)
+    if not _all_within(arr, 0, classes - 1):
         raise ValueError(f"{name} must be from 0 to {classes - 1}, got values from {arr.min()} to {arr.max()}")
-    return np.ascontiguousarray(arr, dtype=np.int64)  # (N,)
+    return arr

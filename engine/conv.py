@@ -8,11 +8,12 @@ signal processing defines it (seed 001's ``(x ∗ k)_ij = Σ x_{i+p, j+q} k_{r�
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import checks, conv_kernels, shapes, threads
+from . import checks, conv_kernels, shapes
 from .pad import check_mode, pad, pad_backward
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class ConvSpec:
         )
 
     def output(self, size: tuple[int, int], kernel: tuple[int, int]) -> shapes.Output2D:
-        return shapes.window_output(size, kernel, self.stride, self.padding, self.dilation, "filter")
+        return _output(self, tuple(size), tuple(kernel))
 
     def check(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Validate arrays against each other; returns (x, w, b) as contiguous float32.
@@ -67,42 +68,83 @@ class ConvSpec:
         """The weights the cross-correlation kernel uses (turned by 180° for true convolution)."""
         return np.ascontiguousarray(w[:, :, ::-1, ::-1]) if self.flip else w  # (F, C, KH, KW)
 
-    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Unchecked forward on valid arrays; returns (y, padded x) for the backward pass."""
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, "Saved"]:
+        """Unchecked forward on valid arrays; returns (y, what the backward pass needs)."""
         xp = pad(x, self.padding, self.pad_mode)  # (N, C, Hp, Wp)
         wk = self.kernel_weights(w)  # (F, C, KH, KW)
+        n, f = x.shape[0], w.shape[0]
         oh, ow = self.output(x.shape[2:], w.shape[2:]).shape
-        y = np.empty((x.shape[0], w.shape[0], oh, ow), np.float32)  # (N, F, OH, OW)
-        args = (*self.stride, *self.dilation)
-        threads.run_all([
-            lambda part=part: conv_kernels.forward(xp[part], wk, b, *args, y[part])
-            for part in threads.batch_slices(x.shape[0], y.size * w[0].size)
-        ])
-        return y, xp
+        if not _use_gemm(n, f, oh * ow, w[0].size):
+            y = np.empty((n, f, oh, ow), np.float32)  # (N, F, OH, OW)
+            conv_kernels.forward(xp, wk, b, *self.stride, *self.dilation, y)
+            return y, Saved(xp, None)
+        cols = self._cols(xp, w.shape, (oh, ow))  # (C*KH*KW, N*OH*OW)
+        y = wk.reshape(f, -1) @ cols  # (F, N*OH*OW)
+        y += b[:, None]
+        y = np.ascontiguousarray(y.reshape(f, n, oh, ow).transpose(1, 0, 2, 3))  # (N, F, OH, OW)
+        return y, Saved(xp, cols)
 
-    def backward(self, gy: np.ndarray, xp: np.ndarray, x_shape: tuple, w: np.ndarray, need_input: bool = True):
-        """Unchecked backward: (dL/dx or None, dL/dw, dL/db) from dL/dy and the padded input."""
+    def backward(self, gy: np.ndarray, saved: "Saved", x_shape: tuple, w: np.ndarray, need_input: bool = True):
+        """Unchecked backward: (dL/dx or None, dL/dw, dL/db) from dL/dy and what forward saved.
+
+        ``need_input=False`` skips dL/dx (a network's first layer has no use for it).
+        """
+        xp = saved.xp
         wk = self.kernel_weights(w)  # (F, C, KH, KW)
-        # Untouched when the input gradient is not wanted (a network's first layer).
-        gxp = (np.zeros if need_input else np.empty)(xp.shape, np.float32)  # (N, C, Hp, Wp)
-        gb = np.empty(w.shape[0], np.float32)  # (F,)
+        n, f, oh, ow = gy.shape
         gy = np.ascontiguousarray(gy)  # (N, F, OH, OW)
-        args = (*self.stride, *self.dilation)
-
-        def part_grad(part: slice) -> np.ndarray:
-            gw_part = np.empty(w.shape, np.float32)  # (F, C, KH, KW) this part's share of dL/dw
-            conv_kernels.backward(xp[part], wk, gy[part], *args, gxp[part], gw_part, need_input)
-            return gw_part
-
-        parts = threads.run_all([lambda part=part: part_grad(part) for part in threads.batch_slices(gy.shape[0], 2 * gy.size * w[0].size)])
-        gw = parts[0]
-        for extra in parts[1:]:  # summed in batch order: the same result however threads ran
-            gw += extra
-        conv_kernels.bias_grad(gy, gb)
+        gb = np.empty(f, np.float32)  # (F,)
+        gxp = np.zeros(xp.shape, np.float32) if need_input else None  # (N, C, Hp, Wp)
+        if not _use_gemm(n, f, oh * ow, w[0].size):
+            gw = np.empty(w.shape, np.float32)  # (F, C, KH, KW)
+            # The kernel leaves the input gradient untouched when it is not wanted.
+            target = gxp if need_input else np.empty(xp.shape, np.float32)  # (N, C, Hp, Wp)
+            conv_kernels.backward(xp, wk, gy, *self.stride, *self.dilation, target, gw, gb, need_input)
+        else:
+            conv_kernels.bias_grad(gy, gb)
+            cols = saved.cols if saved.cols is not None else self._cols(xp, w.shape, (oh, ow))  # (C*KH*KW, N*OH*OW)
+            g = np.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(f, -1)  # (F, N*OH*OW)
+            gw = (g @ cols.T).reshape(w.shape)  # (F, C, KH, KW)
+            if need_input:
+                dcols = wk.reshape(f, -1).T @ g  # (C*KH*KW, N*OH*OW)
+                conv_kernels.col2im(dcols, *w.shape[2:], *self.stride, *self.dilation, oh, ow, gxp)
         if self.flip:
             gw = np.ascontiguousarray(gw[:, :, ::-1, ::-1])  # (F, C, KH, KW) back to the user's orientation
         gx = pad_backward(gxp, x_shape, self.padding, self.pad_mode) if need_input else None  # (N, C, H, W)
         return gx, gw, gb
+
+    def saved_for(self, x: np.ndarray) -> "Saved":
+        """What :meth:`backward` needs, for an input whose forward pass was not kept."""
+        return Saved(pad(x, self.padding, self.pad_mode), None)
+
+    def _cols(self, xp: np.ndarray, w_shape: tuple, out_hw: tuple[int, int]) -> np.ndarray:
+        c, kh, kw = w_shape[1:]
+        cols = np.empty((c * kh * kw, xp.shape[0] * out_hw[0] * out_hw[1]), np.float32)  # (C*KH*KW, N*OH*OW)
+        conv_kernels.im2col(xp, kh, kw, *self.stride, *self.dilation, *out_hw, cols)
+        return cols
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a convolution's forward pass keeps for its backward pass."""
+
+    xp: np.ndarray  # (N, C, Hp, Wp) the padded input
+    cols: np.ndarray | None  # (C*KH*KW, N*OH*OW) its windows as columns, when the batch went through BLAS
+
+
+# Multiply-adds of a batch above which im2col + BLAS beats the direct kernels
+# (which win on single teaching-size images, where BLAS has too little to do).
+GEMM_WORK = 1_500_000
+
+
+def _use_gemm(n: int, f: int, positions: int, taps: int) -> bool:
+    return n > 1 and n * f * positions * taps >= GEMM_WORK
+
+
+@functools.lru_cache(maxsize=1024)
+def _output(spec: ConvSpec, size: tuple[int, int], kernel: tuple[int, int]) -> shapes.Output2D:
+    """Output sizes repeat call after call; the arithmetic is cheap but not free."""
+    return shapes.window_output(size, kernel, spec.stride, spec.padding, spec.dilation, "filter")
 
 
 _SPECS: dict[str, ConvSpec] = {}
@@ -149,8 +191,7 @@ def conv2d_backward(gy, x, w, stride=1, padding=0, dilation=1, pad_mode="zeros",
     expected = (x.shape[0], w.shape[0], *spec.output(x.shape[2:], w.shape[2:]).shape)
     if gy.shape != expected:
         raise ValueError(f"gy must have the shape of the output {expected}, got {gy.shape}")
-    xp = pad(x, spec.padding, spec.pad_mode)  # (N, C, Hp, Wp)
-    return spec.backward(gy, xp, x.shape, w)
+    return spec.backward(gy, spec.saved_for(x), x.shape, w)
 
 
 def _conv1d_setup(x, w, stride, padding, dilation):

@@ -24,41 +24,6 @@ _CHUNK = 1024
 
 
 @kernel
-def _taps(a, src, wrow, dw, m):
-    """a[i] += Σ_kw wrow[kw] · src[i + kw·dw] for i < m: one kernel row over a run of outputs.
-
-    Rows of 2, 3 and 5 taps (the common kernels) are spelled out so that each
-    output is loaded and stored once per kernel row instead of once per tap.
-    """
-    KW = wrow.shape[0]
-    if KW == 3:
-        w0, w1, w2 = wrow[0], wrow[1], wrow[2]
-        s1 = src[dw:]
-        s2 = src[2 * dw :]
-        for i in range(m):
-            a[i] += w0 * src[i] + w1 * s1[i] + w2 * s2[i]
-    elif KW == 5:
-        w0, w1, w2, w3, w4 = wrow[0], wrow[1], wrow[2], wrow[3], wrow[4]
-        s1 = src[dw:]
-        s2 = src[2 * dw :]
-        s3 = src[3 * dw :]
-        s4 = src[4 * dw :]
-        for i in range(m):
-            a[i] += w0 * src[i] + w1 * s1[i] + w2 * s2[i] + w3 * s3[i] + w4 * s4[i]
-    elif KW == 2:
-        w0, w1 = wrow[0], wrow[1]
-        s1 = src[dw:]
-        for i in range(m):
-            a[i] += w0 * src[i] + w1 * s1[i]
-    else:
-        for kw in range(KW):
-            wv = wrow[kw]
-            s = src[kw * dw :]
-            for i in range(m):
-                a[i] += wv * s[i]
-
-
-@kernel
 def _fwd_s1_sample(xp, w, b, dh, dw, out):
     """out (F, OH, OW) = w (F, C, KH, KW) ⋆ xp (C, Hp, Wp) + b, stride 1."""
     C, Hp, Wp = xp.shape
@@ -75,7 +40,11 @@ def _fwd_s1_sample(xp, w, b, dh, dw, out):
             a[:] = b[f]
             for c in range(C):
                 for kh in range(KH):
-                    _taps(a, flat[c, (r0 + kh * dh) * Wp :], w[f, c, kh], dw, m)
+                    for kw in range(KW):
+                        wv = w[f, c, kh, kw]
+                        src = flat[c, (r0 + kh * dh) * Wp + kw * dw :]
+                        for i in range(m):
+                            a[i] += wv * src[i]
             for r in range(nrows):
                 dst = out[f, r0 + r]
                 row = acc[r * Wp :]
@@ -190,11 +159,12 @@ def forward(xp, w, b, sh, sw, dh, dw, out):
 
 
 @kernel
-def backward(xp, w, gy, sh, sw, dh, dw, gxp, gw, need_input):
-    """gxp must be zeroed; gw is overwritten with this batch's weight gradient."""
+def backward(xp, w, gy, sh, sw, dh, dw, gxp, gw, gb, need_input):
+    """gxp must be zeroed (and is left alone unless need_input); gw and gb are overwritten."""
     gw[:] = 0
     for n in range(xp.shape[0]):
         _bwd_sample(xp[n], w, gy[n], sh, sw, dh, dw, gxp[n], gw, need_input)
+    bias_grad(gy, gb)
 
 
 @kernel
@@ -209,3 +179,43 @@ def bias_grad(gy, gb):
                 for ow in range(OW):
                     s += row[ow]
         gb[f] = s
+
+
+# ------------------------------------------------------------------ im2col for batches
+#
+# A batch large enough to keep a matrix multiply busy goes through BLAS instead:
+# every window becomes a column of ``cols`` (C·KH·KW, N·OH·OW), so the forward
+# pass is one product (F, C·KH·KW) @ cols and both gradients are products too.
+# Same index arithmetic as above; only the order of the sums differs.
+
+
+@kernel
+def im2col(xp, KH, KW, sh, sw, dh, dw, OH, OW, cols):
+    """cols[(c, kh, kw), (n, oh, ow)] = xp[n, c, oh·sh + kh·dh, ow·sw + kw·dw]."""
+    N, C = xp.shape[0], xp.shape[1]
+    for c in range(C):
+        for kh in range(KH):
+            for kw in range(KW):
+                dst = cols[(c * KH + kh) * KW + kw]
+                for n in range(N):
+                    for oh in range(OH):
+                        src = xp[n, c, oh * sh + kh * dh, kw * dw :]
+                        d = dst[(n * OH + oh) * OW :]
+                        for ow in range(OW):
+                            d[ow] = src[ow * sw]
+
+
+@kernel
+def col2im(dcols, KH, KW, sh, sw, dh, dw, OH, OW, gxp):
+    """The adjoint of :func:`im2col`: gxp (zeroed) += every column's gradient at its window."""
+    N, C = gxp.shape[0], gxp.shape[1]
+    for c in range(C):
+        for kh in range(KH):
+            for kw in range(KW):
+                src0 = dcols[(c * KH + kh) * KW + kw]
+                for n in range(N):
+                    for oh in range(OH):
+                        dst = gxp[n, c, oh * sh + kh * dh, kw * dw :]
+                        s = src0[(n * OH + oh) * OW :]
+                        for ow in range(OW):
+                            dst[ow * sw] += s[ow]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import checks
+from .jit import kernel
 
 
 def dense(x, w, b=None) -> np.ndarray:
@@ -43,6 +44,37 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)  # (N, K)
 
 
+@kernel
+def _softmax_ce(logits, labels, probs, grad) -> float:
+    """Mean cross-entropy; fills probs (N, K) and grad = (p − onehot)/N. One pass per row."""
+    N, K = logits.shape
+    total = 0.0
+    for n in range(N):
+        row = logits[n]
+        top = row[0]
+        for k in range(1, K):
+            top = max(top, row[k])
+        z = 0.0  # float64 so a long row of exponentials adds up exactly enough
+        for k in range(K):
+            z += np.exp(row[k] - top)
+        log_z = np.log(z)
+        for k in range(K):
+            p = np.exp(row[k] - top - log_z)
+            probs[n, k] = p
+            grad[n, k] = p / N
+        total -= row[labels[n]] - top - log_z
+        grad[n, labels[n]] -= 1.0 / N
+    return total / N
+
+
+def softmax_ce(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Unchecked :func:`softmax_cross_entropy` for callers that validated already."""
+    probs = np.empty(logits.shape, np.float32)  # (N, K)
+    grad = np.empty(logits.shape, np.float32)  # (N, K)
+    loss = _softmax_ce(logits, labels, probs, grad)
+    return loss, probs, grad
+
+
 def softmax_cross_entropy(logits, labels) -> tuple[float, np.ndarray, np.ndarray]:
     """Mean cross-entropy of softmax(logits) against integer labels.
 
@@ -51,12 +83,4 @@ def softmax_cross_entropy(logits, labels) -> tuple[float, np.ndarray, np.ndarray
     """
     logits = checks.array("logits", logits, 2, "(N, classes)")
     n, k = logits.shape
-    labels = checks.labels("labels", labels, n, k)
-    z = logits - logits.max(axis=1, keepdims=True)  # (N, K)
-    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))  # (N, K)
-    p = np.exp(log_p)  # (N, K)
-    loss = float(-log_p[np.arange(n), labels].mean())
-    grad = p.copy()  # (N, K)
-    grad[np.arange(n), labels] -= 1
-    grad /= n
-    return loss, p.astype(np.float32), grad.astype(np.float32)
+    return softmax_ce(logits, checks.labels("labels", labels, n, k))

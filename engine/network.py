@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import activations, conv_kernels, norm, shapes
+from . import activations, checks, fused, norm, shapes
 from .conv import ConvSpec
-from .dense import softmax_cross_entropy
-from .pad import pad
+from .dense import softmax_ce
 from .pool import PoolSpec
 
 
@@ -58,11 +57,11 @@ class Conv2d(Layer):
 
     def forward(self, x, train):
         self.x_shape = x.shape
-        y, self.xp = self.conv.forward(x, self.params["w"], self.bias)  # (N, F, OH, OW)
+        y, self.saved = self.conv.forward(x, self.params["w"], self.bias)  # (N, F, OH, OW)
         return y
 
     def backward(self, gy):
-        gx, self.grads["w"], gb = self.conv.backward(gy, self.xp, self.x_shape, self.params["w"], self.needs_input_grad)
+        gx, self.grads["w"], gb = self.conv.backward(gy, self.saved, self.x_shape, self.params["w"], self.needs_input_grad)
         if self.has_bias:
             self.grads["b"] = gb
         return gx
@@ -225,6 +224,9 @@ class Network:
             prev_shape = row.shape
         if self.layers and self.layers[0].kind == "conv":
             self.layers[0].needs_input_grad = False
+        # Training steps of the X-vs-O shape run as one compiled call (see engine.fused);
+        # set False to step layer by layer.
+        self.fuse = self._fusable()
 
     def named_params(self) -> dict[str, np.ndarray]:
         """Every learned array by a stable name, e.g. ``"0.w"`` for the first layer's weights."""
@@ -235,15 +237,19 @@ class Network:
 
     def forward(self, x: np.ndarray, train: bool = False, keep: bool = False):
         """Logits (N, classes); with ``keep`` also every layer's output, in order."""
-        x = np.ascontiguousarray(x, dtype=np.float32)  # (N, C, H, W)
-        if x.ndim != 4 or x.shape[1:] != self.input_shape:
-            raise ValueError(f"x must have shape (N, {', '.join(map(str, self.input_shape))}), got {x.shape}")
+        x = self._input(x)  # (N, C, H, W)
         outputs = []
         for layer in self.layers:
             x = layer.forward(x, train)
             if keep:
                 outputs.append(x)
         return (x, outputs) if keep else x
+
+    def _input(self, x) -> np.ndarray:
+        x = np.ascontiguousarray(x, dtype=np.float32)  # (N, C, H, W)
+        if x.ndim != 4 or x.shape[1:] != self.input_shape:
+            raise ValueError(f"x must have shape (N, {', '.join(map(str, self.input_shape))}), got {x.shape}")
+        return x
 
     def backward(self, g: np.ndarray) -> np.ndarray | None:
         """Gradients of every layer from dL/dlogits; returns dL/dx when the first layer computes it."""
@@ -253,10 +259,43 @@ class Network:
                 break
         return g
 
+    def _fusable(self) -> bool:
+        """conv → (leaky) ReLU → max pool → [flatten →] dense: one compiled call does the whole step."""
+        kinds = [layer.kind for layer in self.layers if layer.kind != "flatten"]
+        if kinds != ["conv", "activation", "maxpool", "dense"]:
+            return False
+        conv, act = self.layers[0], self.layers[1]
+        return act.name in ("relu", "leaky_relu") and not conv.conv.flip and conv.conv.pad_mode == "zeros"
+
+    def _fused_loss_and_grads(self, x: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+        conv, act, pool, dense = (layer for layer in self.layers if layer.kind != "flatten")
+        n = x.shape[0]
+        classes = dense.params["w"].shape[0]
+        labels = checks.labels("labels", labels, n, classes)
+        conv.grads["w"] = np.empty_like(conv.params["w"])  # (F, C, KH, KW)
+        gb = np.empty_like(conv.bias)  # (F,)
+        dense.grads["w"] = np.empty_like(dense.params["w"])  # (K, D)
+        gb2 = np.empty(classes, np.float32)  # (K,)
+        probs = np.empty((n, classes), np.float32)  # (N, K)
+        b2 = dense.params["b"] if dense.has_bias else np.zeros(classes, np.float32)  # (K,)
+        loss = fused.step(
+            conv.conv.saved_for(x).xp, conv.params["w"], conv.bias, *conv.conv.stride, *conv.conv.dilation,
+            np.float32(act.param or 0.0), *pool.pool.kernel, *pool.pool.stride,
+            dense.params["w"], b2, labels, conv.grads["w"], gb, dense.grads["w"], gb2, probs,
+        )
+        if conv.has_bias:
+            conv.grads["b"] = gb
+        if dense.has_bias:
+            dense.grads["b"] = gb2
+        return loss, probs
+
     def loss_and_grads(self, x: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
         """Forward in training mode, softmax cross-entropy, backward: (loss, probabilities)."""
+        if self.fuse:
+            return self._fused_loss_and_grads(self._input(x), labels)
         logits = self.forward(x, train=True)
-        loss, probs, g = softmax_cross_entropy(logits, labels)
+        labels = checks.labels("labels", labels, logits.shape[0], logits.shape[1])
+        loss, probs, g = softmax_ce(logits, labels)
         self.backward(g)
         return loss, probs
 

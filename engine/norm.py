@@ -20,7 +20,6 @@ import numpy as np
 
 from . import checks
 from .conv import ConvSpec
-from .pad import pad
 
 # ------------------------------------------------------------ local contrast
 
@@ -81,10 +80,10 @@ def local_contrast_norm_backward(gy, cache: LCNCache) -> np.ndarray:
     won = cache.sigma >= d  # (N, 1, H, W)
     gs = np.where(won, gd / (2 * np.where(won, cache.sigma, 1)), 0).astype(np.float32)  # (N, 1, H, W) dL/d(σ²)
     vv = v * v  # (N, C, H, W)
-    g_vv = spec.backward(gs, pad(vv, spec.padding), vv.shape, window)[0]  # (N, C, H, W)
+    g_vv = spec.backward(gs, spec.saved_for(vv), vv.shape, window)[0]  # (N, C, H, W)
     gv = gv + 2 * v * g_vv  # (N, C, H, W)
     gm = -gv.sum(axis=1, keepdims=True)  # (N, 1, H, W) the mean was subtracted from every channel
-    return gv + spec.backward(np.ascontiguousarray(gm), pad(v, spec.padding), v.shape, window)[0]  # (N, C, H, W)
+    return gv + spec.backward(gm, spec.saved_for(v), v.shape, window)[0]  # (N, C, H, W)
 
 
 # ------------------------------------------------------------ batch norm

@@ -9,6 +9,7 @@ evenly, 1/(m_h m_w) to every cell of the window. Overlapping windows add up.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,7 +109,7 @@ class PoolSpec:
         return cls(k, k if stride is None else checks.pair("stride", stride, 1))
 
     def output(self, size: tuple[int, int]) -> shapes.Output2D:
-        return shapes.window_output(size, self.kernel, self.stride, what="window")
+        return _output(self, tuple(size))
 
     def check(self, x) -> np.ndarray:
         x = checks.array("x", x, 4, "(N, C, H, W)")
@@ -130,7 +131,7 @@ class PoolSpec:
     # Unchecked forward/backward on valid arrays (used by layers and wrappers).
     def max_forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         y = self.empty_output(x)  # (N, C, OH, OW)
-        arg = self.empty_output(x, np.int64)  # (N, C, OH, OW) flat winner index per window
+        arg = np.empty(y.shape, np.int64)  # (N, C, OH, OW) flat winner index per window
         _max_fwd(x, *self.kernel, *self.stride, y, arg)
         return y, arg
 
@@ -148,6 +149,11 @@ class PoolSpec:
         gx = np.zeros(x_shape, np.float32)  # (N, C, H, W)
         _avg_bwd(gy, *self.kernel, *self.stride, gx)
         return gx
+
+
+@functools.lru_cache(maxsize=1024)
+def _output(spec: PoolSpec, size: tuple[int, int]) -> shapes.Output2D:
+    return shapes.window_output(size, spec.kernel, spec.stride, what="window")
 
 
 def max_pool2d(x, kernel=2, stride=None) -> tuple[np.ndarray, np.ndarray]:

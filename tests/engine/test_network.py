@@ -140,3 +140,38 @@ def test_optimizer_settings_are_checked():
         make("rmsprop")
     with pytest.raises(ValueError, match="beta1"):
         Adam(beta1=2)
+
+
+FUSABLE = {
+    "xo": XO_LAYERS,
+    "strided-leaky-no-bias": [
+        {"type": "conv", "filters": 4, "kernel": (3, 2), "stride": (2, 1), "padding": 1, "dilation": (1, 2), "bias": False},
+        {"type": "activation", "name": "leaky_relu", "param": 0.1},
+        {"type": "maxpool", "kernel": 2, "stride": 1},
+        {"type": "flatten"},
+        {"type": "dense", "units": 3},
+    ],
+}
+
+
+@pytest.mark.parametrize("case", FUSABLE)
+@pytest.mark.parametrize("batch", [1, 5])
+def test_fused_step_equals_layer_by_layer(case, batch):
+    nets = [Network((2, 9, 9), FUSABLE[case], seed=4) for _ in range(2)]
+    assert nets[0].fuse
+    nets[1].fuse = False
+    x, y = data((2, 9, 9), batch, 3 if case != "xo" else 2, seed=batch)
+    fused_loss, fused_probs = nets[0].loss_and_grads(x, y)
+    loss, probs = nets[1].loss_and_grads(x, y)
+    assert fused_loss == pytest.approx(loss, rel=1e-6)
+    np.testing.assert_allclose(fused_probs, probs, rtol=1e-6, atol=1e-7)
+    grads, fused_grads = nets[1].named_grads(), nets[0].named_grads()
+    assert grads.keys() == fused_grads.keys()
+    for name in grads:
+        np.testing.assert_allclose(fused_grads[name], grads[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_other_stacks_step_layer_by_layer():
+    assert not Network((1, 28, 28), lenet5_layers(), seed=0).fuse
+    tanh = [dict(layer, name="tanh") if layer["type"] == "activation" else layer for layer in XO_LAYERS]
+    assert not Network(XO_INPUT, tanh, seed=0).fuse
