@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import checks, conv_kernels, shapes
+from . import checks, conv_kernels, shapes, threads
 from .pad import check_mode, pad, pad_backward
 
 @dataclass(frozen=True)
@@ -76,7 +76,8 @@ class ConvSpec:
         oh, ow = self.output(x.shape[2:], w.shape[2:]).shape
         if not _use_gemm(n, f, oh * ow, w[0].size):
             y = np.empty((n, f, oh, ow), np.float32)  # (N, F, OH, OW)
-            conv_kernels.forward(xp, wk, b, *self.stride, *self.dilation, y)
+            args = (*self.stride, *self.dilation)
+            threads.run(lambda i, j: conv_kernels.forward(xp[i:j], wk, b, *args, y[i:j]), n, y.size * w[0].size)
             return y, Saved(xp, None)
         cols = self._cols(xp, w.shape, (oh, ow))  # (C*KH*KW, N*OH*OW)
         y = wk.reshape(f, -1) @ cols  # (F, N*OH*OW)
@@ -96,18 +97,27 @@ class ConvSpec:
         gb = np.empty(f, np.float32)  # (F,)
         gxp = np.zeros(xp.shape, np.float32) if need_input else None  # (N, C, Hp, Wp)
         if not _use_gemm(n, f, oh * ow, w[0].size):
-            gw = np.empty(w.shape, np.float32)  # (F, C, KH, KW)
             # The kernel leaves the input gradient untouched when it is not wanted.
             target = gxp if need_input else np.empty(xp.shape, np.float32)  # (N, C, Hp, Wp)
-            conv_kernels.backward(xp, wk, gy, *self.stride, *self.dilation, target, gw, gb, need_input)
+            args = (*self.stride, *self.dilation)
+
+            def part(i: int, j: int) -> np.ndarray:
+                gw_part = np.empty(w.shape, np.float32)  # (F, C, KH, KW) this part of the batch's share
+                conv_kernels.backward(xp[i:j], wk, gy[i:j], *args, target[i:j], gw_part, np.empty(f, np.float32), need_input)
+                return gw_part
+
+            gw, *rest = threads.run(part, n, 2 * gy.size * w[0].size)
+            for other in rest:  # added in batch order: the same sum whatever the threads did
+                gw += other
         else:
-            conv_kernels.bias_grad(gy, gb)
             cols = saved.cols if saved.cols is not None else self._cols(xp, w.shape, (oh, ow))  # (C*KH*KW, N*OH*OW)
             g = np.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(f, -1)  # (F, N*OH*OW)
             gw = (g @ cols.T).reshape(w.shape)  # (F, C, KH, KW)
             if need_input:
                 dcols = wk.reshape(f, -1).T @ g  # (C*KH*KW, N*OH*OW)
-                conv_kernels.col2im(dcols, *w.shape[2:], *self.stride, *self.dilation, oh, ow, gxp)
+                args = (*w.shape[2:], *self.stride, *self.dilation, oh, ow)
+                threads.run(lambda c0, c1: conv_kernels.col2im(dcols, *args, c0, c1, gxp), xp.shape[1], dcols.size)
+        conv_kernels.bias_grad(gy, gb)
         if self.flip:
             gw = np.ascontiguousarray(gw[:, :, ::-1, ::-1])  # (F, C, KH, KW) back to the user's orientation
         gx = pad_backward(gxp, x_shape, self.padding, self.pad_mode) if need_input else None  # (N, C, H, W)
@@ -120,7 +130,8 @@ class ConvSpec:
     def _cols(self, xp: np.ndarray, w_shape: tuple, out_hw: tuple[int, int]) -> np.ndarray:
         c, kh, kw = w_shape[1:]
         cols = np.empty((c * kh * kw, xp.shape[0] * out_hw[0] * out_hw[1]), np.float32)  # (C*KH*KW, N*OH*OW)
-        conv_kernels.im2col(xp, kh, kw, *self.stride, *self.dilation, *out_hw, cols)
+        args = (kh, kw, *self.stride, *self.dilation, *out_hw)
+        threads.run(lambda c0, c1: conv_kernels.im2col(xp, *args, c0, c1, cols), c, cols.size)
         return cols
 
 
@@ -132,13 +143,15 @@ class Saved:
     cols: np.ndarray | None  # (C*KH*KW, N*OH*OW) its windows as columns, when the batch went through BLAS
 
 
-# Multiply-adds of a batch above which im2col + BLAS beats the direct kernels
-# (which win on single teaching-size images, where BLAS has too little to do).
+# im2col + BLAS beats the direct kernels on a batch with a long dot product per
+# output (many channels × taps); the direct kernels win on single images and on
+# few-channel layers, where the copies into columns cost more than they save.
 GEMM_WORK = 1_500_000
+GEMM_TAPS = 64
 
 
 def _use_gemm(n: int, f: int, positions: int, taps: int) -> bool:
-    return n > 1 and n * f * positions * taps >= GEMM_WORK
+    return n > 1 and taps >= GEMM_TAPS and n * f * positions * taps >= GEMM_WORK
 
 
 @functools.lru_cache(maxsize=1024)

@@ -40,11 +40,19 @@ def _fwd_s1_sample(xp, w, b, dh, dw, out):
             a[:] = b[f]
             for c in range(C):
                 for kh in range(KH):
-                    for kw in range(KW):
-                        wv = w[f, c, kh, kw]
-                        src = flat[c, (r0 + kh * dh) * Wp + kw * dw :]
+                    row = flat[c, (r0 + kh * dh) * Wp :]
+                    if KW == 3:  # the common kernel: one pass per kernel row, not per tap
+                        w0, w1, w2 = w[f, c, kh, 0], w[f, c, kh, 1], w[f, c, kh, 2]
+                        s1 = row[dw:]
+                        s2 = row[2 * dw :]
                         for i in range(m):
-                            a[i] += wv * src[i]
+                            a[i] += w0 * row[i] + w1 * s1[i] + w2 * s2[i]
+                    else:
+                        for kw in range(KW):
+                            wv = w[f, c, kh, kw]
+                            src = row[kw * dw :]
+                            for i in range(m):
+                                a[i] += wv * src[i]
             for r in range(nrows):
                 dst = out[f, r0 + r]
                 row = acc[r * Wp :]
@@ -190,10 +198,10 @@ def bias_grad(gy, gb):
 
 
 @kernel
-def im2col(xp, KH, KW, sh, sw, dh, dw, OH, OW, cols):
-    """cols[(c, kh, kw), (n, oh, ow)] = xp[n, c, oh·sh + kh·dh, ow·sw + kw·dw]."""
-    N, C = xp.shape[0], xp.shape[1]
-    for c in range(C):
+def im2col(xp, KH, KW, sh, sw, dh, dw, OH, OW, c0, c1, cols):
+    """cols[(c, kh, kw), (n, oh, ow)] = xp[n, c, oh·sh + kh·dh, ow·sw + kw·dw] for channels c0..c1-1."""
+    N = xp.shape[0]
+    for c in range(c0, c1):
         for kh in range(KH):
             for kw in range(KW):
                 dst = cols[(c * KH + kh) * KW + kw]
@@ -206,10 +214,10 @@ def im2col(xp, KH, KW, sh, sw, dh, dw, OH, OW, cols):
 
 
 @kernel
-def col2im(dcols, KH, KW, sh, sw, dh, dw, OH, OW, gxp):
+def col2im(dcols, KH, KW, sh, sw, dh, dw, OH, OW, c0, c1, gxp):
     """The adjoint of :func:`im2col`: gxp (zeroed) += every column's gradient at its window."""
-    N, C = gxp.shape[0], gxp.shape[1]
-    for c in range(C):
+    N = gxp.shape[0]
+    for c in range(c0, c1):
         for kh in range(KH):
             for kw in range(KW):
                 src0 = dcols[(c * KH + kh) * KW + kw]

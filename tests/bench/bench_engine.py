@@ -167,12 +167,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--side", choices=("engine", "torch"))
     parser.add_argument("--compile", action="store_true", help="also time a cold compile and a warm start")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating engine/PyTorch rounds (default 3)")
     args = parser.parse_args()
     if args.side:
         run_side(args.side)
         return
-    engine = json.loads(child(["--side", "engine"]))
-    torch_ = json.loads(child(["--side", "torch"]))
+    # This machine's speed drifts from minute to minute, so the two sides take
+    # turns, several rounds each, and each side keeps its best median.
+    runs: dict[str, list[dict]] = {"engine": [], "torch": []}
+    for _ in range(args.rounds):
+        for side in runs:
+            runs[side].append(json.loads(child(["--side", side])))
+    engine, torch_ = ({name: min(r[name] for r in rs) for name, _ in CASES} for rs in runs.values())
+    print(f"best of {args.rounds} alternating rounds, each the median of 30 timings")
     print(f"{'case':44} {'engine':>11} {'PyTorch':>11} {'speed-up':>9}")
     for name, label in CASES:
         e, t = engine[name], torch_[name]
