@@ -196,12 +196,13 @@ class Network:
         self.input_shape = tuple(input_shape)
         self.rng = np.random.default_rng(seed)
         self.layers: list[Layer] = []
-        channels, flat = input_shape[0], None
-        for raw, row in zip(layers, self.table):
+        # Shape coming into each layer: the input, then the table's previous row (H, W, C) or (units,).
+        incoming = [(input_shape[1], input_shape[2], input_shape[0])] + [row.shape for row in self.table[:-1]]
+        for raw, shape_in in zip(layers, incoming):
             spec = shapes._norm_layer(raw)
             kind = spec["type"]
             if kind == "conv":
-                layer = Conv2d(channels, spec, self.rng)
+                layer = Conv2d(shape_in[2], spec, self.rng)
             elif kind == "maxpool":
                 layer = MaxPool2d(spec)
             elif kind == "avgpool":
@@ -209,19 +210,14 @@ class Network:
             elif kind == "flatten":
                 layer = Flatten()
             elif kind == "dense":
-                layer = Dense(flat if flat is not None else int(np.prod(prev_shape)), spec, self.rng)
+                layer = Dense(int(np.prod(shape_in)), spec, self.rng)
             elif kind == "activation":
                 layer = Activation(spec.get("name", "relu"), spec.get("param"))
             elif kind == "batchnorm":
-                layer = BatchNorm(flat if flat is not None else channels)
+                layer = BatchNorm(shape_in[-1])
             else:  # lcn
                 layer = LocalContrastNorm(spec.get("size", 7), spec.get("sigma"), spec.get("c", 0.1))
             self.layers.append(layer)
-            if len(row.shape) == 1:
-                flat = row.shape[0]
-            else:
-                channels = row.shape[2]
-            prev_shape = row.shape
         if self.layers and self.layers[0].kind == "conv":
             self.layers[0].needs_input_grad = False
         # Training steps of the X-vs-O shape run as one compiled call (see engine.fused);

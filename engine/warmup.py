@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from . import activations, conv, pool
+from . import activations, conv, conv_kernels, pool
 from .network import XO_INPUT, XO_LAYERS, Network
 from .optim import SGD
 
@@ -28,6 +28,10 @@ def warm_up() -> float:
         bwd = pool.max_pool2d_backward if mode == "max" else pool.avg_pool2d_backward
         y = fwd(x, 2)
         bwd(np.zeros_like(y if mode == "avg" else y[0]), x, 2)
+    # The im2col + BLAS path that large batches take.
+    cols = np.empty((18, 2 * 16), np.float32)  # (C*KH*KW, N*OH*OW)
+    conv_kernels.im2col(np.zeros((2, 2, 6, 6), np.float32), 3, 3, 1, 1, 1, 1, 4, 4, 0, 2, cols)
+    conv_kernels.col2im(cols, 3, 3, 1, 1, 1, 1, 4, 4, 0, 2, np.zeros((2, 2, 6, 6), np.float32))
     for name in activations.ACTIVATIONS:
         activations.activation_backward(name, x, x)
     net = Network(XO_INPUT, XO_LAYERS, seed=0)

@@ -13,7 +13,7 @@ from itertools import product
 import numpy as np
 import pytest
 
-from engine import conv, pool, trace
+from engine import conv, pool, trace, trace_grad
 from engine.pad import pad_backward
 
 NP_PAD = {"zeros": "constant", "reflect": "reflect", "replicate": "edge"}
@@ -282,7 +282,7 @@ def test_weight_grad_trace_matches_backward(i):
     gy, x, w = grad_arrays(case, i)
     n = case["n"]
     gw = conv.conv2d_backward(gy[n : n + 1], x[n : n + 1], w, **spec_of(case))[1]  # (F, C, KH, KW)
-    t = trace.conv2d_weight_grad_trace(gy, x, w, **spec_of(case), n=n)
+    t = trace_grad.conv2d_weight_grad_trace(gy, x, w, **spec_of(case), n=n)
     assert t.weight_shape == w.shape
     close(t.result.reshape(w.shape), gw)
     np.testing.assert_array_equal(t.weight_index, np.indices(w.shape).reshape(4, -1).T)
@@ -316,7 +316,7 @@ def test_weight_grad_trace_is_in_the_users_orientation(flip):
     w = rng.standard_normal((2, 2, 3, 2)).astype(np.float32)  # (F, C, KH, KW)
     settings = dict(stride=(1, 2), padding=(1, 0, 2, 1), dilation=(2, 1), pad_mode="zeros", flip=flip)
     gy = rng.standard_normal(conv.conv2d(x, w, **settings).shape).astype(np.float32)  # (N, F, OH, OW)
-    t = trace.conv2d_weight_grad_trace(gy, x, w, **settings, n=1)
+    t = trace_grad.conv2d_weight_grad_trace(gy, x, w, **settings, n=1)
     for s, index in enumerate(t.weight_index):
         one_hot = np.zeros_like(w)  # (F, C, KH, KW)
         one_hot[tuple(index)] = 1
@@ -347,7 +347,7 @@ def test_input_grad_trace_matches_backward(i):
     gy, x, w = grad_arrays(case, i)
     n = case["n"]
     gx = conv.conv2d_backward(gy, x, w, **spec_of(case))[0][n]  # (C, H, W)
-    t = trace.conv2d_input_grad_trace(gy, x, w, **spec_of(case), n=n)
+    t = trace_grad.conv2d_input_grad_trace(gy, x, w, **spec_of(case), n=n)
     C, H, W = gx.shape
     S = gx.size
     assert t.input_shape == gx.shape
@@ -403,7 +403,7 @@ def test_input_grad_trace_full_convolution_stride_one():
     x = rng.standard_normal((1, 1, 5, 5)).astype(np.float32)  # (1, 1, 5, 5)
     w = rng.standard_normal((1, 1, 3, 3)).astype(np.float32)  # (1, 1, 3, 3)
     gy = rng.standard_normal((1, 1, 3, 3)).astype(np.float32)  # (1, 1, 3, 3)
-    t = trace.conv2d_input_grad_trace(gy, x, w)
+    t = trace_grad.conv2d_input_grad_trace(gy, x, w)
     np.testing.assert_array_equal(t.padded_grad[0], np.pad(gy[0, 0], 2))
     np.testing.assert_array_equal(t.flipped_kernel[0, 0], w[0, 0, ::-1, ::-1])
     close(t.result.reshape(5, 5), conv.conv2d_backward(gy, x, w)[0][0, 0])
@@ -414,7 +414,7 @@ def test_input_grad_trace_cells_no_tap_reads():
     x = np.ones((1, 1, 1, 1), np.float32)  # (1, 1, 1, 1)
     w = np.ones((2, 1, 1, 1), np.float32)  # (2, 1, 1, 1)
     gy = np.ones((1, 2, 1, 1), np.float32)  # (1, 2, 1, 1)
-    t = trace.conv2d_input_grad_trace(gy, x, w, stride=5, padding=2)
+    t = trace_grad.conv2d_input_grad_trace(gy, x, w, stride=5, padding=2)
     np.testing.assert_array_equal(t.offsets, [0, 0])
     assert t.product.shape == (0,) and t.via.shape == (0, 2)
     np.testing.assert_array_equal(t.result, [0])
@@ -432,7 +432,7 @@ def test_max_pool_grad_trace_matches_backward(seed):
     y, _ = pool.max_pool2d(x, kernel, stride)
     gy = np.random.default_rng(seed).standard_normal(y.shape).astype(np.float32)  # (N, C, OH, OW)
     gx = pool.max_pool2d_backward(gy, x, kernel, stride)[n]  # (C, H, W)
-    t = trace.max_pool_grad_trace(gy, x, kernel, stride, n=n)
+    t = trace_grad.max_pool_grad_trace(gy, x, kernel, stride, n=n)
     close(t.result, gx)
     forward = trace.pool2d_trace(x, kernel, stride, "max", n=n)
     np.testing.assert_array_equal(t.out_index, forward.out_index)
@@ -454,7 +454,7 @@ def test_avg_pool_grad_trace_matches_backward(seed):
     y = pool.avg_pool2d(x, kernel, stride)
     gy = np.random.default_rng(seed).standard_normal(y.shape).astype(np.float32)  # (N, C, OH, OW)
     gx = pool.avg_pool2d_backward(gy, x, kernel, stride)[n]  # (C, H, W)
-    t = trace.avg_pool_grad_trace(gy, x, kernel, stride, n=n)
+    t = trace_grad.avg_pool_grad_trace(gy, x, kernel, stride, n=n)
     close(t.result, gx)
     np.testing.assert_array_equal(t.grad, gy[n].ravel())
     close(t.share, t.grad / (kernel[0] * kernel[1]))
@@ -477,10 +477,10 @@ def all_traces():
         trace.conv1d_trace(x[:, :, 0], w[:, :, 0], padding=1),
         trace.pool2d_trace(x, 2, mode="max"),
         trace.pool2d_trace(x, 2, mode="avg"),
-        trace.conv2d_weight_grad_trace(gy, x, w, padding=1),
-        trace.conv2d_input_grad_trace(gy, x, w, padding=1),
-        trace.max_pool_grad_trace(gp, x, 2),
-        trace.avg_pool_grad_trace(gp, x, 2),
+        trace_grad.conv2d_weight_grad_trace(gy, x, w, padding=1),
+        trace_grad.conv2d_input_grad_trace(gy, x, w, padding=1),
+        trace_grad.max_pool_grad_trace(gp, x, 2),
+        trace_grad.avg_pool_grad_trace(gp, x, 2),
     ]
 
 
@@ -534,16 +534,16 @@ BAD = [
     (lambda: trace.pool2d_trace(X, kernel=2, stride=(1, 0)), r"stride\[1\] \(width\) must be at least 1"),
     (lambda: trace.pool2d_trace(X, kernel=6), r"kernel must fit the input"),
     (lambda: trace.pool2d_trace(X, n=7), r"^n .* must be from 0 to 1, got 7"),
-    (lambda: trace.conv2d_weight_grad_trace(GY[:, :2], X, Wt), r"^gy must have the shape of the output"),
-    (lambda: trace.conv2d_weight_grad_trace(GY, X, Wt, stride=-1), r"stride\[0\] \(height\) must be at least 1"),
-    (lambda: trace.conv2d_weight_grad_trace(GY, X, Wt, n=9), r"^n .* must be from 0 to 1"),
-    (lambda: trace.conv2d_input_grad_trace(GY[0], X, Wt), r"^gy must have 4 axes"),
-    (lambda: trace.conv2d_input_grad_trace(GY, X, Wt, padding=1), r"^gy must have the shape of the output"),
-    (lambda: trace.conv2d_input_grad_trace(GY, X, Wt, pad_mode="mirror"), r"pad_mode must be one of"),
-    (lambda: trace.max_pool_grad_trace(GP[:, :, :1], X, 2), r"^gy must have the shape of the pooled output"),
-    (lambda: trace.max_pool_grad_trace(GP, X, 2, n=2), r"^n .* must be from 0 to 1"),
-    (lambda: trace.avg_pool_grad_trace(GP, X, 2, stride=0), r"stride\[0\] \(height\) must be at least 1"),
-    (lambda: trace.avg_pool_grad_trace(GP, X[:, :, :1], 2), r"kernel must fit the input"),
+    (lambda: trace_grad.conv2d_weight_grad_trace(GY[:, :2], X, Wt), r"^gy must have the shape of the output"),
+    (lambda: trace_grad.conv2d_weight_grad_trace(GY, X, Wt, stride=-1), r"stride\[0\] \(height\) must be at least 1"),
+    (lambda: trace_grad.conv2d_weight_grad_trace(GY, X, Wt, n=9), r"^n .* must be from 0 to 1"),
+    (lambda: trace_grad.conv2d_input_grad_trace(GY[0], X, Wt), r"^gy must have 4 axes"),
+    (lambda: trace_grad.conv2d_input_grad_trace(GY, X, Wt, padding=1), r"^gy must have the shape of the output"),
+    (lambda: trace_grad.conv2d_input_grad_trace(GY, X, Wt, pad_mode="mirror"), r"pad_mode must be one of"),
+    (lambda: trace_grad.max_pool_grad_trace(GP[:, :, :1], X, 2), r"^gy must have the shape of the pooled output"),
+    (lambda: trace_grad.max_pool_grad_trace(GP, X, 2, n=2), r"^n .* must be from 0 to 1"),
+    (lambda: trace_grad.avg_pool_grad_trace(GP, X, 2, stride=0), r"stride\[0\] \(height\) must be at least 1"),
+    (lambda: trace_grad.avg_pool_grad_trace(GP, X[:, :, :1], 2), r"kernel must fit the input"),
 ]
 
 
