@@ -90,8 +90,9 @@ def array(name: str, value, ndim: int, layout: str) -> np.ndarray:
 
     ``layout`` names the axes for the message, e.g. ``"(N, C, H, W)"``.
     """
+    ready = type(value) is np.ndarray and value.dtype == np.float32 and value.flags.c_contiguous
     try:
-        arr = np.ascontiguousarray(value, dtype=np.float32)  # same shape as value
+        arr = value if ready else np.ascontiguousarray(value, dtype=np.float32)  # same shape as value
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be an array of numbers {layout}: {exc}") from None
     if arr.ndim != ndim:

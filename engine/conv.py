@@ -103,7 +103,7 @@ class ConvSpec:
 
             def part(i: int, j: int) -> np.ndarray:
                 gw_part = np.empty(w.shape, np.float32)  # (F, C, KH, KW) this part of the batch's share
-                conv_kernels.backward(xp[i:j], wk, gy[i:j], *args, target[i:j], gw_part, np.empty(f, np.float32), need_input)
+                conv_kernels.backward(xp[i:j], wk, gy[i:j], *args, target[i:j], gw_part, need_input)
                 return gw_part
 
             gw, *rest = threads.run(part, n, 2 * gy.size * w[0].size)

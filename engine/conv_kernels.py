@@ -167,12 +167,11 @@ def forward(xp, w, b, sh, sw, dh, dw, out):
 
 
 @kernel
-def backward(xp, w, gy, sh, sw, dh, dw, gxp, gw, gb, need_input):
-    """gxp must be zeroed (and is left alone unless need_input); gw and gb are overwritten."""
+def backward(xp, w, gy, sh, sw, dh, dw, gxp, gw, need_input):
+    """gxp must be zeroed (and is left alone unless need_input); gw is overwritten."""
     gw[:] = 0
     for n in range(xp.shape[0]):
         _bwd_sample(xp[n], w, gy[n], sh, sw, dh, dw, gxp[n], gw, need_input)
-    bias_grad(gy, gb)
 
 
 @kernel

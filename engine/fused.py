@@ -14,6 +14,7 @@ import numpy as np
 
 from .activations import _leaky_bwd, _leaky_fwd
 from .conv_kernels import backward as conv_backward
+from .conv_kernels import bias_grad
 from .conv_kernels import forward as conv_forward
 from .dense import _softmax_ce
 from .jit import kernel
@@ -70,5 +71,6 @@ def step(xp, w, b, sh, sw, dh, dw, slope, ph, pw, psh, psw, w2, b2, labels, gw, 
     gconv = np.empty_like(conv)  # (N, F, OH, OW)
     _leaky_bwd(gact.reshape(-1), conv.reshape(-1), slope, gconv.reshape(-1))
     unused = np.empty_like(xp)  # (N, C, Hp, Wp) never written: the input gradient is not wanted
-    conv_backward(xp, w, gconv, sh, sw, dh, dw, unused, gw, gb, False)
+    conv_backward(xp, w, gconv, sh, sw, dh, dw, unused, gw, False)
+    bias_grad(gconv, gb)
     return loss

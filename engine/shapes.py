@@ -17,6 +17,7 @@ lesson can say why a setting does not fit and which nearby settings do.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from fractions import Fraction
 
 from . import checks
@@ -36,31 +37,31 @@ class AxisSize:
     pad_after: int
     d: int  # dilation
 
-    @property
+    @cached_property
     def span(self) -> int:
         """Distance the window can travel: padded input minus the dilated kernel's extent."""
         return self.n + self.pad_before + self.pad_after - self.d * (self.k - 1) - 1
 
-    @property
+    @cached_property
     def exact(self) -> Fraction:
         return Fraction(self.span, self.s) + 1
 
-    @property
+    @cached_property
     def fits_at_all(self) -> bool:
         """The (dilated) window is no larger than the padded input."""
         return self.span >= 0
 
-    @property
+    @cached_property
     def whole(self) -> bool:
         """Every stride lands exactly on the last window position: no cells left over."""
         return self.fits_at_all and self.span % self.s == 0
 
-    @property
+    @cached_property
     def size(self) -> int:
         """The size the kernels produce (floored, as deep-learning frameworks do); 0 if nothing fits."""
         return self.span // self.s + 1 if self.fits_at_all else 0
 
-    @property
+    @cached_property
     def leftover(self) -> int:
         """Padded input cells past the last window: never covered by any window."""
         return self.span % self.s if self.fits_at_all else 0
@@ -119,15 +120,15 @@ class Output2D:
     cols: AxisSize
     what: str = "filter"  # "filter" for convolution, "window" for pooling
 
-    @property
+    @cached_property
     def shape(self) -> tuple[int, int]:
         return self.rows.size, self.cols.size
 
-    @property
+    @cached_property
     def fits_at_all(self) -> bool:
         return self.rows.fits_at_all and self.cols.fits_at_all
 
-    @property
+    @cached_property
     def whole(self) -> bool:
         return self.rows.whole and self.cols.whole
 

@@ -27,15 +27,17 @@ def _pool() -> ThreadPoolExecutor:
 def split(n: int, work: int) -> list[tuple[int, int]]:
     """Cut ``range(n)`` into one (start, stop) part per core worth using for ``work``."""
     parts = min(CORES, n) if work >= MIN_WORK else 1
+    if parts == 1:
+        return [(0, n)]
     cuts = [n * i // parts for i in range(parts + 1)]
     return list(zip(cuts, cuts[1:]))
 
 
 def run(fn, n: int, work: int) -> list:
     """``fn(start, stop)`` over the parts of ``range(n)``, side by side; results in order."""
+    if work < MIN_WORK or n < 2 or CORES < 2:  # the common, small case: no hand-off at all
+        return [fn(0, n)]
     parts = split(n, work)
-    if len(parts) == 1:
-        return [fn(*parts[0])]
     futures = [_pool().submit(fn, *part) for part in parts[1:]]
     first = fn(*parts[0])
     return [first] + [f.result() for f in futures]

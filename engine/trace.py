@@ -119,17 +119,29 @@ class ConvTrace(_Trace):
     result: np.ndarray  # (S,) running_sum[:, -1] + bias = y[n, f, oh, ow]
 
 
-def conv2d_trace(x, w, b=None, stride=1, padding=0, dilation=1, pad_mode="zeros", flip=False, n=0) -> ConvTrace:
-    """Trace :func:`engine.conv.conv2d` on sample ``n``: arguments as there."""
+def conv2d_trace(
+    x, w, b=None, stride=1, padding=0, dilation=1, pad_mode="zeros", flip=False, n=0, start=0, count=None
+) -> ConvTrace:
+    """Trace :func:`engine.conv.conv2d` on sample ``n``: arguments as there.
+
+    ``start`` and ``count`` pick steps ``start .. start + count - 1`` (``count=None``:
+    to the last step; a count past the end stops there). Only those steps are
+    built, so an animation can page through a 256×256 image without paying for
+    every window at once.
+    """
     spec, x, w, b, n, xp = _conv_setup(x, w, b, stride, padding, dilation, pad_mode, flip, n)
     (sh, sw), (dh, dw) = spec.stride, spec.dilation
     top, _, left, _ = spec.padding
     F, C, KH, KW = w.shape
     H, W = x.shape[2:]
     OH, OW = spec.output((H, W), (KH, KW)).shape
-    S = F * OH * OW
+    total = F * OH * OW
+    start = checks.integer("start", start, 0, total - 1)
+    stop = total if count is None else min(total, start + checks.integer("count", count, 1))
+    S = stop - start
 
-    out_index = _steps(F, OH, OW)  # (S, 3)
+    step = np.arange(start, stop, dtype=np.int32)  # (S,)
+    out_index = np.stack(np.unravel_index(step, (F, OH, OW)), axis=1).astype(np.int32)  # (S, 3)
     f = out_index[:, 0]  # (S,)
     origin = out_index[:, 1:] * np.array([sh, sw], np.int32)  # (S, 2)
     rows = origin[:, :1] + np.arange(KH, dtype=np.int32) * dh  # (S, KH)
@@ -138,8 +150,7 @@ def conv2d_trace(x, w, b=None, stride=1, padding=0, dilation=1, pad_mode="zeros"
     is_pad = _outside(rows, top, H)[:, :, None] | _outside(cols, left, W)[:, None, :]  # (S, KH, KW)
 
     wk = spec.kernel_weights(w).copy()  # (F, C, KH, KW) a copy: unflipped, it is the caller's w
-    # Steps run filter by filter, so the weights broadcast over each filter's block of OH·OW steps.
-    products = (window.reshape(F, OH * OW, C, KH, KW) * wk[:, None]).reshape(S, C, KH, KW)  # (S, C, KH, KW)
+    products = window * wk[f]  # (S, C, KH, KW)
     running = _running(products.reshape(S, -1))  # (S, C*KH*KW)
     bias = b[f]  # (S,)
     return ConvTrace(
