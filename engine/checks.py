@@ -104,6 +104,16 @@ def array(name: str, value, ndim: int, layout: str) -> np.ndarray:
     return arr
 
 
+def bias(value, count: int, per: str) -> np.ndarray:
+    """A bias of ``count`` values, one per ``per`` ("filter", "output"); zeros when None."""
+    if value is None:
+        return np.zeros(count, np.float32)  # (count,)
+    b = array("b", value, 1, f"({per}s,)")
+    if b.shape[0] != count:
+        raise ValueError(f"b must have one value per {per} ({count}), got {b.shape[0]}")
+    return b
+
+
 def labels(name: str, value, n: int, classes: int) -> np.ndarray:
     """Integer class labels, shape (n,), each from 0 to classes - 1."""
     arr = np.asarray(value)

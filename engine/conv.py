@@ -53,12 +53,7 @@ class ConvSpec:
         w = checks.array("w", w, 4, "(filters, C, KH, KW)")
         if w.shape[1] != x.shape[1]:
             raise ValueError(f"w must have as many channels as x ({x.shape[1]}), got {w.shape[1]}: a filter spans every input channel")
-        if b is None:
-            b = np.zeros(w.shape[0], np.float32)  # (F,)
-        else:
-            b = checks.array("b", b, 1, "(filters,)")
-            if b.shape[0] != w.shape[0]:
-                raise ValueError(f"b must have one value per filter ({w.shape[0]}), got {b.shape[0]}")
+        b = checks.bias(b, w.shape[0], "filter")  # (F,)
         out = self.output(x.shape[2:], w.shape[2:])
         if not out.fits_at_all:
             raise ValueError(f"kernel size must fit the padded input: {out.problem()}")

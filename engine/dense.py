@@ -28,13 +28,7 @@ def _check(x, w, b):
     w = checks.array("w", w, 2, "(outputs, inputs)")
     if w.shape[1] != x.shape[1]:
         raise ValueError(f"w must have {x.shape[1]} inputs per row to match x, got {w.shape[1]}")
-    if b is None:
-        b = np.zeros(w.shape[0], np.float32)  # (out,)
-    else:
-        b = checks.array("b", b, 1, "(outputs,)")
-        if b.shape[0] != w.shape[0]:
-            raise ValueError(f"b must have one value per output ({w.shape[0]}), got {b.shape[0]}")
-    return x, w, b
+    return x, w, checks.bias(b, w.shape[0], "output")  # (N, in), (out, in), (out,)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
