@@ -74,10 +74,14 @@ class ConvSpec:
             args = (*self.stride, *self.dilation)
             threads.run(lambda i, j: conv_kernels.forward(xp[i:j], wk, b, *args, y[i:j]), n, y.size * w[0].size)
             return y, Saved(xp, None)
-        cols = self._cols(xp, w.shape, (oh, ow))  # (C*KH*KW, N*OH*OW)
-        y = wk.reshape(f, -1) @ cols  # (F, N*OH*OW)
-        y += b[:, None]
-        y = np.ascontiguousarray(y.reshape(f, n, oh, ow).transpose(1, 0, 2, 3))  # (N, F, OH, OW)
+        cols = self._cols(xp, w.shape, (oh, ow))  # (C*KH*KW, N*positions)
+        prod = wk.reshape(f, -1) @ cols  # (F, N*positions)
+        if self.stride == (1, 1):
+            y = np.empty((n, f, oh, ow), np.float32)  # (N, F, OH, OW)
+            conv_kernels.narrow(prod, b, xp.shape[3], cols.shape[1] // n, y)
+        else:
+            prod += b[:, None]
+            y = np.ascontiguousarray(prod.reshape(f, n, oh, ow).transpose(1, 0, 2, 3))  # (N, F, OH, OW)
         return y, Saved(xp, cols)
 
     def backward(self, gy: np.ndarray, saved: "Saved", x_shape: tuple, w: np.ndarray, need_input: bool = True):
@@ -105,13 +109,24 @@ class ConvSpec:
             for other in rest:  # added in batch order: the same sum whatever the threads did
                 gw += other
         else:
-            cols = saved.cols if saved.cols is not None else self._cols(xp, w.shape, (oh, ow))  # (C*KH*KW, N*OH*OW)
-            g = np.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(f, -1)  # (F, N*OH*OW)
+            cols = saved.cols if saved.cols is not None else self._cols(xp, w.shape, (oh, ow))  # (C*KH*KW, N*positions)
+            wide = self.stride == (1, 1)
+            if wide:
+                g = np.empty((f, cols.shape[1]), np.float32)  # (F, N*L) dL/dy on the padded row pitch
+                conv_kernels.widen(gy, xp.shape[3], cols.shape[1] // n, g)
+            else:
+                g = np.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(f, -1)  # (F, N*OH*OW)
             gw = (g @ cols.T).reshape(w.shape)  # (F, C, KH, KW)
             if need_input:
-                dcols = wk.reshape(f, -1).T @ g  # (C*KH*KW, N*OH*OW)
-                args = (*w.shape[2:], *self.stride, *self.dilation, oh, ow)
-                threads.run(lambda c0, c1: conv_kernels.col2im(dcols, *args, c0, c1, gxp), xp.shape[1], dcols.size)
+                dcols = wk.reshape(f, -1).T @ g  # (C*KH*KW, N*positions)
+                kh, kw = w.shape[2:]
+                if wide:
+                    args = (kh, kw, *self.dilation, cols.shape[1] // n)
+                    run = lambda c0, c1: conv_kernels.col2im_wide(dcols, *args, c0, c1, gxp)
+                else:
+                    args = (kh, kw, *self.stride, *self.dilation, oh, ow)
+                    run = lambda c0, c1: conv_kernels.col2im(dcols, *args, c0, c1, gxp)
+                threads.run(run, xp.shape[1], dcols.size)
         conv_kernels.bias_grad(gy, gb)
         if self.flip:
             gw = np.ascontiguousarray(gw[:, :, ::-1, ::-1])  # (F, C, KH, KW) back to the user's orientation
@@ -123,10 +138,17 @@ class ConvSpec:
         return Saved(pad(x, self.padding, self.pad_mode), None)
 
     def _cols(self, xp: np.ndarray, w_shape: tuple, out_hw: tuple[int, int]) -> np.ndarray:
+        """Every window as a column: (C·KH·KW, N·OH·OW), or wide (C·KH·KW, N·L) at stride 1."""
         c, kh, kw = w_shape[1:]
-        cols = np.empty((c * kh * kw, xp.shape[0] * out_hw[0] * out_hw[1]), np.float32)  # (C*KH*KW, N*OH*OW)
-        args = (kh, kw, *self.stride, *self.dilation, *out_hw)
-        threads.run(lambda c0, c1: conv_kernels.im2col(xp, *args, c0, c1, cols), c, cols.size)
+        oh, ow = out_hw
+        if self.stride == (1, 1):
+            L = (oh - 1) * xp.shape[3] + ow  # outputs on the padded row pitch, spares included
+            cols = np.empty((c * kh * kw, xp.shape[0] * L), np.float32)  # (C*KH*KW, N*L)
+            run = lambda c0, c1: conv_kernels.im2col_wide(xp, kh, kw, *self.dilation, L, c0, c1, cols)
+        else:
+            cols = np.empty((c * kh * kw, xp.shape[0] * oh * ow), np.float32)  # (C*KH*KW, N*OH*OW)
+            run = lambda c0, c1: conv_kernels.im2col(xp, kh, kw, *self.stride, *self.dilation, oh, ow, c0, c1, cols)
+        threads.run(run, c, cols.size)
         return cols
 
 
@@ -135,7 +157,7 @@ class Saved:
     """What a convolution's forward pass keeps for its backward pass."""
 
     xp: np.ndarray  # (N, C, Hp, Wp) the padded input
-    cols: np.ndarray | None  # (C*KH*KW, N*OH*OW) its windows as columns, when the batch went through BLAS
+    cols: np.ndarray | None  # (C*KH*KW, N*positions) its windows as columns, when the batch went through BLAS
 
 
 # im2col + BLAS beats the direct kernels on a batch with a long dot product per
