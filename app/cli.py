@@ -11,16 +11,30 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 
 
-def free_port(host: str, start: int, tries: int = 50) -> int:
-    """``start`` if it is free, else the next free port above it."""
+def bind(host: str, start: int, tries: int = 50) -> socket.socket:
+    """A listening socket on ``start``, or the next free port above it.
+
+    The socket is bound here and handed to the server, so the printed address
+    is the one served (no gap in which another program could take the port).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for port in range(start, start + tries):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind((host, port))
-            except OSError:
-                continue
-            return port
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            sock.close()
+            continue
+        sock.listen(128)
+        return sock
     raise SystemExit(f"no free port from {start} to {start + tries - 1} on {host}; choose one with --port")
+
+
+def free_port(host: str, start: int, tries: int = 50) -> int:
+    """The first free port from ``start`` (the socket is released again)."""
+    with bind(host, start, tries) as sock:
+        return sock.getsockname()[1]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,13 +48,15 @@ def main(argv: list[str] | None = None) -> None:
 
     from app.main import create_app
 
-    port = free_port(args.host, args.port)
-    shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
+    sock = bind(args.host, args.port)
+    port = sock.getsockname()[1]
+    shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::1", "::") else args.host
     url = f"http://{shown}:{port}/"
     print(f"Convscope is running at {url}  (Ctrl+C to stop)", flush=True)
     if not args.no_browser:
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()
-    uvicorn.run(create_app(), host=args.host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning"))
+    server.run(sockets=[sock])
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
-"""The FastAPI application factory: pages, static files, engine warm-up."""
+"""The FastAPI application factory: pages, static files, the websocket, engine warm-up."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+import anyio
+
+from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -13,13 +15,23 @@ from fastapi.templating import Jinja2Templates
 from engine import shapes
 from engine.warmup import warm_up
 
+from .protocol import limits
+from .session import Session
+
 ROOT = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=ROOT / "templates")
+# A page that sent nothing for this long is closed; its socket client reconnects when it is used again.
+IDLE_SECONDS = 30 * 60
+# Engine work gets its own threads, so a lecture hall of heavy requests never
+# starves the page routes (which use anyio's default pool) of theirs.
+ENGINE_THREADS = 32
 
 
-def create_app(warm: bool = True) -> FastAPI:
+def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS) -> FastAPI:
     """Build the app; with ``warm`` the kernels compile (or load from disk) in the background."""
     app = FastAPI(title="Convscope", docs_url=None, redoc_url=None)
+    app.state.sessions = set()  # live websocket sessions, counted by /healthz
+    app.state.engine_threads = None  # made on first use, inside the server's event loop
     app.state.engine_ready = threading.Event()
     if warm:
         threading.Thread(target=lambda: (warm_up(), app.state.engine_ready.set()), daemon=True, name="jit-warmup").start()
@@ -32,12 +44,28 @@ def create_app(warm: bool = True) -> FastAPI:
         rows = shapes.layer_table(shapes.LENET5_INPUT, shapes.LENET5, shapes.LENET5_NAMES)
         return templates.TemplateResponse(request, "index.html", {"rows": rows})
 
+    @app.get("/playground", response_class=HTMLResponse)
+    def playground(request: Request):
+        context = {"limits": limits(), "engine_ready": app.state.engine_ready.is_set()}
+        return templates.TemplateResponse(request, "playground.html", context)
+
+    @app.websocket("/ws")
+    async def socket(websocket: WebSocket):
+        if app.state.engine_threads is None:
+            app.state.engine_threads = anyio.CapacityLimiter(ENGINE_THREADS)
+        session = Session(websocket, idle_seconds, app.state.engine_threads)
+        app.state.sessions.add(session)
+        try:
+            await session.run()
+        finally:
+            app.state.sessions.discard(session)
+
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon():
         return RedirectResponse("/static/favicon.svg")
 
     @app.get("/healthz")
     def health():
-        return {"ok": True, "engine_ready": app.state.engine_ready.is_set()}
+        return {"ok": True, "engine_ready": app.state.engine_ready.is_set(), "sessions": len(app.state.sessions)}
 
     return app

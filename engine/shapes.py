@@ -203,18 +203,21 @@ def conv_ranges(n: int, k: int, s: int, p: int, d: int, limits: Limits = Limits(
     input, so at least one output cell exists. Within the range, ``fits`` lists
     the values that leave no cells over (the formula gives a whole number).
     Padding stops at ``d (k - 1)``: beyond that, border outputs see only zeros.
+    Plain integer arithmetic: the server asks on every slider move.
     """
 
-    def legal(**change) -> AxisSize:
-        v = dict(n=n, k=k, s=s, p=p, d=d) | change
-        return AxisSize(v["n"], v["k"], v["s"], v["p"], v["p"], v["d"])
-
     def describe(name: str, lo: int, hi: int) -> dict:
-        values = range(lo, hi + 1)
-        ok = [v for v in values if legal(**{name: v}).fits_at_all]
+        ok, fits = [], []
+        for value in range(lo, hi + 1):
+            v = {"n": n, "k": k, "s": s, "p": p, "d": d, name: value}
+            span = v["n"] + 2 * v["p"] - v["d"] * (v["k"] - 1) - 1  # as AxisSize.span, symmetric padding
+            if span >= 0:
+                ok.append(value)
+                if span % v["s"] == 0:
+                    fits.append(value)
         if not ok:
             return {"min": lo, "max": lo, "fits": []}
-        return {"min": ok[0], "max": ok[-1], "fits": [v for v in ok if legal(**{name: v}).whole]}
+        return {"min": ok[0], "max": ok[-1], "fits": fits}
 
     return {
         "size": describe("n", 1, limits.size),

@@ -132,7 +132,7 @@ def conv2d_trace(
     spec, x, w, b, n, xp = _conv_setup(x, w, b, stride, padding, dilation, pad_mode, flip, n)
     (sh, sw), (dh, dw) = spec.stride, spec.dilation
     top, _, left, _ = spec.padding
-    F, C, KH, KW = w.shape
+    F, _, KH, KW = w.shape
     H, W = x.shape[2:]
     OH, OW = spec.output((H, W), (KH, KW)).shape
     total = F * OH * OW

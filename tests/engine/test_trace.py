@@ -186,6 +186,25 @@ def test_seed_example_true_convolution():
     assert not t.is_pad.any()
 
 
+@pytest.mark.parametrize("i", range(0, N_CASES, 3))
+def test_conv_trace_step_range_is_a_slice_of_the_full_trace(i):
+    """start/count build only the steps asked for, and each is the very step of the full trace."""
+    case = CASES[i]
+    x, w, b = conv_arrays(case, i)
+    full = trace.conv2d_trace(x, w, b, **spec_of(case), n=case["n"])
+    total = len(full.result)
+    for start, count in [(0, 1), (total // 2, 3), (total - 1, 1), (max(0, total - 2), 50), (1 % total, None)]:
+        part = trace.conv2d_trace(x, w, b, **spec_of(case), n=case["n"], start=start, count=count)
+        stop = total if count is None else min(total, start + count)
+        assert part.output_shape == full.output_shape
+        np.testing.assert_array_equal(part.padded, full.padded)
+        np.testing.assert_array_equal(part.weights, full.weights)
+        for name, a in part.arrays().items():
+            if name not in ("padded", "weights"):
+                assert len(a) == stop - start, name
+                np.testing.assert_array_equal(a, full.arrays()[name][start:stop], err_msg=name)
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_conv1d_trace_matches_conv1d(seed):
     rng = np.random.default_rng(seed)
@@ -521,6 +540,9 @@ BAD = [
     (lambda: trace.conv2d_trace(X, Wt, n=-1), r"^n .* must be from 0 to 1"),
     (lambda: trace.conv2d_trace(X, Wt, n=0.5), r"^n .* must be a whole number"),
     (lambda: trace.conv2d_trace(X, Wt[:, :1]), r"^w must have as many channels as x"),
+    (lambda: trace.conv2d_trace(X, Wt, start=27), r"^start must be from 0 to 26, got 27"),
+    (lambda: trace.conv2d_trace(X, Wt, start=-1), r"^start must be from 0 to 26, got -1"),
+    (lambda: trace.conv2d_trace(X, Wt, count=0), r"^count must be at least 1, got 0"),
     (lambda: trace.conv2d_trace(X, Wt, b=np.ones(2)), r"^b must have one value per filter"),
     (lambda: trace.conv2d_trace(X, np.ones((1, 2, 6, 6))), r"kernel size must fit the padded input"),
     (lambda: trace.conv2d_trace(X[0], Wt), r"^x must have 4 axes"),

@@ -1,0 +1,392 @@
+"""Every message of the wire protocol (PROTOCOL.md) as a pydantic model, with its legal ranges.
+
+Requests are validated here before the engine sees them; each bound is a
+``Field`` constraint taken from :class:`engine.shapes.Limits`, so the models,
+the sliders (which get the same limits) and the engine agree. pydantic's own
+error texts are written for programmers; :func:`explain` turns the first error
+into the field's path and a sentence a student can act on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
+
+from engine import shapes
+
+from . import presets  # the preset names are the keys of its tables
+
+LIMITS = shapes.Limits()
+MAX_VALUE = 1e6  # abs bound on any number in a grid: far beyond any lesson, far below float32 overflow
+MAX_TRACE_STEPS = 4096
+MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # decoded image file
+MAX_FRAME_BYTES = 8 * 1024 * 1024  # one websocket message; larger closes the socket (abuse)
+MAX_REQUESTS_PER_SECOND = 200
+# Base64 spends 4 characters per 3 bytes; leave room for a "data:image/png;base64," prefix.
+MAX_UPLOAD_CHARS = 4 * math.ceil(MAX_UPLOAD_BYTES / 3) + 64
+
+
+def whole(lo: int, hi: int, **extra) -> Any:
+    """A JSON integer (not 2.0, "2" or true) from ``lo`` to ``hi``."""
+    return Annotated[int, Field(strict=True, ge=lo, le=hi, **extra)]
+
+
+Number = Annotated[float, Field(strict=True, ge=-MAX_VALUE, le=MAX_VALUE, allow_inf_nan=False)]
+Size = whole(1, LIMITS.size)
+Channels = whole(1, LIMITS.channels)
+KernelSize = whole(1, LIMITS.kernel)
+Stride = whole(1, LIMITS.stride)
+Pad = whole(0, LIMITS.padding)
+Dilation = whole(1, LIMITS.dilation)
+Seed = whole(0, 2**31 - 1)
+HW = {"parts": ["height", "width"]}  # names of a pair's entries, for messages
+
+
+def inconsistent(field: str, message: str) -> PydanticCustomError:
+    """A cross-field error that keeps its field path (a model validator's own loc is empty)."""
+    return PydanticCustomError("inconsistent", "{message}", {"field": field, "message": message})
+
+
+def _numbers(n: int) -> str:
+    return "1 number" if n == 1 else f"{n} numbers"
+
+
+class Params(BaseModel):
+    # Unknown keys are refused: a misspelt "strides" would otherwise be ignored without a word.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- requests
+
+
+class InputGrid(Params):
+    channels: Channels
+    height: Size
+    width: Size
+    values: list[Number] = Field(max_length=LIMITS.channels * LIMITS.size**2, description="C·H·W numbers in (C, H, W) order")
+
+
+class KernelGrid(Params):
+    filters: whole(1, LIMITS.filters)
+    channels: Channels | None = Field(None, description="optional; must equal the input's channels")
+    height: KernelSize
+    width: KernelSize
+    values: list[Number] = Field(
+        max_length=LIMITS.filters * LIMITS.channels * LIMITS.kernel**2, description="F·C·KH·KW numbers in (F, C, KH, KW) order"
+    )
+
+
+class ConvRunParams(Params):
+    input: InputGrid = Field(description="{channels, height, width, values}")
+    kernels: KernelGrid = Field(description="{filters, height, width, values}")
+    bias: list[Number] | None = Field(None, max_length=LIMITS.filters, description="one number per filter")
+    stride: tuple[Stride, Stride] = Field((1, 1), description="[height, width]", json_schema_extra=HW)
+    padding: tuple[Pad, Pad, Pad, Pad] = Field(
+        (0, 0, 0, 0), description="[top, bottom, left, right]", json_schema_extra={"parts": ["top", "bottom", "left", "right"]}
+    )
+    dilation: tuple[Dilation, Dilation] = Field((1, 1), description="[height, width]", json_schema_extra=HW)
+    flip: bool = Field(False, strict=True)
+    pad_mode: Literal["zeros", "reflect", "replicate"] = "zeros"
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        x, k = self.input, self.kernels
+        got = len(x.values)
+        if got != x.channels * x.height * x.width:
+            raise inconsistent("input.values", f"input.values must hold {x.channels * x.height * x.width} numbers "
+                               f"(channels × height × width = {x.channels} × {x.height} × {x.width}), got {got}")
+        if k.channels is not None and k.channels != x.channels:
+            raise inconsistent("kernels.channels", f"kernels.channels must equal the input's channels ({x.channels}), "
+                               f"got {k.channels}: a filter spans every input channel")
+        need = k.filters * x.channels * k.height * k.width
+        if len(k.values) != need:
+            raise inconsistent("kernels.values", f"kernels.values must hold {need} numbers (filters × channels × height × width = "
+                               f"{k.filters} × {x.channels} × {k.height} × {k.width}), got {len(k.values)}")
+        if self.bias is not None and len(self.bias) != k.filters:
+            raise inconsistent("bias", f"bias must hold {_numbers(k.filters)} (one per filter), got {len(self.bias)}")
+        return self
+
+
+class ConvTraceParams(ConvRunParams):
+    filter: whole(0, LIMITS.filters - 1) = 0
+    start: whole(0, 2**31 - 1) = 0
+    count: whole(1, MAX_TRACE_STEPS) = 1
+
+    @model_validator(mode="after")
+    def _filter_exists(self):
+        last = self.kernels.filters - 1
+        if self.filter > last:
+            there = "there is 1 filter" if last == 0 else f"there are {last + 1} filters"
+            raise inconsistent("filter", f"filter must be from 0 to {last} ({there}), got {self.filter}")
+        return self
+
+
+class InputPresetParams(Params):
+    name: Literal[tuple(presets.INPUTS)]
+    height: Size = 9
+    width: Size = 9
+    channels: Channels = 1
+    seed: Seed = 0
+    cells: whole(1, 32) = Field(2, description="squares along each side of the checkerboard")
+
+
+class KernelPresetParams(Params):
+    name: Literal[tuple(presets.KERNELS)]
+    size: KernelSize = 3
+    channels: Channels = 1
+    filters: whole(1, LIMITS.filters) = 1
+    seed: Seed = 0
+
+
+class ImageUploadParams(Params):
+    data: str = Field(min_length=1, max_length=MAX_UPLOAD_CHARS, description="(base64 of a PNG or JPEG file of at most 4 MB)")
+    height: Size = 64
+    width: Size = 64
+    channels: Literal[1, 3] = 1
+
+
+REQUESTS: dict[str, type[Params]] = {
+    "conv.run": ConvRunParams,
+    "conv.trace": ConvTraceParams,
+    "input.preset": InputPresetParams,
+    "kernel.preset": KernelPresetParams,
+    "image.upload": ImageUploadParams,
+}
+# The type of the binary frame that answers each request.
+ANSWERS = {"conv.run": "conv.result", "conv.trace": "conv.trace", "input.preset": "input.values",
+           "kernel.preset": "kernel.values", "image.upload": "input.values"}
+
+
+class Request(BaseModel):
+    """The envelope of every browser message; ``params`` is checked by the model of its ``type``."""
+
+    id: Annotated[int, Field(strict=True, ge=1)]
+    type: str
+    params: dict = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- answers
+
+
+ErrorCode = Literal["bad_json", "unknown_type", "invalid", "does_not_fit", "too_large", "internal"]
+
+
+class ErrorReply(BaseModel):
+    id: int | None
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    field: str | None = None
+    message: str
+
+    def text(self) -> str:
+        return json.dumps(self.model_dump(), ensure_ascii=False)
+
+
+class Problem(Exception):
+    """A request the handlers refuse, with the error fields to send."""
+
+    def __init__(self, code: ErrorCode, field: str | None, message: str):
+        super().__init__(message)
+        self.code, self.field, self.message = code, field, message
+
+
+class ArrayEntry(BaseModel):
+    name: str
+    dtype: Literal["float32", "int32", "uint8"]
+    shape: list[int]
+    offset: int
+    nbytes: int
+
+
+class FrameHeader(BaseModel):
+    """The JSON header of a binary frame (app.wire writes it)."""
+
+    id: int | None
+    type: str
+    meta: dict
+    arrays: list[ArrayEntry]
+
+
+class AxisMeta(BaseModel):
+    n: int
+    k: int
+    s: int
+    pad_before: int
+    pad_after: int
+    d: int
+    span: int
+    exact: str
+    size: int
+    whole: bool
+    leftover: int
+    formula: str
+
+
+class ParamsMeta(BaseModel):
+    weights: int
+    bias: int
+    total: int
+    formula: str
+
+
+class ConvResultMeta(BaseModel):
+    output_shape: tuple[int, int, int]
+    fits: bool
+    problem: str | None
+    suggestions: dict[str, dict[str, int]]
+    axes: dict[str, AxisMeta]
+    params: ParamsMeta
+    ranges: dict[str, dict[str, dict]]
+    limits: dict[str, int]
+
+
+class ConvTraceMeta(BaseModel):
+    filter: int
+    start: int
+    count: int
+    steps_total: int
+    output_shape: tuple[int, int, int]
+
+
+class InputValuesMeta(BaseModel):
+    name: str
+    channels: int
+    height: int
+    width: int
+
+
+class KernelValuesMeta(BaseModel):
+    name: str
+    filters: int
+    channels: int
+    height: int
+    width: int
+
+
+def limits() -> dict[str, int]:
+    return dataclasses.asdict(LIMITS)
+
+
+# ---------------------------------------------------------------- error sentences
+
+
+def _unwrap(tp) -> tuple[Any, list]:
+    """Strip ``Annotated`` and ``X | None`` from a type; returns (type, constraint metadata)."""
+    meta: list = []
+    while True:
+        if get_origin(tp) is Annotated:
+            tp, *extra = get_args(tp)
+            for m in extra:
+                meta.extend(m.metadata if isinstance(m, FieldInfo) else [m])
+        elif get_origin(tp) in (Union, type(int | None)) and type(None) in get_args(tp):
+            tp = next(a for a in get_args(tp) if a is not type(None))
+        else:
+            return tp, meta
+
+
+def _walk(model: type[BaseModel], loc: tuple) -> dict:
+    """What an error location points at: dotted field path, position words, bounds, description, parent model."""
+    tp, meta, info, parent, names, where = model, [], None, model, [], ""
+    for part in loc:
+        tp, extra = _unwrap(tp)
+        meta = meta + extra
+        if isinstance(part, str):
+            parent = tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+            names.append(part)
+            info = parent.model_fields.get(part) if parent else None
+            tp, meta = (info.annotation, list(info.metadata)) if info else (None, [])
+        else:
+            args = get_args(tp)
+            if get_origin(tp) is tuple and args:
+                parts = ((info.json_schema_extra or {}) if info else {}).get("parts")
+                where = f" for the {parts[part]}" if parts and part < len(parts) else f" at position {part}"
+                tp = args[part] if part < len(args) else None
+            else:
+                where = f" at position {part}"
+                tp = args[0] if args else None
+            meta = []
+    tp, extra = _unwrap(tp)
+    meta += extra
+    lo = next((m.ge for m in meta if getattr(m, "ge", None) is not None), None)
+    hi = next((m.le for m in meta if getattr(m, "le", None) is not None), None)
+    return {"field": ".".join(names) or None, "where": where, "lo": lo, "hi": hi,
+            "description": info.description if info else None, "parent": parent, "indexed": bool(where)}
+
+
+def _show(value) -> str:
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _num(v) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def _range(lo, hi) -> str:
+    if lo is not None and hi is not None:
+        return f"from {_num(lo)} to {_num(hi)}"
+    return f"at least {_num(lo)}" if lo is not None else f"at most {_num(hi)}" if hi is not None else ""
+
+
+_FLOAT_ERRORS = {"float_type", "float_parsing", "finite_number"}
+_NUMBER_ERRORS = _FLOAT_ERRORS | {"greater_than_equal", "less_than_equal", "greater_than", "less_than",
+                                  "int_type", "int_parsing", "int_from_float"}
+
+
+def _say(*words) -> str:
+    """Words joined by spaces, empty ones left out (a field without a description has none)."""
+    return " ".join(w for w in words if w)
+
+
+def explain(error: ValidationError, model: type[BaseModel], type_name: str) -> tuple[str | None, str]:
+    """The first error of ``error`` as (field path, a sentence a student understands)."""
+    errors = error.errors(include_url=False)
+    # A misspelt key ("strides") also shows up as a missing one; naming the misspelling helps more.
+    e = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
+    kind, ctx, value = e["type"], e.get("ctx") or {}, e.get("input")
+    if kind == "inconsistent":
+        return ctx["field"], ctx["message"]
+    at = _walk(model, e["loc"])
+    field, where, desc = at["field"] or "params", at["where"], at["description"]
+    got = f", got {_show(value)}{where}"
+    # List items read as "must hold numbers ... at position 5"; scalars and named pair entries as "must be".
+    list_item = at["indexed"] and not where.startswith(" for")
+    if kind == "missing":
+        if at["indexed"]:
+            return field, f"{field} has no value{where}" + (f"; it must be {desc}" if desc else "")
+        return field, f"{field} is required" + (f": {desc}" if desc else "")
+    if kind == "extra_forbidden":
+        known = ", ".join(at["parent"].model_fields) if at["parent"] else ""
+        owner = type_name if "." not in field else field.rsplit(".", 1)[0]
+        return field, f"{field} is not a parameter of {owner}; it takes {known}"
+    if kind in _NUMBER_ERRORS:
+        integer = kind.startswith("int")
+        if list_item:  # "input.values must hold finite numbers from -1000000 to 1000000, got 2000000 at position 5"
+            noun = "whole numbers" if integer else "finite numbers"
+        else:  # "stride must be from 1 to 8, got 12 for the height"
+            noun = "a whole number" if integer else "a finite number" if kind in _FLOAT_ERRORS else ""
+        return field, _say(field, "must hold" if list_item else "must be", noun, _range(at["lo"], at["hi"])) + got
+    if kind == "bool_type":
+        return field, f"{field} must be true or false" + got
+    if kind == "literal_error":
+        return field, f"{field} must be {ctx.get('expected')}" + got
+    if kind in ("too_long", "too_short"):
+        if ctx.get("field_type") == "Tuple":
+            n = ctx.get("max_length", ctx.get("min_length"))
+            return field, _say(field, f"must hold {n} numbers", desc) + f", got {ctx.get('actual_length')}"
+        bound = f"at most {ctx['max_length']}" if kind == "too_long" else f"at least {ctx['min_length']}"
+        return field, f"{field} must hold {bound} numbers, got {ctx.get('actual_length')}"
+    if kind in ("string_too_long", "string_too_short"):
+        bound = f"at most {ctx['max_length']}" if kind == "string_too_long" else f"at least {ctx['min_length']}"
+        return field, _say(field, f"must be {bound} characters long", desc) + f", got {len(value) if isinstance(value, str) else '?'}"
+    nouns = {"tuple_type": "a list", "list_type": "a list", "model_type": "an object", "model_attributes_type": "an object",
+             "dict_type": "an object", "string_type": "text"}
+    if kind in nouns:
+        return field, _say(field, "must be", nouns[kind], desc) + got
+    return field, f"{field} is not valid{where}: {e['msg']}"

@@ -1,0 +1,175 @@
+// The page's one websocket to /ws (PROTOCOL.md). Each request gets an id and a promise.
+// Binary answers are decoded into typed-array views; JSON error frames reject the promise
+// with a RequestError carrying the server's code, field and sentence. The socket
+// reconnects by itself with backoff and tells the page, which re-sends its state.
+
+import { decodeFrame } from "./frames.js";
+
+// Every request this page sends and the answer type it expects (PROTOCOL.md); a test
+// checks this table against the server's models in app/protocol.py.
+export const REQUEST_TYPES = {
+  "conv.run": "conv.result",
+  "conv.trace": "conv.trace",
+  "input.preset": "input.values",
+  "kernel.preset": "kernel.values",
+  "image.upload": "input.values",
+};
+
+/** An answer of type "error", or a request that ended without one (superseded, disconnected). */
+export class RequestError extends Error {
+  constructor({ code, field = null, message, id = null }) {
+    super(message);
+    this.code = code;
+    this.field = field;
+    this.id = id;
+  }
+
+  /** True when nothing is wrong with the request itself: the page need not show anything. */
+  get quiet() {
+    return this.code === "superseded" || this.code === "disconnected";
+  }
+}
+
+// The server closes a socket sending more than 200 requests a second; stay well under.
+const MAX_PER_SECOND = 120;
+const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
+
+export function connect({ path = "/ws", onStatus = () => {}, onOpen = () => {}, onStrayError = () => {} } = {}) {
+  const url = new URL(path, location.href);
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+
+  let ws = null;
+  let nextId = 1;
+  let attempts = 0;
+  let closed = false;
+  let retryTimer = 0;
+  const pending = new Map(); // id -> {type, resolve, reject}
+  const sentAt = []; // timestamps of recent sends, for the rate guard
+  const held = new Map(); // type -> {message, id} waiting for the rate guard (newest only)
+  let heldTimer = 0;
+
+  function open() {
+    ws = new WebSocket(url);
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => {
+      const wasReconnect = attempts > 0;
+      attempts = 0;
+      onStatus("open");
+      onOpen({ reconnected: wasReconnect });
+    };
+    ws.onmessage = (event) => receive(event.data);
+    ws.onclose = () => {
+      failAll("disconnected", "the connection to the server was lost");
+      if (closed) return;
+      onStatus("reconnecting");
+      const delay = BACKOFF_MS[Math.min(attempts, BACKOFF_MS.length - 1)] * (0.75 + 0.5 * Math.random());
+      attempts += 1;
+      retryTimer = setTimeout(open, delay);
+    };
+    // An error is always followed by close, which does the work.
+    ws.onerror = () => {};
+  }
+
+  function receive(data) {
+    let answer;
+    if (typeof data === "string") {
+      answer = JSON.parse(data);
+    } else {
+      answer = decodeFrame(data);
+    }
+    const entry = answer.id == null ? null : pending.get(answer.id);
+    if (answer.type === "error") {
+      const error = new RequestError(answer);
+      if (entry) {
+        pending.delete(answer.id);
+        entry.reject(error);
+      } else {
+        onStrayError(error);
+      }
+      return;
+    }
+    if (!entry) return; // an answer to a request the page already gave up on
+    pending.delete(answer.id);
+    if (answer.type !== REQUEST_TYPES[entry.type]) {
+      entry.reject(new RequestError({ code: "internal", message: `expected ${REQUEST_TYPES[entry.type]}, got ${answer.type}`, id: answer.id }));
+      return;
+    }
+    entry.resolve(answer);
+  }
+
+  function failAll(code, message) {
+    for (const [id, entry] of pending) entry.reject(new RequestError({ code, message, id }));
+    pending.clear();
+    for (const [, item] of held) item.reject(new RequestError({ code, message, id: item.id }));
+    held.clear();
+  }
+
+  /** Settle older requests of this type: the server drops them unanswered (it supersedes). */
+  function supersede(type) {
+    for (const [id, entry] of pending) {
+      if (entry.type === type) {
+        pending.delete(id);
+        entry.reject(new RequestError({ code: "superseded", message: "a newer request replaced this one", id }));
+      }
+    }
+  }
+
+  function allowedNow(now) {
+    while (sentAt.length && now - sentAt[0] > 1000) sentAt.shift();
+    return sentAt.length < MAX_PER_SECOND;
+  }
+
+  function flushHeld() {
+    heldTimer = 0;
+    for (const [type, item] of held) {
+      if (!allowedNow(performance.now())) break;
+      held.delete(type);
+      transmit(item);
+    }
+    if (held.size) heldTimer = setTimeout(flushHeld, 20);
+  }
+
+  function transmit(item) {
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      item.reject(new RequestError({ code: "disconnected", message: "not connected to the server", id: item.id }));
+      return;
+    }
+    sentAt.push(performance.now());
+    pending.set(item.id, item);
+    ws.send(item.message);
+  }
+
+  /** Send `{id, type, params}`; resolves with the decoded answer, rejects with RequestError. */
+  function request(type, params) {
+    if (!(type in REQUEST_TYPES)) return Promise.reject(new RequestError({ code: "unknown_type", message: `unknown request ${type}` }));
+    return new Promise((resolve, reject) => {
+      const id = nextId++;
+      supersede(type);
+      const prior = held.get(type);
+      if (prior) prior.reject(new RequestError({ code: "superseded", message: "a newer request replaced this one", id: prior.id }));
+      const item = { id, type, resolve, reject, message: JSON.stringify({ id, type, params }) };
+      if (allowedNow(performance.now()) && !held.size) {
+        transmit(item);
+      } else {
+        held.set(type, item);
+        if (!heldTimer) heldTimer = setTimeout(flushHeld, 20);
+      }
+    });
+  }
+
+  function close() {
+    closed = true;
+    clearTimeout(retryTimer);
+    clearTimeout(heldTimer);
+    ws?.close();
+  }
+
+  open();
+  return {
+    request,
+    close,
+    get connected() {
+      return ws?.readyState === WebSocket.OPEN;
+    },
+  };
+}

@@ -1,0 +1,113 @@
+"""A page's side of the websocket, for tests that talk to the real server."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Self
+
+import numpy as np
+import pytest
+from websockets.sync.client import connect
+
+from app import wire
+
+
+@dataclass
+class Answer:
+    """One server message: a decoded binary frame, or a JSON error (``arrays`` empty)."""
+
+    header: dict
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def id(self):
+        return self.header["id"]
+
+    @property
+    def type(self):
+        return self.header["type"]
+
+    @property
+    def meta(self):
+        return self.header.get("meta", {})
+
+
+class Page:
+    """One open socket, as a browser tab holds it."""
+
+    def __init__(self, url: str):
+        # Trace frames can be ~18 MB; the client's 1 MiB default would refuse them.
+        self._connection = connect(url, max_size=64 * 2**20, open_timeout=10)
+        self.ws = self._connection.__enter__()  # what a with-block does; pages live across a fixture
+        self.last_id = 0
+
+    def send(self, type: str, params: dict | None = None, id: int | None = None) -> int:
+        self.last_id = id if id is not None else self.last_id + 1
+        self.ws.send(json.dumps({"id": self.last_id, "type": type, "params": params or {}}))
+        return self.last_id
+
+    def recv(self, timeout: float = 60) -> Answer:
+        message = self.ws.recv(timeout=timeout)
+        if isinstance(message, bytes):
+            return Answer(*wire.decode(message))
+        return Answer(json.loads(message))
+
+    def ask(self, type: str, params: dict | None = None, timeout: float = 60) -> Answer:
+        """Send one request and return its answer (which must carry its id)."""
+        id = self.send(type, params)
+        answer = self.recv(timeout)
+        assert answer.id == id, answer.header
+        return answer
+
+    def close(self):
+        self._connection.__exit__(None, None, None)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@pytest.fixture(scope="session")
+def ws_url(server_url):
+    return server_url.replace("http://", "ws://") + "ws"
+
+
+@pytest.fixture
+def page(ws_url):
+    p = Page(ws_url)
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def open_page(ws_url):
+    """A factory of extra pages, all closed at the end of the test."""
+    pages = []
+
+    def make() -> Page:
+        pages.append(Page(ws_url))
+        return pages[-1]
+
+    yield make
+    for p in pages:
+        p.close()
+
+
+def health(server_url) -> dict:
+    return json.loads(urllib.request.urlopen(server_url + "healthz", timeout=5).read())
+
+
+def grid_params(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, **settings) -> dict:
+    """conv.run params from engine arrays x (C, H, W) and w (F, C, KH, KW)."""
+    params = {
+        "input": {"channels": x.shape[0], "height": x.shape[1], "width": x.shape[2], "values": x.ravel().tolist()},
+        "kernels": {"filters": w.shape[0], "height": w.shape[2], "width": w.shape[3], "values": w.ravel().tolist()},
+        **settings,
+    }
+    if b is not None:
+        params["bias"] = b.tolist()
+    return params

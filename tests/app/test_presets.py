@@ -1,0 +1,222 @@
+"""input.preset, kernel.preset and image.upload through the real server: documented sizes, the seeds' grids exactly."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app import presets
+from engine import conv2d
+
+from ..engine.test_seeds import (
+    SEED002_B,
+    SEED002_PADDED,
+    SEED002_W,
+    SEED003_INPUT,
+    VERTICAL,
+)
+from .conftest import grid_params
+
+SEED001 = [[0, 80, 40], [20, 40, 0], [0, 0, 40]]
+
+
+# ---------------------------------------------------------------- input.preset
+
+
+@pytest.mark.parametrize("name", ["x", "o", "digit", "vertical_edge", "horizontal_edge", "checkerboard", "photo", "random", "zeros"])
+@pytest.mark.parametrize("c, h, w", [(1, 9, 9), (3, 20, 13), (2, 1, 256), (1, 256, 256)])
+def test_input_presets_come_at_the_size_asked(page, name, c, h, w):
+    answer = page.ask("input.preset", {"name": name, "height": h, "width": w, "channels": c})
+    assert answer.type == "input.values"
+    assert answer.meta == {"name": name, "channels": c, "height": h, "width": w}
+    values = answer.arrays["values"]
+    assert values.shape == (c, h, w) and values.dtype == np.float32 and np.isfinite(values).all()
+    lo, hi = {"x": (-1, 1), "o": (-1, 1), "vertical_edge": (0, 10), "horizontal_edge": (0, 10), "checkerboard": (0, 10),
+              "random": (-1, 1), "zeros": (0, 0)}.get(name, (0, 1))
+    assert values.min() >= lo and values.max() <= hi
+
+
+@pytest.mark.parametrize("name, c, grid", [("seed001", 1, SEED001), ("seed003", 1, SEED003_INPUT), ("seed003", 3, SEED003_INPUT)])
+def test_seed_grids_exactly_whatever_size_is_asked(page, name, c, grid):
+    answer = page.ask("input.preset", {"name": name, "height": 40, "width": 50, "channels": c})
+    size = len(grid)
+    assert answer.meta == {"name": name, "channels": c, "height": size, "width": size}
+    np.testing.assert_array_equal(answer.arrays["values"], np.broadcast_to(np.array(grid, np.float32), (c, size, size)))
+
+
+def test_seed002_volume_exactly(page):
+    answer = page.ask("input.preset", {"name": "seed002", "height": 9, "width": 9, "channels": 1})
+    assert answer.meta == {"name": "seed002", "channels": 3, "height": 5, "width": 5}
+    np.testing.assert_array_equal(answer.arrays["values"], SEED002_PADDED[:, 1:-1, 1:-1])
+
+
+def test_seed003_edge_images(page):
+    vertical = page.ask("input.preset", {"name": "vertical_edge", "height": 6, "width": 6}).arrays["values"][0]
+    np.testing.assert_array_equal(vertical, [[10, 10, 10, 0, 0, 0]] * 6)
+    board = page.ask("input.preset", {"name": "checkerboard", "height": 6, "width": 6}).arrays["values"][0]
+    np.testing.assert_array_equal(board, [[10, 10, 10, 0, 0, 0]] * 3 + [[0, 0, 0, 10, 10, 10]] * 3)
+    fine = page.ask("input.preset", {"name": "checkerboard", "height": 4, "width": 4, "cells": 4}).arrays["values"][0]
+    np.testing.assert_array_equal(fine, [[10, 0, 10, 0], [0, 10, 0, 10]] * 2)
+
+
+def test_x_and_o_are_seed002s_9x9_grids(page):
+    x = page.ask("input.preset", {"name": "x"}).arrays["values"][0]
+    o = page.ask("input.preset", {"name": "o"}).arrays["values"][0]
+    strokes = np.full((9, 9), -1, np.float32)  # (9, 9)
+    for i in range(1, 8):
+        strokes[i, i] = strokes[i, 8 - i] = 1
+    np.testing.assert_array_equal(x, strokes)
+    assert set(np.unique(o)) == {-1, 1}
+    np.testing.assert_array_equal(o, o[::-1])  # a ring is symmetric
+    np.testing.assert_array_equal(o, o.T)
+    assert o[4, 4] == -1 and o[1, 4] == 1 and o[4, 1] == 1 and (o[0] == -1).all()
+
+
+def test_random_is_seeded_and_photo_is_the_picture(page):
+    a = page.ask("input.preset", {"name": "random", "height": 5, "width": 6, "seed": 3}).arrays["values"]
+    b = page.ask("input.preset", {"name": "random", "height": 5, "width": 6, "seed": 3}).arrays["values"]
+    c = page.ask("input.preset", {"name": "random", "height": 5, "width": 6, "seed": 4}).arrays["values"]
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    cat = page.ask("input.preset", {"name": "photo", "height": 128, "width": 128, "channels": 3}).arrays["values"]
+    expected = np.asarray(Image.open(presets.IMAGES / "cat.png").convert("RGB"), np.float32).transpose(2, 0, 1) / 255  # (3, 128, 128)
+    np.testing.assert_allclose(cat, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("params, field, fragment", [
+    ({"name": "lena"}, "name", "name must be 'x', 'o', 'digit'"),
+    ({"name": "x", "height": 300}, "height", "height must be from 1 to 256, got 300"),
+    ({"name": "x", "channels": 0}, "channels", "channels must be from 1 to 3, got 0"),
+    ({"name": "checkerboard", "cells": 33}, "cells", "cells must be from 1 to 32, got 33"),
+    ({}, "name", "name is required"),
+])
+def test_bad_input_presets(page, params, field, fragment):
+    answer = page.ask("input.preset", params)
+    assert (answer.header["code"], answer.header["field"]) == ("invalid", field)
+    assert fragment in answer.header["message"]
+    assert page.ask("input.preset", {"name": "zeros"}).type == "input.values"
+
+
+# ---------------------------------------------------------------- kernel.preset
+
+
+@pytest.mark.parametrize("name", list(presets.KERNELS))
+def test_every_kernel_preset_answers_with_consistent_shapes(page, name):
+    size = 5 if name != "identity" else 7
+    answer = page.ask("kernel.preset", {"name": name, "size": size, "channels": 2, "filters": 4})
+    assert answer.type == "kernel.values"
+    values, bias = answer.arrays["values"], answer.arrays["bias"]
+    meta = answer.meta
+    assert values.shape == (meta["filters"], meta["channels"], meta["height"], meta["width"])
+    assert bias.shape == (meta["filters"],)
+    fixed = name in presets.FIXED
+    expected = {"seed002": (2, 3, 3, 3), "xo_set": (4, 2, 5, 5)}.get(name, (4, 2, 3 if fixed else size, 3 if fixed else size))
+    assert values.shape == expected
+
+
+def test_kernel_constants_exactly(page):
+    def kernel(name, **extra):
+        return page.ask("kernel.preset", {"name": name, **extra}).arrays
+
+    np.testing.assert_array_equal(kernel("sobel_x")["values"][0, 0], [[1, 0, -1], [2, 0, -2], [1, 0, -1]])
+    np.testing.assert_array_equal(kernel("vertical_edge")["values"][0, 0], VERTICAL)
+    np.testing.assert_array_equal(kernel("identity", size=5)["values"][0, 0], np.eye(5)[2:3].T @ np.eye(5)[2:3])
+    np.testing.assert_array_equal(kernel("gaussian")["values"][0, 0], np.outer([1, 2, 1], [1, 2, 1]) / 16)
+    np.testing.assert_array_equal(kernel("box_blur", size=2)["values"][0, 0], np.full((2, 2), 0.25))
+    seed002 = kernel("seed002", filters=1, channels=1, size=7)
+    np.testing.assert_array_equal(seed002["values"], SEED002_W)
+    np.testing.assert_array_equal(seed002["bias"], SEED002_B)
+    xo = kernel("xo_set", filters=1, channels=2)["values"]
+    assert xo.shape == (3, 2, 3, 3)
+    np.testing.assert_array_equal(xo[0, 1], [[1, -1, -1], [-1, 1, -1], [-1, -1, 1]])
+    np.testing.assert_array_equal(xo[1, 0], [[1, -1, 1], [-1, 1, -1], [1, -1, 1]])
+    np.testing.assert_array_equal(xo[2, 0], [[-1, -1, 1], [-1, 1, -1], [1, -1, -1]])
+    sharp = kernel("sharpen", filters=3, channels=3)["values"]
+    assert (sharp[1:] == 0).all() and (sharp[0] == sharp[0, 0]).all()  # filter 0 only, the same in every channel
+    r1, r2 = kernel("random", seed=1, filters=2)["values"], kernel("random", seed=1, filters=2)["values"]
+    np.testing.assert_array_equal(r1, r2)
+    assert (r1[1] != 0).any()
+
+
+def test_presets_reproduce_seed003_through_conv_run(page):
+    x = page.ask("input.preset", {"name": "seed003"}).arrays["values"]  # (1, 6, 6)
+    w = page.ask("kernel.preset", {"name": "vertical_edge"}).arrays["values"]  # (1, 1, 3, 3)
+    y = page.ask("conv.run", grid_params(x, w)).arrays["output"][0]  # (4, 4)
+    np.testing.assert_array_equal(y, [[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]])
+    xs = page.ask("input.preset", {"name": "seed002"}).arrays["values"]  # (3, 5, 5)
+    k = page.ask("kernel.preset", {"name": "seed002"}).arrays
+    out = page.ask("conv.run", grid_params(xs, k["values"], k["bias"], stride=[2, 2], padding=[1, 1, 1, 1])).arrays["output"]
+    np.testing.assert_array_equal(out, conv2d(xs[None], SEED002_W, SEED002_B, stride=2, padding=1)[0])
+    assert out[0, 0, 0] == 5
+
+
+def test_bad_kernel_presets(page):
+    even = page.ask("kernel.preset", {"name": "identity", "size": 4}).header
+    assert (even["code"], even["field"]) == ("invalid", "size")
+    assert even["message"] == "size must be odd for identity (it needs a centre cell): 1, 3, 5, 7, 9 or 11, got 4"
+    big = page.ask("kernel.preset", {"name": "box_blur", "size": 12}).header
+    assert big["message"] == "size must be from 1 to 11, got 12"
+    many = page.ask("kernel.preset", {"name": "box_blur", "filters": 17}).header
+    assert many["message"] == "filters must be from 1 to 16, got 17"
+    assert page.ask("kernel.preset", {"name": "identity"}).type == "kernel.values"
+
+
+# ---------------------------------------------------------------- image.upload
+
+
+def encoded(img: Image.Image, fmt: str = "PNG") -> str:
+    buffer = io.BytesIO()
+    img.save(buffer, fmt)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_upload_of_a_grey_png_at_its_own_size_is_its_pixels(page):
+    pixels = (np.arange(48).reshape(6, 8) * 5).astype(np.uint8)  # (6, 8)
+    answer = page.ask("image.upload", {"data": encoded(Image.fromarray(pixels)), "height": 6, "width": 8, "channels": 1})
+    assert answer.type == "input.values"
+    assert answer.meta == {"name": "upload", "channels": 1, "height": 6, "width": 8}
+    np.testing.assert_allclose(answer.arrays["values"][0], pixels / 255, atol=1e-7)
+
+
+def test_upload_rgb_resized_and_as_data_url(page):
+    rgb = np.zeros((40, 30, 3), np.uint8)  # (H, W, 3)
+    rgb[..., 0] = 255  # pure red
+    data = "data:image/png;base64," + encoded(Image.fromarray(rgb))
+    answer = page.ask("image.upload", {"data": data, "height": 10, "width": 12, "channels": 3})
+    values = answer.arrays["values"]
+    assert values.shape == (3, 10, 12) and answer.meta["channels"] == 3
+    np.testing.assert_allclose(values[0], 1, atol=1e-6)
+    np.testing.assert_allclose(values[1:], 0, atol=1e-6)
+    grey = page.ask("image.upload", {"data": data, "height": 4, "width": 4, "channels": 1}).arrays["values"]
+    np.testing.assert_allclose(grey, round(0.299 * 255) / 255, atol=1e-6)  # Pillow's L = 0.299 R + ...
+
+
+def test_upload_jpeg(page):
+    img = Image.fromarray(np.full((64, 64, 3), 128, np.uint8))
+    answer = page.ask("image.upload", {"data": encoded(img, "JPEG"), "height": 16, "width": 16, "channels": 3})
+    assert answer.arrays["values"].shape == (3, 16, 16)
+    np.testing.assert_allclose(answer.arrays["values"], 128 / 255, atol=3 / 255)
+
+
+@pytest.mark.parametrize("data, fragment", [
+    ("not base64!", "not valid base64"),
+    (base64.b64encode(b"plain text, not a picture").decode(), "must be a PNG or JPEG picture"),
+    (encoded(Image.new("L", (4, 4)), "GIF"), "must be a PNG or JPEG picture, got a GIF file"),
+    (base64.b64encode(b"\0" * (4 * 2**20 + 1)).decode(), "data must be a file of at most 4 MB, got 4.0 MB"),
+    ("A" * (5_600_000), "data must be at most 5592472 characters long"),
+])
+def test_bad_uploads(page, data, fragment):
+    answer = page.ask("image.upload", {"data": data, "height": 8, "width": 8})
+    assert (answer.header["code"], answer.header["field"]) == ("invalid", "data")
+    assert fragment in answer.header["message"], answer.header["message"]
+    ok = page.ask("image.upload", {"data": encoded(Image.new("L", (3, 3), 255)), "height": 2, "width": 2})
+    np.testing.assert_allclose(ok.arrays["values"], 1)
+
+
+def test_upload_channels_must_be_grey_or_rgb(page):
+    answer = page.ask("image.upload", {"data": encoded(Image.new("L", (3, 3))), "channels": 2})
+    assert answer.header["field"] == "channels" and answer.header["message"] == "channels must be 1 or 3, got 2"
