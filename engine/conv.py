@@ -16,6 +16,7 @@ import numpy as np
 from . import checks, conv_kernels, shapes, threads
 from .pad import check_mode, pad, pad_backward
 
+
 @dataclass(frozen=True)
 class ConvSpec:
     """A checked convolution setting: everything but the arrays."""

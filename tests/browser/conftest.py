@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,16 +48,23 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser):
+@contextmanager
+def open_page(browser, ignore=lambda text: False):
+    """A fresh 1280×800 page that fails the test on any page error or console error not ignored."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" and not ignore(m.text) else None)
     yield pg
     context.close()
     assert not errors, f"the page reported errors: {errors}"
+
+
+@pytest.fixture
+def page(browser):
+    with open_page(browser) as pg:
+        yield pg
 
 
 def screenshot(pg, name: str) -> Path:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import open_page
 from .playground_helpers import assert_output_is_engines, open_playground, wait_shape
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,14 +70,8 @@ def own_server():
 @pytest.fixture
 def page(browser):
     """As conftest's page, except that refused reconnection attempts are expected here."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" and not REFUSED.match(m.text) else None)
-    yield pg
-    context.close()
-    assert not errors, f"the page reported errors: {errors}"
+    with open_page(browser, ignore=lambda text: bool(REFUSED.match(text))) as pg:
+        yield pg
 
 
 def test_reconnects_by_itself_and_resends_the_state(page, own_server):
