@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import checks, conv_kernels, shapes, threads
+from . import checks, conv_kernels, shapes
 from .pad import check_mode, pad, pad_backward
 
 
@@ -72,8 +72,7 @@ class ConvSpec:
         oh, ow = self.output(x.shape[2:], w.shape[2:]).shape
         if not _use_gemm(n, f, oh * ow, w[0].size):
             y = np.empty((n, f, oh, ow), np.float32)  # (N, F, OH, OW)
-            args = (*self.stride, *self.dilation)
-            threads.run(lambda i, j: conv_kernels.forward(xp[i:j], wk, b, *args, y[i:j]), n, y.size * w[0].size)
+            conv_kernels.forward(xp, wk, b, *self.stride, *self.dilation, y)
             return y, Saved(xp, None)
         cols = self._cols(xp, w.shape, (oh, ow))  # (C*KH*KW, N*positions)
         prod = wk.reshape(f, -1) @ cols  # (F, N*positions)
@@ -99,16 +98,8 @@ class ConvSpec:
         if not _use_gemm(n, f, oh * ow, w[0].size):
             # The kernel leaves the input gradient untouched when it is not wanted.
             target = gxp if need_input else np.empty(xp.shape, np.float32)  # (N, C, Hp, Wp)
-            args = (*self.stride, *self.dilation)
-
-            def part(i: int, j: int) -> np.ndarray:
-                gw_part = np.empty(w.shape, np.float32)  # (F, C, KH, KW) this part of the batch's share
-                conv_kernels.backward(xp[i:j], wk, gy[i:j], *args, target[i:j], gw_part, need_input)
-                return gw_part
-
-            gw, *rest = threads.run(part, n, 2 * gy.size * w[0].size)
-            for other in rest:  # added in batch order: the same sum whatever the threads did
-                gw += other
+            gw = np.empty(w.shape, np.float32)  # (F, C, KH, KW)
+            conv_kernels.backward(xp, wk, gy, *self.stride, *self.dilation, target, gw, need_input)
         else:
             cols = saved.cols if saved.cols is not None else self._cols(xp, w.shape, (oh, ow))  # (C*KH*KW, N*positions)
             wide = self.stride == (1, 1)
@@ -122,12 +113,9 @@ class ConvSpec:
                 dcols = wk.reshape(f, -1).T @ g  # (C*KH*KW, N*positions)
                 kh, kw = w.shape[2:]
                 if wide:
-                    args = (kh, kw, *self.dilation, cols.shape[1] // n)
-                    run = lambda c0, c1: conv_kernels.col2im_wide(dcols, *args, c0, c1, gxp)
+                    conv_kernels.col2im_wide(dcols, kh, kw, *self.dilation, cols.shape[1] // n, gxp)
                 else:
-                    args = (kh, kw, *self.stride, *self.dilation, oh, ow)
-                    run = lambda c0, c1: conv_kernels.col2im(dcols, *args, c0, c1, gxp)
-                threads.run(run, xp.shape[1], dcols.size)
+                    conv_kernels.col2im(dcols, kh, kw, *self.stride, *self.dilation, oh, ow, gxp)
         conv_kernels.bias_grad(gy, gb)
         if self.flip:
             gw = np.ascontiguousarray(gw[:, :, ::-1, ::-1])  # (F, C, KH, KW) back to the user's orientation
@@ -145,11 +133,10 @@ class ConvSpec:
         if self.stride == (1, 1):
             L = (oh - 1) * xp.shape[3] + ow  # outputs on the padded row pitch, spares included
             cols = np.empty((c * kh * kw, xp.shape[0] * L), np.float32)  # (C*KH*KW, N*L)
-            run = lambda c0, c1: conv_kernels.im2col_wide(xp, kh, kw, *self.dilation, L, c0, c1, cols)
+            conv_kernels.im2col_wide(xp, kh, kw, *self.dilation, L, cols)
         else:
             cols = np.empty((c * kh * kw, xp.shape[0] * oh * ow), np.float32)  # (C*KH*KW, N*OH*OW)
-            run = lambda c0, c1: conv_kernels.im2col(xp, kh, kw, *self.stride, *self.dilation, oh, ow, c0, c1, cols)
-        threads.run(run, c, cols.size)
+            conv_kernels.im2col(xp, kh, kw, *self.stride, *self.dilation, oh, ow, cols)
         return cols
 
 

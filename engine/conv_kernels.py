@@ -197,10 +197,10 @@ def bias_grad(gy, gb):
 
 
 @kernel
-def im2col(xp, KH, KW, sh, sw, dh, dw, OH, OW, c0, c1, cols):
-    """cols[(c, kh, kw), (n, oh, ow)] = xp[n, c, oh·sh + kh·dh, ow·sw + kw·dw] for channels c0..c1-1."""
-    N = xp.shape[0]
-    for c in range(c0, c1):
+def im2col(xp, KH, KW, sh, sw, dh, dw, OH, OW, cols):
+    """cols[(c, kh, kw), (n, oh, ow)] = xp[n, c, oh·sh + kh·dh, ow·sw + kw·dw]."""
+    N, C = xp.shape[0], xp.shape[1]
+    for c in range(C):
         for kh in range(KH):
             for kw in range(KW):
                 dst = cols[(c * KH + kh) * KW + kw]
@@ -213,10 +213,10 @@ def im2col(xp, KH, KW, sh, sw, dh, dw, OH, OW, c0, c1, cols):
 
 
 @kernel
-def col2im(dcols, KH, KW, sh, sw, dh, dw, OH, OW, c0, c1, gxp):
+def col2im(dcols, KH, KW, sh, sw, dh, dw, OH, OW, gxp):
     """The adjoint of :func:`im2col`: gxp (zeroed) += every column's gradient at its window."""
-    N = gxp.shape[0]
-    for c in range(c0, c1):
+    N, C = gxp.shape[0], gxp.shape[1]
+    for c in range(C):
         for kh in range(KH):
             for kw in range(KW):
                 src0 = dcols[(c * KH + kh) * KW + kw]
@@ -235,11 +235,11 @@ def col2im(dcols, KH, KW, sh, sw, dh, dw, OH, OW, c0, c1, gxp):
 
 
 @kernel
-def im2col_wide(xp, KH, KW, dh, dw, L, c0, c1, cols):
+def im2col_wide(xp, KH, KW, dh, dw, L, cols):
     """cols[(c, kh, kw), n·L + i] = xp[n, c] flattened, from kh·dh·Wp + kw·dw + i."""
     N, C, Hp, Wp = xp.shape
     flat = xp.reshape(N, C, Hp * Wp)  # (N, C, Hp*Wp) view
-    for c in range(c0, c1):
+    for c in range(C):
         for kh in range(KH):
             for kw in range(KW):
                 dst = cols[(c * KH + kh) * KW + kw]
@@ -252,11 +252,11 @@ def im2col_wide(xp, KH, KW, dh, dw, L, c0, c1, cols):
 
 
 @kernel
-def col2im_wide(dcols, KH, KW, dh, dw, L, c0, c1, gxp):
+def col2im_wide(dcols, KH, KW, dh, dw, L, gxp):
     """The adjoint of :func:`im2col_wide`; spare columns must hold zeros."""
     N, C, Hp, Wp = gxp.shape
     flat = gxp.reshape(N, C, Hp * Wp)  # (N, C, Hp*Wp) view
-    for c in range(c0, c1):
+    for c in range(C):
         for kh in range(KH):
             for kw in range(KW):
                 src = dcols[(c * KH + kh) * KW + kw]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import checks, shapes, threads
+from . import checks, shapes
 from .jit import kernel
 
 
@@ -132,15 +132,12 @@ class PoolSpec:
     def max_forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         y = self.empty_output(x)  # (N, C, OH, OW)
         arg = np.empty(y.shape, np.int64)  # (N, C, OH, OW) flat winner index per window
-        k, s = self.kernel, self.stride
-        # A branchy comparison costs about ten vectorised multiply-adds: weigh the work accordingly.
-        threads.run(lambda i, j: _max_fwd(x[i:j], *k, *s, y[i:j], arg[i:j]), x.shape[0], 10 * y.size * k[0] * k[1])
+        _max_fwd(x, *self.kernel, *self.stride, y, arg)
         return y, arg
 
     def max_backward(self, gy: np.ndarray, arg: np.ndarray, x_shape: tuple) -> np.ndarray:
         gx = np.zeros(x_shape, np.float32)  # (N, C, H, W)
-        gy = np.ascontiguousarray(gy)  # (N, C, OH, OW)
-        threads.run(lambda i, j: _max_bwd(gy[i:j], arg[i:j], gx[i:j]), gy.shape[0], gy.size)
+        _max_bwd(np.ascontiguousarray(gy), arg, gx)
         return gx
 
     def avg_forward(self, x: np.ndarray) -> np.ndarray:

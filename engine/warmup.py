@@ -29,9 +29,15 @@ def warm_up() -> float:
         y = fwd(x, 2)
         bwd(np.zeros_like(y if mode == "avg" else y[0]), x, 2)
     # The im2col + BLAS path that large batches take.
+    xp = np.zeros((2, 2, 6, 6), np.float32)  # (N, C, Hp, Wp)
     cols = np.empty((18, 2 * 16), np.float32)  # (C*KH*KW, N*OH*OW)
-    conv_kernels.im2col(np.zeros((2, 2, 6, 6), np.float32), 3, 3, 1, 1, 1, 1, 4, 4, 0, 2, cols)
-    conv_kernels.col2im(cols, 3, 3, 1, 1, 1, 1, 4, 4, 0, 2, np.zeros((2, 2, 6, 6), np.float32))
+    conv_kernels.im2col(xp, 3, 3, 1, 1, 1, 1, 4, 4, cols)
+    conv_kernels.col2im(cols, 3, 3, 1, 1, 1, 1, 4, 4, xp)
+    wide = np.empty((18, 2 * 22), np.float32)  # (C*KH*KW, N*L) at stride 1, L = 3*6 + 4
+    conv_kernels.im2col_wide(xp, 3, 3, 1, 1, 22, wide)
+    conv_kernels.col2im_wide(wide, 3, 3, 1, 1, 22, xp)
+    conv_kernels.narrow(np.zeros((2, 44), np.float32), np.zeros(2, np.float32), 6, 22, np.empty((2, 2, 4, 4), np.float32))
+    conv_kernels.widen(np.zeros((2, 2, 4, 4), np.float32), 6, 22, np.empty((2, 44), np.float32))
     for name in activations.ACTIVATIONS:
         activations.activation_backward(name, x, x)
     net = Network(XO_INPUT, XO_LAYERS, seed=0)

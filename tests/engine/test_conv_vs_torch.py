@@ -108,7 +108,7 @@ def torch_conv2d(case: Conv2dCase, x, w, b, gy):
 
 CONV2D_CASES = [conv2d_case(i) for i in range(N_CONV2D)]
 # Maps large enough that the stride-1 kernel works through several row chunks, and
-# work large enough (over a million multiply-adds) that the batch is split across threads.
+# work large enough (over a million multiply-adds) for the batch paths.
 LARGE_CASES = [
     Conv2dCase(1, 2, 2, (40, 37), (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), False, "zeros", True, 901),
     Conv2dCase(2, 1, 3, (70, 65), (5, 2), (1, 1), (2, 0, 1, 3), (2, 1), True, "zeros", True, 902),
@@ -147,7 +147,7 @@ def test_conv2d_accepts_int_and_pair_settings(stride, padding, dilation):
 
 
 def test_large_conv2d_is_deterministic():
-    """Split across threads or not, the same input gives the same bits every time."""
+    """The same input gives the same bits every time, whichever path it takes."""
     for case in LARGE_CASES[4:]:
         x, w, b, gy = case.arrays()
         np.testing.assert_array_equal(conv2d(x, w, b, **case.engine_kwargs()), conv2d(x, w, b, **case.engine_kwargs()))
