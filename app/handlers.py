@@ -20,6 +20,12 @@ from engine.conv import ConvSpec
 from engine.pad import pad
 
 from . import presets, wire
+from .grids import axis_meta
+from .grids import conv_arrays as _arrays
+from .grids import conv_output as _output
+from .grids import conv_settings as _settings
+from .handlers_grad import backward_run, backward_trace
+from .handlers_pool import activation_run, pool_backward, pool_run, pool_trace
 from .protocol import (
     ANSWERS,
     MAX_UPLOAD_BYTES,
@@ -51,33 +57,6 @@ def error(id: int | None, code: str, field: str | None, message: str) -> str:
 # ---------------------------------------------------------------- convolution
 
 
-def _arrays(p: ConvRunParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The request's grids as engine arrays: x (1, C, H, W), w (F, C, KH, KW), b (F,)."""
-    x, k = p.input, p.kernels
-    xs = np.asarray(x.values, np.float32).reshape(1, x.channels, x.height, x.width)  # (1, C, H, W)
-    w = np.asarray(k.values, np.float32).reshape(k.filters, x.channels, k.height, k.width)  # (F, C, KH, KW)
-    b = np.asarray(p.bias, np.float32) if p.bias is not None else np.zeros(k.filters, np.float32)  # (F,)
-    return xs, w, b
-
-
-def _output(p: ConvRunParams) -> shapes.Output2D:
-    """The engine's sizing of this setting; a kernel with no position at all is refused here."""
-    out = shapes.window_output((p.input.height, p.input.width), (p.kernels.height, p.kernels.width), p.stride, p.padding, p.dilation)
-    if not out.fits_at_all:
-        raise Problem("does_not_fit", "kernels", out.problem())
-    return out
-
-
-def _settings(p: ConvRunParams) -> dict:
-    return {"stride": p.stride, "padding": p.padding, "dilation": p.dilation, "pad_mode": p.pad_mode, "flip": p.flip}
-
-
-def _axis(ax: shapes.AxisSize) -> dict:
-    return {"n": ax.n, "k": ax.k, "s": ax.s, "pad_before": ax.pad_before, "pad_after": ax.pad_after, "d": ax.d,
-            "span": ax.span, "exact": str(ax.exact), "size": ax.size, "whole": ax.whole, "leftover": ax.leftover,
-            "formula": ax.formula()}
-
-
 def conv_meta(p: ConvRunParams, out: shapes.Output2D) -> dict:
     x, k = p.input, p.kernels
     layer = {"type": "conv", "filters": k.filters, "kernel": (k.height, k.width),
@@ -92,7 +71,7 @@ def conv_meta(p: ConvRunParams, out: shapes.Output2D) -> dict:
         fits=out.whole,
         problem=out.problem(),
         suggestions=out.suggestions(),
-        axes={"height": _axis(out.rows), "width": _axis(out.cols)},
+        axes={"height": axis_meta(out.rows), "width": axis_meta(out.cols)},
         params={"weights": shapes.conv_params((k.height, k.width), x.channels, k.filters, bias=False),
                 "bias": k.filters, "total": row.params, "formula": row.formula},
         ranges=ranges,
@@ -167,12 +146,19 @@ HANDLERS: dict[str, Callable[[int, BaseModel], bytes]] = {
     "input.preset": input_preset,
     "kernel.preset": kernel_preset,
     "image.upload": image_upload,
+    "pool.run": pool_run,
+    "pool.trace": pool_trace,
+    "pool.backward": pool_backward,
+    "activation.run": activation_run,
+    "backward.run": backward_run,
+    "backward.trace": backward_trace,
 }
 assert HANDLERS.keys() == REQUESTS.keys()
 
 # The engine names its arguments as it knows them; the page knows them by their protocol names.
 ENGINE_FIELDS = {"x": "input", "w": "kernels", "b": "bias", "kernel size": "kernels", "stride": "stride",
-                 "padding": "padding", "dilation": "dilation", "pad_mode": "pad_mode", "start": "start", "count": "count"}
+                 "padding": "padding", "dilation": "dilation", "pad_mode": "pad_mode", "start": "start", "count": "count",
+                 "gy": "upstream.values", "kernel": "kernel", "mode": "mode", "activation": "name", "slope": "param", "alpha": "param"}
 
 
 def _engine_field(message: str) -> str | None:

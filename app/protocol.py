@@ -19,6 +19,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from engine import shapes
+from engine.activations import ACTIVATIONS
 
 from . import presets  # the preset names are the keys of its tables
 
@@ -72,6 +73,13 @@ class InputGrid(Params):
     values: list[Number] = Field(max_length=LIMITS.channels * LIMITS.size**2, description="C·H·W numbers in (C, H, W) order")
 
 
+def _check_input(x: InputGrid) -> None:
+    got = len(x.values)
+    if got != x.channels * x.height * x.width:
+        raise inconsistent("input.values", f"input.values must hold {x.channels * x.height * x.width} numbers "
+                           f"(channels × height × width = {x.channels} × {x.height} × {x.width}), got {got}")
+
+
 class KernelGrid(Params):
     filters: whole(1, LIMITS.filters)
     channels: Channels | None = Field(None, description="optional; must equal the input's channels")
@@ -97,10 +105,7 @@ class ConvRunParams(Params):
     @model_validator(mode="after")
     def _consistent(self):
         x, k = self.input, self.kernels
-        got = len(x.values)
-        if got != x.channels * x.height * x.width:
-            raise inconsistent("input.values", f"input.values must hold {x.channels * x.height * x.width} numbers "
-                               f"(channels × height × width = {x.channels} × {x.height} × {x.width}), got {got}")
+        _check_input(x)
         if k.channels is not None and k.channels != x.channels:
             raise inconsistent("kernels.channels", f"kernels.channels must equal the input's channels ({x.channels}), "
                                f"got {k.channels}: a filter spans every input channel")
@@ -150,6 +155,96 @@ class ImageUploadParams(Params):
     width: Size = 64
     channels: Literal[1, 3] = 1
 
+# ---------------------------------------------------------------- pooling, activations, backprop
+
+PoolSize = whole(1, LIMITS.stride)  # pooling windows share the stride's cap, 8
+Bounded = Annotated[float, Field(strict=True, ge=-1000, le=1000, allow_inf_nan=False)]  # the curve's x range
+
+
+class Upstream(Params):
+    values: list[Number] = Field(max_length=LIMITS.filters * LIMITS.size**2, description="dL/dY, one number per output cell")
+
+
+def _check_upstream(u: Upstream, shape: tuple[int, int, int], names: str) -> None:
+    """``upstream.values`` must hold one number per output cell; ``shape`` comes from engine.shapes."""
+    need = shape[0] * shape[1] * shape[2]
+    if len(u.values) != need:
+        sizes = " × ".join(map(str, shape))
+        raise inconsistent("upstream.values", f"upstream.values must hold {need} numbers, one per output cell "
+                           f"({names} = {sizes}), got {len(u.values)}")
+
+
+class PoolRunParams(Params):
+    input: InputGrid = Field(description="{channels, height, width, values}")
+    mode: Literal["max", "avg"] = "max"
+    kernel: tuple[PoolSize, PoolSize] = Field((2, 2), description="[height, width]", json_schema_extra=HW)
+    stride: tuple[PoolSize, PoolSize] = Field((2, 2), description="[height, width]", json_schema_extra=HW)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        _check_input(self.input)
+        return self
+
+    def output(self) -> shapes.Output2D:
+        return shapes.window_output((self.input.height, self.input.width), self.kernel, self.stride, what="window")
+
+
+class PoolTraceParams(PoolRunParams):
+    start: whole(0, 2**31 - 1) = 0
+    count: whole(1, MAX_TRACE_STEPS) = 1
+
+
+class PoolBackwardParams(PoolRunParams):
+    upstream: Upstream = Field(description="{values: [C·OH·OW numbers]}")
+
+    @model_validator(mode="after")
+    def _upstream_fits(self):
+        out = self.output()
+        if out.fits_at_all:  # otherwise the handler refuses the kernel, which is the real problem
+            _check_upstream(self.upstream, (self.input.channels, *out.shape), "channels × output height × output width")
+        return self
+
+
+class ActivationRunParams(Params):
+    input: InputGrid = Field(description="{channels, height, width, values}")
+    name: Literal[tuple(ACTIVATIONS)]
+    param: Annotated[float, Field(strict=True, ge=0, le=10, allow_inf_nan=False)] | None = Field(
+        None, description="the leaky_relu slope (0 to 1) or the elu alpha (0 to 10)")
+    curve_min: Bounded = -5.0
+    curve_max: Bounded = 5.0
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        _check_input(self.input)
+        if self.name == "leaky_relu" and self.param is not None and self.param > 1:
+            raise inconsistent("param", f"param (the leaky_relu slope) must be from 0 to 1, got {_num_text(self.param)}")
+        if self.curve_min >= self.curve_max:
+            raise inconsistent("curve_max", f"curve_max must be larger than curve_min ({_num_text(self.curve_min)}), "
+                               f"got {_num_text(self.curve_max)}")
+        return self
+
+
+class BackwardRunParams(ConvRunParams):
+    upstream: Upstream = Field(description="{values: [F·OH·OW numbers]}")
+
+    @model_validator(mode="after")
+    def _upstream_fits(self):
+        x, k = self.input, self.kernels
+        out = shapes.window_output((x.height, x.width), (k.height, k.width), self.stride, self.padding, self.dilation)
+        if out.fits_at_all:
+            _check_upstream(self.upstream, (k.filters, *out.shape), "filters × output height × output width")
+        return self
+
+
+class BackwardTraceParams(BackwardRunParams):
+    which: Literal["weights", "input"] = "weights"
+    start: whole(0, 2**31 - 1) = 0
+    count: whole(1, MAX_TRACE_STEPS) = 1
+
+
+def _num_text(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
 
 REQUESTS: dict[str, type[Params]] = {
     "conv.run": ConvRunParams,
@@ -157,10 +252,18 @@ REQUESTS: dict[str, type[Params]] = {
     "input.preset": InputPresetParams,
     "kernel.preset": KernelPresetParams,
     "image.upload": ImageUploadParams,
+    "pool.run": PoolRunParams,
+    "pool.trace": PoolTraceParams,
+    "pool.backward": PoolBackwardParams,
+    "activation.run": ActivationRunParams,
+    "backward.run": BackwardRunParams,
+    "backward.trace": BackwardTraceParams,
 }
 # The type of the binary frame that answers each request.
 ANSWERS = {"conv.run": "conv.result", "conv.trace": "conv.trace", "input.preset": "input.values",
-           "kernel.preset": "kernel.values", "image.upload": "input.values"}
+           "kernel.preset": "kernel.values", "image.upload": "input.values",
+           "pool.run": "pool.result", "pool.trace": "pool.trace", "pool.backward": "pool.grad",
+           "activation.run": "activation.result", "backward.run": "backward.result", "backward.trace": "backward.trace"}
 
 
 class Request(BaseModel):
@@ -252,6 +355,33 @@ class ConvTraceMeta(BaseModel):
     count: int
     steps_total: int
     output_shape: tuple[int, int, int]
+
+
+class PoolResultMeta(BaseModel):
+    output_shape: tuple[int, int, int]
+    fits: bool
+    problem: str | None
+    suggestions: dict[str, dict[str, int]]
+    axes: dict[str, AxisMeta]
+    ranges: dict[str, dict[str, dict]]
+
+
+class TraceMeta(BaseModel):
+    """A page of a pool.trace or backward.trace: which steps came back, out of how many."""
+
+    start: int
+    count: int
+    steps_total: int
+    output_shape: tuple[int, int, int]
+
+
+class ShapeMeta(BaseModel):
+    output_shape: tuple[int, ...]
+
+
+class ActivationMeta(BaseModel):
+    name: str
+    param: float | None  # the value used: the engine's default when none was sent
 
 
 class InputValuesMeta(BaseModel):

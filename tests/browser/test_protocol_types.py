@@ -9,11 +9,16 @@ from pathlib import Path
 from app.protocol import ANSWERS, REQUESTS
 
 SOCKET_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "socket.js"
+# Server types no page sends yet (the pooling, activation and backprop widgets come next);
+# remove a name here once socket.js learns it, so the page cannot silently forget a type.
+NOT_YET_IN_THE_PAGE = {"pool.run", "pool.trace", "pool.backward", "activation.run", "backward.run", "backward.trace"}
 
 
 def test_browser_request_types_match_the_server():
     source = SOCKET_JS.read_text()
     block = re.search(r"export const REQUEST_TYPES = (\{.*?\});", source, re.S).group(1)
     table = json.loads(re.sub(r",\s*}", "}", block))
-    assert set(table) == set(REQUESTS)
-    assert table == ANSWERS
+    assert set(table) <= set(REQUESTS), set(table) - set(REQUESTS)  # every type the page sends exists on the server
+    assert table == {name: ANSWERS[name] for name in table}  # and expects the answer the server gives
+    assert set(REQUESTS) - set(table) == NOT_YET_IN_THE_PAGE - set(table)
+    assert NOT_YET_IN_THE_PAGE <= set(REQUESTS)
