@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from engine import shapes
 from engine.warmup import warm_up
 
-from .protocol import limits
+from .protocol import activation_choices, limits
 from .session import Session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +48,12 @@ def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS) -> FastAPI
     def playground(request: Request):
         context = {"limits": limits(), "engine_ready": app.state.engine_ready.is_set()}
         return templates.TemplateResponse(request, "playground.html", context)
+
+    @app.get("/layers", response_class=HTMLResponse)
+    def layers(request: Request):
+        context = {"limits": limits(), "engine_ready": app.state.engine_ready.is_set(),
+                   "activations": activation_choices()}
+        return templates.TemplateResponse(request, "layers.html", context)
 
     @app.websocket("/ws")
     async def socket(websocket: WebSocket):

@@ -403,6 +403,20 @@ def limits() -> dict[str, int]:
     return dataclasses.asdict(LIMITS)
 
 
+# The one parameter some activations take, as ActivationRunParams checks it (slope 0–1, alpha 0–10),
+# handed to the /layers page so its slider keeps no range of its own.
+ACTIVATION_PARAMS = {"leaky_relu": ("slope", 1.0, 0.01), "elu": ("alpha", 10.0, 0.1)}
+
+
+def activation_choices() -> list[dict]:
+    choices = []
+    for name, (_, _, default) in ACTIVATIONS.items():
+        label, hi, step = ACTIVATION_PARAMS.get(name, (None, None, None))
+        param = None if default is None else {"label": label, "min": 0, "max": hi, "step": step, "default": default}
+        choices.append({"name": name, "param": param})
+    return choices
+
+
 # ---------------------------------------------------------------- error sentences
 
 

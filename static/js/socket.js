@@ -13,6 +13,9 @@ export const REQUEST_TYPES = {
   "input.preset": "input.values",
   "kernel.preset": "kernel.values",
   "image.upload": "input.values",
+  "pool.run": "pool.result",
+  "pool.trace": "pool.trace",
+  "activation.run": "activation.result",
 };
 
 /** An answer of type "error", or a request that ended without one (superseded, disconnected). */

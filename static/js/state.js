@@ -42,8 +42,8 @@ export const FIELDS = [
   { key: "speed", url: "v", type: "enum", options: SPEEDS.map(String), def: "1" },
 ];
 
-export function defaults() {
-  return Object.fromEntries(FIELDS.map((f) => [f.key, f.def]));
+export function defaults(fields = FIELDS) {
+  return Object.fromEntries(fields.map((f) => [f.key, f.def]));
 }
 
 function bound(value, limits) {
@@ -56,6 +56,10 @@ function parseField(field, raw, limits) {
       if (!/^-?\d+$/.test(raw)) return undefined;
       const n = Number(raw);
       return n >= bound(field.min, limits) && n <= bound(field.max, limits) ? n : undefined;
+    }
+    case "num": {
+      const n = Number(raw);
+      return raw !== "" && Number.isFinite(n) && n >= bound(field.min, limits) && n <= bound(field.max, limits) ? n : undefined;
     }
     case "bool":
       return raw === "1" || raw === "true" ? true : raw === "0" || raw === "false" ? false : undefined;
@@ -73,15 +77,16 @@ function parseField(field, raw, limits) {
 }
 
 /** State from a query string; anything unknown, out of range or inconsistent is the default. */
-export function readUrl(search, limits) {
+// `table` lets another page (e.g. /layers) keep its own fields and consistency rule.
+export function readUrl(search, limits, table = PLAYGROUND) {
   const params = new URLSearchParams(search);
-  const state = defaults();
-  for (const field of FIELDS) {
+  const state = defaults(table.fields);
+  for (const field of table.fields) {
     if (!params.has(field.url)) continue;
     const value = parseField(field, params.get(field.url), limits);
     if (value !== undefined) state[field.key] = value;
   }
-  return consistent(state);
+  return table.consistent(state);
 }
 
 /** Drop edited arrays whose length does not match the sizes beside them. */
@@ -100,11 +105,13 @@ export function consistent(state) {
   return s;
 }
 
+const PLAYGROUND = { fields: FIELDS, consistent };
+
 /** The query string for a state: only what differs from the defaults. */
-export function writeQuery(state) {
+export function writeQuery(state, table = PLAYGROUND) {
   const params = new URLSearchParams();
-  const base = defaults();
-  for (const field of FIELDS) {
+  const base = defaults(table.fields);
+  for (const field of table.fields) {
     const value = state[field.key];
     if (value === base[field.key] || value == null) continue;
     if (field.type === "floats") params.set(field.url, encodeFloats(value));
@@ -124,15 +131,15 @@ const URL_DELAY_MS = 250;
  * The page's store: get(), set(patch) and subscribe(fn). The URL follows every change
  * (written URL_DELAY_MS after the last one; flush() writes it at once).
  */
-export function createStore(limits, search = location.search) {
-  let state = readUrl(search, limits);
+export function createStore(limits, search = location.search, table = PLAYGROUND) {
+  let state = readUrl(search, limits, table);
   const listeners = new Set();
   let urlTimer = 0;
 
   function writeUrlNow() {
     clearTimeout(urlTimer);
     urlTimer = 0;
-    const query = writeQuery(state);
+    const query = writeQuery(state, table);
     const url = `${location.pathname}${query ? `?${query}` : ""}${location.hash}`;
     if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, "", url);
   }
