@@ -117,7 +117,7 @@ def _input_frame(id: int, type_name: str, name: str, values: np.ndarray) -> byte
 
 
 def input_preset(id: int, p: InputPresetParams) -> bytes:
-    values = presets.input_image(p.name, p.height, p.width, p.channels, p.seed, p.cells)  # (C, H, W)
+    values = presets.input_image(p.name, p.height, p.width, p.channels, p.seed, p.cells, p.spread, p.decimals)  # (C, H, W)
     return _input_frame(id, "input.preset", p.name, values)
 
 

@@ -222,14 +222,21 @@ SEED_PLANES = {"seed003": SEED003, "seed001": SEED001}
 INPUTS = (*PLANES, *SEED_PLANES, "seed002", "photo", "random", "zeros")
 
 
-def input_image(name: str, height: int, width: int, channels: int, seed: int = 0, cells: int = 2) -> np.ndarray:
-    """A named input (C, H, W); seed grids force their own size (seed002 its channels too)."""
+def input_image(
+    name: str, height: int, width: int, channels: int, seed: int = 0, cells: int = 2,
+    spread: float = 1.0, decimals: int | None = None,
+) -> np.ndarray:
+    """A named input (C, H, W); seed grids force their own size (seed002 its channels too).
+
+    ``random`` draws seeded values from −spread to spread, rounded to ``decimals`` places if given.
+    """
     if name == "seed002":
         return SEED002_INPUT.copy()  # (3, 5, 5)
     if name == "photo":
         return _photo(height, width, channels)  # (C, H, W)
     if name == "random":
-        return np.random.default_rng(seed).uniform(-1, 1, (channels, height, width)).astype(np.float32)  # (C, H, W)
+        values = np.random.default_rng(seed).uniform(-spread, spread, (channels, height, width))  # (C, H, W)
+        return (values if decimals is None else values.round(decimals)).astype(np.float32)  # (C, H, W)
     if name == "zeros":
         return np.zeros((channels, height, width), np.float32)  # (C, H, W)
     plane = SEED_PLANES[name] if name in SEED_PLANES else PLANES[name](height, width, cells=cells)  # (H, W)

@@ -139,6 +139,10 @@ class InputPresetParams(Params):
     channels: Channels = 1
     seed: Seed = 0
     cells: whole(1, 32) = Field(2, description="squares along each side of the checkerboard")
+    # For `random`: values from −spread to spread, rounded to `decimals` places when given
+    # (short numbers read from the back row of a lecture hall).
+    spread: Annotated[float, Field(strict=True, ge=0.001, le=1000, allow_inf_nan=False)] = 1.0
+    decimals: whole(0, 6) | None = None
 
 
 class KernelPresetParams(Params):

@@ -10,7 +10,7 @@ import { fmt } from "./format.js";
 import { createGrid, fitCell } from "./grid.js";
 
 export const ACT_INPUTS = ["random", "x"];
-const RANDOM_SCALE = 3; // the engine's random preset is −1..1; spread it over the curve's bend
+const RANDOM_SPREAD = 3; // random inputs from −3 to 3: across the bend of every curve
 const LABELS = { relu: "ReLU", leaky_relu: "Leaky ReLU", abs: "Absolute value", sigmoid: "Sigmoid", tanh: "tanh", elu: "ELU", selu: "SELU" };
 const CURVE = { min: -4, max: 4 };
 const FONT = "600 16px system-ui, sans-serif";
@@ -80,11 +80,11 @@ export function mount(element, { socket, choices, onChange }) {
   async function load() {
     const s = state;
     try {
-      const answer = await socket.request("input.preset", { name: s.actInput, height: 6, width: 6, ...(s.actInput === "random" ? { seed: s.actSeed } : {}) });
+      // Random values spread over the curve's bend, one decimal: short numbers read from the back row.
+      const random = s.actInput === "random" ? { seed: s.actSeed, spread: RANDOM_SPREAD, decimals: 1 } : {};
+      const answer = await socket.request("input.preset", { name: s.actInput, height: 6, width: 6, ...random });
       alerts.clear("input");
-      const raw = answer.arrays.values.data;
-      // Random values are spread and rounded to one decimal (the page's own data): short numbers read from the back row.
-      const values = s.actInput === "random" ? raw.map((v) => Math.round(v * RANDOM_SCALE * 10) / 10) : Float32Array.from(raw);
+      const values = Float32Array.from(answer.arrays.values.data);
       input = { height: answer.meta.height, width: answer.meta.width, values };
       return true;
     } catch (e) {

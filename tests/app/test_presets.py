@@ -220,3 +220,13 @@ def test_bad_uploads(page, data, fragment):
 def test_upload_channels_must_be_grey_or_rgb(page):
     answer = page.ask("image.upload", {"data": encoded(Image.new("L", (3, 3))), "channels": 2})
     assert answer.header["field"] == "channels" and answer.header["message"] == "channels must be 1 or 3, got 2"
+
+
+def test_random_input_spread_and_rounding(page):
+    plain = page.ask("input.preset", {"name": "random", "height": 6, "width": 6, "seed": 3})
+    wide = page.ask("input.preset", {"name": "random", "height": 6, "width": 6, "seed": 3, "spread": 3, "decimals": 1})
+    # Same seeded draw, stretched by the spread, then rounded to one decimal place.
+    np.testing.assert_allclose(wide.arrays["values"], np.round(plain.arrays["values"].astype(np.float64) * 3, 1), atol=1e-6)
+    assert np.abs(wide.arrays["values"]).max() <= 3
+    bad = page.ask("input.preset", {"name": "random", "height": 6, "width": 6, "spread": 0})
+    assert bad.type == "error" and bad.header["field"] == "spread" and "0.001" in bad.header["message"]
