@@ -29,6 +29,7 @@ MAX_TRACE_STEPS = 4096
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # decoded image file
 MAX_FRAME_BYTES = 8 * 1024 * 1024  # one websocket message; larger closes the socket (abuse)
 MAX_REQUESTS_PER_SECOND = 200
+MAX_LANES = 64  # distinct (type, lane) pairs one page may use; far above any lesson's widgets
 # Base64 spends 4 characters per 3 bytes; leave room for a "data:image/png;base64," prefix.
 MAX_UPLOAD_CHARS = 4 * math.ceil(MAX_UPLOAD_BYTES / 3) + 64
 
@@ -276,6 +277,9 @@ class Request(BaseModel):
     id: Annotated[int, Field(strict=True, ge=1)]
     type: str
     params: dict = Field(default_factory=dict)
+    # Which widget sent it: requests supersede only others of the same type *and* lane,
+    # so two widgets on one page (a lesson) never cancel each other's work.
+    lane: Annotated[str, Field(strict=True, pattern=r"^[a-z0-9_.-]{1,32}$")] | None = None
 
 
 # ---------------------------------------------------------------- answers

@@ -22,6 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from . import handlers
 from .protocol import (
     MAX_FRAME_BYTES,
+    MAX_LANES,
     MAX_REQUESTS_PER_SECOND,
     REQUESTS,
     Request,
@@ -77,7 +78,7 @@ class Session:
         self.ws = websocket
         self.idle_seconds = idle_seconds
         self.limiter = limiter  # worker threads shared by every session's engine work
-        self.lanes: dict[str, Lane] = {}
+        self.lanes: dict[tuple[str, str | None], Lane] = {}  # keyed by (type, lane)
         self.send_lock = asyncio.Lock()
         self.recent: deque[float] = deque()  # arrival times within the last second
         self.last_seen = time.monotonic()
@@ -165,9 +166,12 @@ class Session:
         if request.type not in REQUESTS:
             known = ", ".join(REQUESTS)
             return await self.send(handlers.error(request.id, "unknown_type", "type", f"type must be one of {known}, got {request.type!r}"))
-        lane = self.lanes.get(request.type)
+        key = (request.type, request.lane)
+        lane = self.lanes.get(key)
         if lane is None:
-            lane = self.lanes[request.type] = Lane(self, request.type)
+            if len(self.lanes) >= MAX_LANES:
+                return await self.send(handlers.error(request.id, "invalid", "lane", f"lane: a page may use at most {MAX_LANES} distinct (type, lane) pairs; reuse a lane name"))
+            lane = self.lanes[key] = Lane(self, request.type)
         lane.submit(request.id, request.params)
 
     async def _close_when_idle(self) -> None:

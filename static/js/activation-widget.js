@@ -10,6 +10,24 @@ import { fmt } from "./format.js";
 import { createGrid, fitCell } from "./grid.js";
 
 export const ACT_INPUTS = ["random", "x"];
+
+/** The widget's URL fields (state.js table); the engine checks each function's exact parameter range. */
+export function fields({ choices }) {
+  return [
+    { key: "actName", url: "a", type: "enum", options: choices.map((c) => c.name), def: "relu" },
+    { key: "actParam", url: "ap", type: "num", min: 0, max: 10, def: null },
+    { key: "actInput", url: "ain", type: "enum", options: ACT_INPUTS, def: "random" },
+    { key: "actSeed", url: "aseed", type: "int", min: 0, max: 2 ** 31 - 1, def: 0 },
+  ];
+}
+
+/** A parameter only for the functions that have one. */
+export function consistent(state, { choices }) {
+  const s = { ...state };
+  if (!choices.find((c) => c.name === s.actName)?.param) s.actParam = null;
+  return s;
+}
+
 const RANDOM_SPREAD = 3; // random inputs from −3 to 3: across the bend of every curve
 const LABELS = { relu: "ReLU", leaky_relu: "Leaky ReLU", abs: "Absolute value", sigmoid: "Sigmoid", tanh: "tanh", elu: "ELU", selu: "SELU" };
 const CURVE = { min: -4, max: 4 };

@@ -11,6 +11,29 @@ import { bindKeys } from "./keyboard.js";
 
 export const POOL_PRESETS = ["x", "digit", "checkerboard", "random", "seed003", "vertical_edge"];
 const PRESET_LABELS = { x: "X", digit: "7", checkerboard: "Checkerboard", random: "Random", seed003: "Seed 003", vertical_edge: "Edge" };
+
+/** The widget's URL fields (state.js table); window and stride share the stride cap (PROTOCOL.md). */
+export function fields() {
+  return [
+    { key: "poolMode", url: "pm", type: "enum", options: ["max", "avg"], def: "max" },
+    { key: "poolWindow", url: "pk", type: "int", min: 1, max: "stride", def: 2 },
+    { key: "poolStride", url: "ps", type: "int", min: 1, max: "stride", def: 2 },
+    { key: "poolSize", url: "pn", type: "int", min: 1, max: "size", def: 8 },
+    { key: "poolInput", url: "pin", type: "enum", options: [...POOL_PRESETS, "custom"], def: "x" },
+    { key: "poolSeed", url: "pseed", type: "int", min: 0, max: 2 ** 31 - 1, def: 0 },
+    { key: "poolValues", url: "px", type: "floats", def: null },
+    { key: "poolStep", url: "pt", type: "int", min: -1, max: 2 ** 31 - 1, def: -1 },
+  ];
+}
+
+/** Custom values that no longer match the size fall back to the default picture. */
+export function consistent(state) {
+  const s = { ...state };
+  if (s.poolInput === "custom" && s.poolValues?.length !== s.poolSize * s.poolSize) s.poolInput = "x";
+  if (s.poolInput !== "custom") s.poolValues = null;
+  return s;
+}
+
 const TRACE_PAGE = 256; // steps fetched per pool.trace request
 const STEP_MS = 900;
 const MATHML = "http://www.w3.org/1998/Math/MathML";

@@ -46,9 +46,9 @@ export function connect({ path = "/ws", onStatus = () => {}, onOpen = () => {}, 
   let attempts = 0;
   let closed = false;
   let retryTimer = 0;
-  const pending = new Map(); // id -> {type, resolve, reject}
+  const pending = new Map(); // id -> {type, key, resolve, reject}
   const sentAt = []; // timestamps of recent sends, for the rate guard
-  const held = new Map(); // type -> {message, id} waiting for the rate guard (newest only)
+  const held = new Map(); // type|lane -> {message, id} waiting for the rate guard (newest only)
   let heldTimer = 0;
 
   function open() {
@@ -107,10 +107,10 @@ export function connect({ path = "/ws", onStatus = () => {}, onOpen = () => {}, 
     held.clear();
   }
 
-  /** Settle older requests of this type: the server drops them unanswered (it supersedes). */
-  function supersede(type) {
+  /** Settle older requests of this type and lane: the server drops them unanswered (it supersedes). */
+  function supersede(key) {
     for (const [id, entry] of pending) {
-      if (entry.type === type) {
+      if (entry.key === key) {
         pending.delete(id);
         entry.reject(new RequestError({ code: "superseded", message: "a newer request replaced this one", id }));
       }
@@ -124,9 +124,9 @@ export function connect({ path = "/ws", onStatus = () => {}, onOpen = () => {}, 
 
   function flushHeld() {
     heldTimer = 0;
-    for (const [type, item] of held) {
+    for (const [key, item] of held) {
       if (!allowedNow(performance.now())) break;
-      held.delete(type);
+      held.delete(key);
       transmit(item);
     }
     if (held.size) heldTimer = setTimeout(flushHeld, 20);
@@ -142,19 +142,25 @@ export function connect({ path = "/ws", onStatus = () => {}, onOpen = () => {}, 
     ws.send(item.message);
   }
 
-  /** Send `{id, type, params}`; resolves with the decoded answer, rejects with RequestError. */
-  function request(type, params) {
+  /**
+   * Send `{id, type, params, lane}`; resolves with the decoded answer, rejects with RequestError.
+   * A newer request of the same type and lane supersedes an older one (PROTOCOL.md), so each
+   * widget on a page passes its own lane (see `scoped`).
+   */
+  function request(type, params, lane = null) {
     if (!(type in REQUEST_TYPES)) return Promise.reject(new RequestError({ code: "unknown_type", message: `unknown request ${type}` }));
     return new Promise((resolve, reject) => {
       const id = nextId++;
-      supersede(type);
-      const prior = held.get(type);
+      const key = lane == null ? type : `${type}|${lane}`;
+      supersede(key);
+      const prior = held.get(key);
       if (prior) prior.reject(new RequestError({ code: "superseded", message: "a newer request replaced this one", id: prior.id }));
-      const item = { id, type, resolve, reject, message: JSON.stringify({ id, type, params }) };
+      const envelope = lane == null ? { id, type, params } : { id, type, params, lane };
+      const item = { id, type, key, resolve, reject, message: JSON.stringify(envelope) };
       if (allowedNow(performance.now()) && !held.size) {
         transmit(item);
       } else {
-        held.set(type, item);
+        held.set(key, item);
         if (!heldTimer) heldTimer = setTimeout(flushHeld, 20);
       }
     });
@@ -175,4 +181,9 @@ export function connect({ path = "/ws", onStatus = () => {}, onOpen = () => {}, 
       return ws?.readyState === WebSocket.OPEN;
     },
   };
+}
+
+/** The socket as one widget sees it: every request goes in the widget's own lane. */
+export function scoped(socket, lane) {
+  return { request: (type, params) => socket.request(type, params, lane) };
 }

@@ -43,9 +43,12 @@ class Page:
         self.ws = self._connection.__enter__()  # what a with-block does; pages live across a fixture
         self.last_id = 0
 
-    def send(self, type: str, params: dict | None = None, id: int | None = None) -> int:
+    def send(self, type: str, params: dict | None = None, id: int | None = None, lane: str | None = None) -> int:
         self.last_id = id if id is not None else self.last_id + 1
-        self.ws.send(json.dumps({"id": self.last_id, "type": type, "params": params or {}}))
+        message = {"id": self.last_id, "type": type, "params": params or {}}
+        if lane is not None:
+            message["lane"] = lane
+        self.ws.send(json.dumps(message))
         return self.last_id
 
     def recv(self, timeout: float = 60) -> Answer:

@@ -53,6 +53,33 @@ def test_newer_requests_supersede_waiting_ones(page):
     assert page.ask("conv.run", small_params(0.5)).arrays["output"][0, 0, 0] == 2
 
 
+def test_lanes_keep_two_widgets_of_one_type_apart(page):
+    params, _, _ = heavy_params()
+    page.send("conv.run", params, id=1, lane="a")  # keeps lane a busy
+    page.send("conv.run", small_params(2), id=2, lane="a")  # waits in lane a ...
+    page.send("conv.run", small_params(3), id=3, lane="b")  # ... and is not replaced by lane b's
+    page.send("conv.run", small_params(4), id=4, lane="a")  # but is replaced by lane a's newer one
+    answered = {}
+    while not {3, 4} <= answered.keys():
+        answer = page.recv()
+        answered[answer.id] = answer
+    page.send("kernel.preset", {"name": "sobel_x"}, id=5, lane="c")
+    while 5 not in answered:  # everything still on its way arrives before this answer's turn ends
+        answer = page.recv()
+        answered[answer.id] = answer
+    # 2 was replaced by 4 (same lane); 3, in its own lane, was not. 1 is answered if it had started.
+    assert 2 not in answered and {3, 4, 5} <= answered.keys()
+    assert answered[3].arrays["output"][0, 0, 0] == 12 and answered[4].arrays["output"][0, 0, 0] == 16
+
+
+@pytest.mark.parametrize("lane", ["", "A", "x" * 33, "a b", 7])
+def test_a_bad_lane_is_refused_by_name(page, lane):
+    page.ws.send(json.dumps({"id": 5, "type": "kernel.preset", "params": {"name": "sobel_x"}, "lane": lane}))
+    answer = page.recv()
+    assert (answer.type, answer.id, answer.header["field"]) == ("error", 5, "lane")
+    assert page.ask("kernel.preset", {"name": "sobel_x"}).type == "kernel.values"
+
+
 def test_types_run_side_by_side(page):
     params, x, w = heavy_params(size=256)
     page.send("conv.run", params, id=1)
