@@ -24,7 +24,8 @@ from .grids import axis_meta
 from .grids import conv_arrays as _arrays
 from .grids import conv_output as _output
 from .grids import conv_settings as _settings
-from .handlers_grad import backward_run, backward_trace
+from .handlers_grad import activation_backward, backward_run, backward_trace
+from .handlers_pipeline import pipeline_run
 from .handlers_pool import activation_run, pool_backward, pool_run, pool_trace
 from .protocol import (
     ANSWERS,
@@ -44,6 +45,7 @@ from .protocol import (
     explain,
     limits,
 )
+from .protocol_training import TRAINING_REQUESTS
 
 log = logging.getLogger("convscope.handlers")
 
@@ -152,8 +154,11 @@ HANDLERS: dict[str, Callable[[int, BaseModel], bytes]] = {
     "activation.run": activation_run,
     "backward.run": backward_run,
     "backward.trace": backward_trace,
+    "activation.backward": activation_backward,
+    "pipeline.run": pipeline_run,
 }
-assert HANDLERS.keys() == REQUESTS.keys()
+# Training requests need the page's job, so app.session routes them to app.training instead.
+assert HANDLERS.keys() == REQUESTS.keys() - TRAINING_REQUESTS.keys()
 
 # The engine names its arguments as it knows them; the page knows them by their protocol names.
 ENGINE_FIELDS = {"x": "input", "w": "kernels", "b": "bias", "kernel size": "kernels", "stride": "stride",

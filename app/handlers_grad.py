@@ -1,4 +1,4 @@
-"""backward.run and backward.trace: the gradients of one convolution layer, from the engine, and their steps.
+"""backward.run, backward.trace and activation.backward: gradients from the engine, and their steps.
 
 Trace pages are built from engine traces of only the filters and channels the
 page touches (the weight gradient of (f, c) needs x[c] and dL/dY[f] alone; the
@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine import activations
 from engine.conv import conv2d_backward
 from engine.trace_grad import conv2d_input_grad_trace, conv2d_weight_grad_trace
 
 from . import wire
-from .grids import conv_arrays, conv_output, conv_settings, steps
+from .grids import conv_arrays, conv_output, conv_settings, input_array, steps
 from .protocol import (
     ANSWERS,
+    ActivationBackwardParams,
+    ActivationMeta,
     BackwardRunParams,
     BackwardTraceParams,
     Problem,
@@ -102,3 +105,17 @@ def backward_trace(id: int, p: BackwardTraceParams) -> bytes:
     arrays = (_weight_steps if p.which == "weights" else _input_steps)(p, x, w, gy, start, stop)
     meta = TraceMeta(start=start, count=stop - start, steps_total=total, output_shape=(p.kernels.filters, *out.shape))
     return wire.encode(id, ANSWERS["backward.trace"], {"which": p.which, **meta.model_dump()}, arrays)
+
+
+def activation_backward(id: int, p: ActivationBackwardParams) -> bytes:
+    x = input_array(p.input)[0]  # (C, H, W)
+    gy = np.asarray(p.upstream.values, np.float32).reshape(x.shape)  # (C, H, W)
+    y = activations.activation(p.name, x, p.param)  # (C, H, W)
+    # f'(x) is the engine's own backward fed upstream ones, so the page's "mask" is the same code as the gradient.
+    derivative = activations.activation_backward(p.name, np.ones_like(x), x, p.param)  # (C, H, W)
+    grad = activations.activation_backward(p.name, gy, x, p.param)  # (C, H, W)
+    default = activations.ACTIVATIONS[p.name][2]
+    used = None if default is None else (default if p.param is None else p.param)
+    meta = ActivationMeta(name=p.name, param=used)
+    return wire.encode(id, ANSWERS["activation.backward"], meta.model_dump(),
+                       {"output": y, "derivative": derivative, "grad": grad})

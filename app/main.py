@@ -6,7 +6,6 @@ import threading
 from pathlib import Path
 
 import anyio
-
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -14,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from engine import shapes
 from engine.warmup import warm_up
+from engine.xo_data import NAMED_SAMPLES, Variations
 
 from .protocol import activation_choices, limits
 from .session import Session
@@ -55,6 +55,14 @@ def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS) -> FastAPI
                    "activations": activation_choices()}
         return templates.TemplateResponse(request, "layers.html", context)
 
+    @app.get("/xo", response_class=HTMLResponse)
+    def xo(request: Request):
+        # The named samples' names make the drawing's URL field (their grids come with train.ready);
+        # the variations' ranges size their sliders (train.ready's meta.ranges has the others).
+        context = {"limits": limits(), "engine_ready": app.state.engine_ready.is_set(), "samples": list(NAMED_SAMPLES),
+                   "variation_ranges": {f"variations.{k}": [lo, hi] for k, (lo, hi, _unit) in Variations.RANGES.items()}}
+        return templates.TemplateResponse(request, "xo.html", context)
+
     @app.websocket("/ws")
     async def socket(websocket: WebSocket):
         if app.state.engine_threads is None:
@@ -72,6 +80,8 @@ def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS) -> FastAPI
 
     @app.get("/healthz")
     def health():
-        return {"ok": True, "engine_ready": app.state.engine_ready.is_set(), "sessions": len(app.state.sessions)}
+        jobs = sum(1 for s in app.state.sessions if s.training is not None and s.training.job is not None)
+        return {"ok": True, "engine_ready": app.state.engine_ready.is_set(), "sessions": len(app.state.sessions),
+                "training_jobs": jobs}
 
     return app

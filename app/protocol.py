@@ -247,6 +247,27 @@ class BackwardTraceParams(BackwardRunParams):
     count: whole(1, MAX_TRACE_STEPS) = 1
 
 
+# Here rather than in a module of its own: REQUESTS below needs it, and a module importing
+# this one's pieces while this one imports it back would be an import cycle.
+class ActivationBackwardParams(Params):
+    """activation.backward: dL/dx of an activation, given the forward input and dL/dy."""
+
+    input: InputGrid = Field(description="{channels, height, width, values}")
+    name: Literal[tuple(ACTIVATIONS)]
+    param: Annotated[float, Field(strict=True, ge=0, le=10, allow_inf_nan=False)] | None = Field(
+        None, description="the leaky_relu slope (0 to 1) or the elu alpha (0 to 10)")
+    upstream: Upstream = Field(description="{values: [C·H·W numbers]}")
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        x = self.input
+        _check_input(x)
+        if self.name == "leaky_relu" and self.param is not None and self.param > 1:
+            raise inconsistent("param", f"param (the leaky_relu slope) must be from 0 to 1, got {_num_text(self.param)}")
+        _check_upstream(self.upstream, (x.channels, x.height, x.width), "channels × height × width")
+        return self
+
+
 def _num_text(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
 
@@ -263,12 +284,20 @@ REQUESTS: dict[str, type[Params]] = {
     "activation.run": ActivationRunParams,
     "backward.run": BackwardRunParams,
     "backward.trace": BackwardTraceParams,
+    "activation.backward": ActivationBackwardParams,
 }
 # The type of the binary frame that answers each request.
 ANSWERS = {"conv.run": "conv.result", "conv.trace": "conv.trace", "input.preset": "input.values",
            "kernel.preset": "kernel.values", "image.upload": "input.values",
            "pool.run": "pool.result", "pool.trace": "pool.trace", "pool.backward": "pool.grad",
-           "activation.run": "activation.result", "backward.run": "backward.result", "backward.trace": "backward.trace"}
+           "activation.run": "activation.result", "backward.run": "backward.result", "backward.trace": "backward.trace",
+           "activation.backward": "activation.grad"}
+
+# Training has its own module; it imports the pieces above, so it joins the tables here.
+from .protocol_training import TRAINING_ANSWERS, TRAINING_REQUESTS
+
+REQUESTS.update(TRAINING_REQUESTS)
+ANSWERS.update(TRAINING_ANSWERS)
 
 
 class Request(BaseModel):
@@ -542,3 +571,8 @@ def explain(error: ValidationError, model: type[BaseModel], type_name: str) -> t
     if kind in nouns:
         return field, _say(field, "must be", nouns[kind], desc) + got
     return field, f"{field} is not valid{where}: {e['msg']}"
+
+
+# The layer pipeline's models live in their own module, which imports the pieces above and adds
+# "pipeline.run" to REQUESTS and ANSWERS; imported last, so it works whichever module loads first.
+from . import protocol_pipeline  # noqa: F401

@@ -28,6 +28,8 @@ from .protocol import (
     Request,
     explain,
 )
+from .protocol_training import TRAINING_REQUESTS
+from .training import TrainingDesk
 
 log = logging.getLogger("convscope.session")
 
@@ -83,6 +85,7 @@ class Session:
         self.recent: deque[float] = deque()  # arrival times within the last second
         self.last_seen = time.monotonic()
         self.closed = False
+        self.training: TrainingDesk | None = None  # the page's training desk, made on its first train.* request
 
     async def send(self, reply: handlers.Reply) -> None:
         async with self.send_lock:
@@ -130,6 +133,8 @@ class Session:
             for lane in self.lanes.values():
                 lane.cancel()
             self.lanes.clear()
+            if self.training is not None:
+                self.training.close()  # ends the job: nothing trains for a page that left
 
     async def _admit(self, raw: str | bytes) -> bool:
         """False (and the socket closed with 1008) for abuse: an oversized frame or a flood."""
@@ -166,6 +171,10 @@ class Session:
         if request.type not in REQUESTS:
             known = ", ".join(REQUESTS)
             return await self.send(handlers.error(request.id, "unknown_type", "type", f"type must be one of {known}, got {request.type!r}"))
+        if request.type in TRAINING_REQUESTS:
+            if self.training is None:
+                self.training = TrainingDesk(self.send, self.limiter)
+            return await self.training.submit(request.id, request.type, request.params)
         key = (request.type, request.lane)
         lane = self.lanes.get(key)
         if lane is None:
@@ -178,6 +187,7 @@ class Session:
         """Close a page that has sent nothing for ``idle_seconds``; it reconnects when used again."""
         while not self.closed:
             busy = any(lane.task is not None and not lane.task.done() for lane in self.lanes.values())
+            busy = busy or (self.training is not None and self.training.busy)
             quiet = time.monotonic() - self.last_seen
             if quiet >= self.idle_seconds and not busy:
                 await self.close(GOING_AWAY, "idle")

@@ -16,7 +16,23 @@ export const REQUEST_TYPES = {
   "pool.run": "pool.result",
   "pool.trace": "pool.trace",
   "activation.run": "activation.result",
+  "pipeline.run": "pipeline.result",
+  "backward.run": "backward.result",
+  "backward.trace": "backward.trace",
+  "pool.backward": "pool.grad",
+  "activation.backward": "activation.grad",
+  "train.start": "train.ready",
+  "train.play": "train.snapshot",
+  "train.pause": "train.snapshot",
+  "train.step": "train.snapshot",
+  "train.reset": "train.snapshot",
+  "train.set": "train.snapshot",
+  "train.classify": "train.maps",
 };
+
+// Training controls are carried out in order by the server, never replaced by a newer one
+// (a double-clicked "step" steps twice), so the page must not give up on them either.
+const IN_ORDER = new Set(["train.start", "train.play", "train.pause", "train.step", "train.reset", "train.set"]);
 
 /** An answer of type "error", or a request that ended without one (superseded, disconnected). */
 export class RequestError extends Error {
@@ -50,6 +66,7 @@ export function connect({ path = "/ws", onStatus = () => {}, onOpen = () => {}, 
   const sentAt = []; // timestamps of recent sends, for the rate guard
   const held = new Map(); // type|lane -> {message, id} waiting for the rate guard (newest only)
   let heldTimer = 0;
+  const listeners = new Map(); // pushed frame type -> Set of callbacks
 
   function open() {
     ws = new WebSocket(url);
@@ -79,6 +96,10 @@ export function connect({ path = "/ws", onStatus = () => {}, onOpen = () => {}, 
       answer = JSON.parse(data);
     } else {
       answer = decodeFrame(data);
+    }
+    if (answer.id == null && answer.type !== "error") {
+      for (const fn of listeners.get(answer.type) ?? []) fn(answer); // a push (a training snapshot)
+      return;
     }
     const entry = answer.id == null ? null : pending.get(answer.id);
     if (answer.type === "error") {
@@ -151,7 +172,7 @@ export function connect({ path = "/ws", onStatus = () => {}, onOpen = () => {}, 
     if (!(type in REQUEST_TYPES)) return Promise.reject(new RequestError({ code: "unknown_type", message: `unknown request ${type}` }));
     return new Promise((resolve, reject) => {
       const id = nextId++;
-      const key = lane == null ? type : `${type}|${lane}`;
+      const key = IN_ORDER.has(type) ? `${type}#${id}` : lane == null ? type : `${type}|${lane}`;
       supersede(key);
       const prior = held.get(key);
       if (prior) prior.reject(new RequestError({ code: "superseded", message: "a newer request replaced this one", id: prior.id }));
@@ -173,9 +194,17 @@ export function connect({ path = "/ws", onStatus = () => {}, onOpen = () => {}, 
     ws?.close();
   }
 
+  /** Call `fn(frame)` for every frame of `type` the server pushes (id null); returns an unsubscribe. */
+  function on(type, fn) {
+    if (!listeners.has(type)) listeners.set(type, new Set());
+    listeners.get(type).add(fn);
+    return () => listeners.get(type).delete(fn);
+  }
+
   open();
   return {
     request,
+    on,
     close,
     get connected() {
       return ws?.readyState === WebSocket.OPEN;
@@ -185,5 +214,5 @@ export function connect({ path = "/ws", onStatus = () => {}, onOpen = () => {}, 
 
 /** The socket as one widget sees it: every request goes in the widget's own lane. */
 export function scoped(socket, lane) {
-  return { request: (type, params) => socket.request(type, params, lane) };
+  return { request: (type, params) => socket.request(type, params, lane), on: socket.on };
 }

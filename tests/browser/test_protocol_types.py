@@ -9,9 +9,9 @@ from pathlib import Path
 from app.protocol import ANSWERS, REQUESTS
 
 SOCKET_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "socket.js"
-# Server types no page sends yet (the pooling gradient and backprop widgets come next);
+# Server types no page sends yet (none now: the backprop widget sends the gradient types);
 # remove a name here once socket.js learns it, so the page cannot silently forget a type.
-NOT_YET_IN_THE_PAGE = {"pool.backward", "backward.run", "backward.trace"}
+NOT_YET_IN_THE_PAGE: set[str] = set()
 
 
 def test_browser_request_types_match_the_server():

@@ -1,0 +1,59 @@
+// The /xo page: X vs O trained live. One store (the URL), one socket, one training job
+// shared by two widgets: the training view and "Classify your own". The page routes state
+// and the connection; the widgets send the requests and draw the engine's answers.
+
+import { connect } from "./socket.js";
+import { createStore } from "./state.js";
+import * as drawWidget from "./xo-draw-widget.js";
+import { createRun } from "./xo-run.js";
+import * as trainWidget from "./xo-train-widget.js";
+
+const $ = (selector) => document.querySelector(selector);
+const limits = JSON.parse($("#limits").textContent);
+const samples = JSON.parse($("#xo-samples").textContent);
+const variationRanges = JSON.parse($("#xo-variation-ranges").textContent);
+const ctx = { limits, samples };
+
+const WIDGETS = [
+  { name: "train", module: trainWidget },
+  { name: "draw", module: drawWidget },
+];
+const FIELDS = WIDGETS.flatMap((w) => w.module.fields(ctx));
+const consistent = (state) => WIDGETS.reduce((s, w) => w.module.consistent(s, ctx), { ...state });
+const store = createStore(limits, location.search, { fields: FIELDS, consistent });
+
+const status = $("#status");
+let everOpen = false;
+const socket = connect({
+  onStatus(kind) {
+    status.textContent = kind === "open" ? "" : "Reconnecting to the server…";
+    status.classList.toggle("reconnecting", kind !== "open");
+  },
+  onOpen({ reconnected }) {
+    // The server ends a page's job with its connection: after a reconnect the run starts
+    // again from step 0 with the same settings (and so the same numbers).
+    if (reconnected || everOpen) run.lost();
+    everOpen = true;
+    widgets.forEach((w) => w.update(store.get()));
+  },
+  onStrayError: (e) => {
+    status.textContent = e.message;
+  },
+});
+const run = createRun(socket);
+const onChange = (patch) => store.set(patch);
+const widgets = WIDGETS.map((w) => w.module.mount($(`#${w.name}-widget`), { socket, run, samples, variationRanges, onChange }));
+store.subscribe((state) => widgets.forEach((w) => w.update(state)));
+
+// Tests and the benchmark read the page from here: the counters say how many snapshots
+// arrived and how many were drawn (once per animation frame, the newest only).
+window.convscopeXO = {
+  store,
+  run,
+  counters: run.counters,
+  get meta() {
+    return run.latest?.meta ?? null;
+  },
+  train: widgets[0],
+  draw: widgets[1],
+};
