@@ -8,7 +8,7 @@
 import { createAlerts } from "./alerts.js";
 import { createAnimator } from "./animator.js";
 import { drawLines, ruleMath } from "./backprop-arith.js";
-import { bindWidgetKeys } from "./backprop-keys.js";
+import { bindKeys } from "./keyboard.js";
 import { EXAMPLES, MODES, NOTES } from "./backprop-modes.js";
 import { createPanes } from "./backprop-panes.js";
 import { DESCRIBE } from "./backprop-steps.js";
@@ -132,7 +132,7 @@ export function mount(element, { socket, onChange }) {
     },
   });
   const command = (name, arg) => data && animator.command(name, arg);
-  const unbindKeys = bindWidgetKeys(element, stage, command);
+  const unbindKeys = bindKeys(command, stage, element);
 
   element.addEventListener("click", (e) => {
     const b = e.target.closest("button");

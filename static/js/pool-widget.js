@@ -141,7 +141,7 @@ export function mount(element, { socket, limits, onChange }) {
     const field = { window: "poolWindow", stride: "poolStride", size: "poolSize" }[key];
     set({ [field]: Number(e.target.value), poolStep: -1, ...(key === "size" && state.poolInput === "custom" ? { poolInput: "x", poolValues: null } : {}) });
   });
-  const unbindKeys = bindKeys(command, stage);
+  const unbindKeys = bindKeys(command, stage, element);
 
   function total() {
     return result ? result.output.size : 0;

@@ -295,3 +295,21 @@ def test_screenshots_of_every_mode(page, server_url):
             for pane in page.locator("#backprop-widget .bp-pane").all():
                 right = pane.bounding_box()["x"] + pane.bounding_box()["width"]
                 assert right <= box["x"] + box["width"] + 1, f"{mode}: a grid runs off the widget at {width}px"
+
+
+def test_a_key_steps_only_the_widget_used_last(page, server_url):
+    """/layers holds several steppable widgets: a clicker's key moves the one in use, never two."""
+    open_bp(page, server_url, "?bpm=dw")
+    pool_step = "window.convscopeLayers.store.get().poolStep"
+    widget(page).get_by_role("button", name="Step forward (→ or Page Down)").click()
+    wait_step(page, "dw", 0)
+    page.evaluate("document.activeElement.blur()")  # a clicker's key with nothing focused
+    page.keyboard.press("PageDown")
+    wait_step(page, "dw", 1)
+    assert page.evaluate(pool_step) == -1
+    page.locator("#pool-widget .pool-stage").click()
+    page.keyboard.press("PageDown")
+    page.wait_for_function(f"{pool_step} === 0")
+    page.keyboard.press("PageDown")
+    page.wait_for_function(f"{pool_step} === 1")
+    assert page.evaluate(BP)["step"] == 1
