@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from engine import shapes
 from engine.warmup import warm_up
-from engine.xo_data import NAMED_SAMPLES, Variations
+from engine.xo_data import NAMED_SAMPLES
 
 from .protocol import activation_choices, limits
 from .session import Session
@@ -57,10 +57,8 @@ def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS) -> FastAPI
 
     @app.get("/xo", response_class=HTMLResponse)
     def xo(request: Request):
-        # The named samples' names make the drawing's URL field (their grids come with train.ready);
-        # the variations' ranges size their sliders (train.ready's meta.ranges has the others).
-        context = {"limits": limits(), "engine_ready": app.state.engine_ready.is_set(), "samples": list(NAMED_SAMPLES),
-                   "variation_ranges": {f"variations.{k}": [lo, hi] for k, (lo, hi, _unit) in Variations.RANGES.items()}}
+        # The named samples' names make the drawing's URL field; their grids come with train.ready.
+        context = {"limits": limits(), "engine_ready": app.state.engine_ready.is_set(), "samples": list(NAMED_SAMPLES)}
         return templates.TemplateResponse(request, "xo.html", context)
 
     @app.websocket("/ws")

@@ -100,7 +100,11 @@ def _cross(k: int) -> np.ndarray:
 
 SIZED = {"identity": _identity, "box_blur": _box_blur, "gaussian": _gaussian,
          "diagonal_down": _diagonal_down, "diagonal_up": _diagonal_up, "cross": _cross}
-KERNELS = (*SIZED, *FIXED, "xo_set", "seed002", "random")
+# Seed 001's 2×2 kernel, meant for true convolution (flip): x ∗ k gives 45, 110, 40, 40 on its input.
+SEED001_K = np.array([[0, 0.25], [0.5, 1]], np.float32)  # (2, 2)
+# Seed 001's feature detector sigm(0.02·(x ∗ k) − 4): the pre-activation as one layer, weights 0.02·k and bias −4.
+DETECTOR_SCALE, DETECTOR_BIAS = 0.02, -4.0
+KERNELS = (*SIZED, *FIXED, "xo_set", "seed001", "seed001_detector", "seed002", "random")
 
 
 def kernel(name: str, size: int, channels: int, filters: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -113,6 +117,13 @@ def kernel(name: str, size: int, channels: int, filters: int, seed: int = 0) -> 
     """
     if name == "seed002":
         return SEED002_W.copy(), SEED002_B.copy()  # (2, 3, 3, 3), (2,)
+    if name in ("seed001", "seed001_detector"):
+        detector = name == "seed001_detector"
+        w = np.zeros((filters, channels, 2, 2), np.float32)  # (F, C, 2, 2)
+        w[0] = SEED001_K * (DETECTOR_SCALE if detector else 1)  # float32 products, as the engine would form them
+        b = np.zeros(filters, np.float32)  # (F,)
+        b[0] = DETECTOR_BIAS if detector else 0
+        return w, b
     if name == "random":
         w = np.random.default_rng(seed).uniform(-1, 1, (filters, channels, size, size)).astype(np.float32)  # (F, C, K, K)
         return w, np.zeros(filters, np.float32)  # (F,)

@@ -293,12 +293,6 @@ ANSWERS = {"conv.run": "conv.result", "conv.trace": "conv.trace", "input.preset"
            "activation.run": "activation.result", "backward.run": "backward.result", "backward.trace": "backward.trace",
            "activation.backward": "activation.grad"}
 
-# Training has its own module; it imports the pieces above, so it joins the tables here.
-from .protocol_training import TRAINING_ANSWERS, TRAINING_REQUESTS
-
-REQUESTS.update(TRAINING_REQUESTS)
-ANSWERS.update(TRAINING_ANSWERS)
-
 
 class Request(BaseModel):
     """The envelope of every browser message; ``params`` is checked by the model of its ``type``."""
@@ -573,6 +567,6 @@ def explain(error: ValidationError, model: type[BaseModel], type_name: str) -> t
     return field, f"{field} is not valid{where}: {e['msg']}"
 
 
-# The layer pipeline's models live in their own module, which imports the pieces above and adds
-# "pipeline.run" to REQUESTS and ANSWERS; imported last, so it works whichever module loads first.
-from . import protocol_pipeline  # noqa: F401
+# The layer pipeline's and training's models live in their own modules, which import the pieces
+# above and add their types to REQUESTS and ANSWERS; imported last, so it works whichever loads first.
+from . import protocol_pipeline, protocol_training  # noqa: F401

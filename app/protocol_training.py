@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from .protocol import LIMITS, Number, Params, inconsistent, whole
+from .protocol import ANSWERS, LIMITS, REQUESTS, Number, Params, inconsistent, whole
 
 Int = Annotated[int, Field(strict=True)]
 Real = Annotated[float, Field(strict=True, allow_inf_nan=False)]
@@ -101,3 +101,5 @@ IN_ORDER = {
 TRAINING_REQUESTS = {**IN_ORDER, "train.classify": TrainClassifyParams}
 TRAINING_ANSWERS = {"train.start": "train.ready", "train.classify": "train.maps",
                     **{t: "train.snapshot" for t in IN_ORDER if t != "train.start"}}
+REQUESTS.update(TRAINING_REQUESTS)
+ANSWERS.update(TRAINING_ANSWERS)

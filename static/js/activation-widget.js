@@ -9,7 +9,7 @@ import { scaleFor } from "./colors.js";
 import { fmt } from "./format.js";
 import { createGrid, fitCell } from "./grid.js";
 
-export const ACT_INPUTS = ["random", "x"];
+export const ACT_INPUTS = ["random", "x", "seed001"];
 
 /** The widget's URL fields (state.js table); the engine checks each function's exact parameter range. */
 export function fields({ choices }) {
@@ -49,13 +49,18 @@ export function mount(element, { socket, choices, onChange }) {
         <div class="chips" role="group" aria-label="Feature map">
           <button type="button" class="chip" data-act-input="random" aria-pressed="false">Random −3…3</button>
           <button type="button" class="chip" data-act-input="x" aria-pressed="false">X (±1)</button>
+          <button type="button" class="chip" data-act-input="seed001" aria-pressed="false">Seed 001 detector</button>
         </div>
+        <p class="act-detector hint" hidden>Seed 001's feature detector <b>sigm(0.02·(x ∗ k) − 4)</b>: the map
+          before is the layer 0.02·k with bias −4 convolved (true convolution) over seed 001's 3×3 input, so
+          x ∗ k = 45, 110, 40, 40 become −3.1, −1.8, −3.2, −3.2; the sigmoid then answers how strongly the feature is there.</p>
         <p class="alert" data-alert="input" role="status" aria-live="polite"></p>
         <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
       </div>
       <div class="widget-main act-stage">
-        <figure class="pane"><figcaption><span class="pane-title">Before</span> <span class="hint-inline">hover a cell</span></figcaption>
-          <canvas class="grid-canvas hoverable" data-grid="before"></canvas></figure>
+        <figure class="pane"><figcaption><span class="pane-title">Before</span> <span class="hint-inline">hover a cell, or focus it and use the arrows</span></figcaption>
+          <canvas class="grid-canvas hoverable" data-grid="before" tabindex="0"
+            aria-label="The map before the activation. Arrow keys move the marked cell; its point is marked on the curve."></canvas></figure>
         <figure class="pane"><figcaption><span class="pane-title">After</span> <span class="act-name-label shape"></span></figcaption>
           <canvas class="grid-canvas hoverable" data-grid="after"></canvas></figure>
         <figure class="pane"><figcaption><span class="pane-title">Curve</span> <span class="marker-label shape" aria-live="polite"></span></figcaption>
@@ -81,12 +86,24 @@ export function mount(element, { socket, choices, onChange }) {
     const b = e.target.closest("[data-act-input]");
     if (!b) return;
     const again = b.dataset.actInput === "random" && state.actInput === "random";
-    onChange({ actInput: b.dataset.actInput, ...(again ? { actSeed: state.actSeed + 1 } : {}) });
+    const detector = b.dataset.actInput === "seed001" ? { actName: "sigmoid", actParam: null } : {}; // the seed's detector is a sigmoid
+    onChange({ actInput: b.dataset.actInput, ...(again ? { actSeed: state.actSeed + 1 } : {}), ...detector });
   });
   for (const [grid, canvas] of [[before, $('[data-grid="before"]')], [after, $('[data-grid="after"]')]]) {
     canvas.addEventListener("pointermove", (e) => hover(grid.cellAt(e)));
     canvas.addEventListener("pointerleave", () => hover(null));
   }
+
+  // Arrow keys move the marker over the map before, so the curve can be read without a mouse.
+  $('[data-grid="before"]').addEventListener("keydown", (e) => {
+    const move = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[e.key];
+    if (!move || !input) return;
+    e.preventDefault(); // the key is ours: no scrolling, and no other widget steps on it
+    const r = marker ? Math.min(input.height - 1, Math.max(0, marker.r + move[0])) : 0;
+    const c = marker ? Math.min(input.width - 1, Math.max(0, marker.c + move[1])) : 0;
+    hover({ r, c });
+  });
+  $('[data-grid="before"]').addEventListener("blur", () => hover(null));
 
   function hover(cell) {
     if (!result || (cell && marker && cell.r === marker.r && cell.c === marker.c)) return;
@@ -95,9 +112,28 @@ export function mount(element, { socket, choices, onChange }) {
     render();
   }
 
+  /** Seed 001's pre-activation 0.02·(x ∗ k) − 4, computed by the engine as one convolution layer. */
+  async function loadDetector() {
+    const x = await socket.request("input.preset", { name: "seed001" });
+    const k = await socket.request("kernel.preset", { name: "seed001_detector" });
+    const [, h, w] = x.arrays.values.shape;
+    const conv = await socket.request("conv.run", {
+      input: { channels: 1, height: h, width: w, values: Array.from(x.arrays.values.data) },
+      kernels: { filters: 1, height: 2, width: 2, values: Array.from(k.arrays.values.data) },
+      bias: Array.from(k.arrays.bias.data), flip: true,
+    });
+    const [, oh, ow] = conv.arrays.output.shape;
+    return { height: oh, width: ow, values: Float32Array.from(conv.arrays.output.data) };
+  }
+
   async function load() {
     const s = state;
     try {
+      if (s.actInput === "seed001") {
+        input = await loadDetector();
+        alerts.clear("input");
+        return true;
+      }
       // Random values spread over the curve's bend, one decimal: short numbers read from the back row.
       const random = s.actInput === "random" ? { seed: s.actSeed, spread: RANDOM_SPREAD, decimals: 1 } : {};
       const answer = await socket.request("input.preset", { name: s.actInput, height: 6, width: 6, ...random });
@@ -138,6 +174,7 @@ export function mount(element, { socket, choices, onChange }) {
     const box = $('[data-control="param"]');
     box.hidden = !spec;
     element.querySelectorAll("[data-act-input]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.actInput === state.actInput)));
+    $(".act-detector").hidden = state.actInput !== "seed001";
     if (!spec) return;
     const used = result?.meta.param ?? spec.default;
     const slider = $("#act-param");
@@ -154,7 +191,7 @@ export function mount(element, { socket, choices, onChange }) {
     if (!input || !result) return;
     const { height: h, width: w, values } = input;
     const scale = scaleFor([values, result.output], "diverging"); // one scale: colours compare across before and after
-    const cell = fitCell(290, 290, w, h, 6, 48); // 48px: a signed "−1.4" still reads at 16px
+    const cell = fitCell(290, 290, w, h, 6, w * h <= 9 ? 80 : 48); // 48px: a signed "−1.4" still reads at 16px; tiny maps grow
     const hl = marker ? [{ r: marker.r, c: marker.c, h: 1, w: 1 }] : [];
     before.draw({ rows: h, cols: w, cell, value: (r, c) => values[r * w + c], scale, highlights: hl });
     after.draw({ rows: h, cols: w, cell, value: (r, c) => result.output[r * w + c], scale, highlights: hl });

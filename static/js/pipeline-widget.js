@@ -344,6 +344,7 @@ export function mount(element, { socket, limits, choices, onChange }) {
       result = { params: p, meta: a.meta, maps: a.meta.stages.map((_, i) => a.arrays[`map${i + 1}`]) };
       result.maps.unshift(a.arrays.map0);
     } catch (e) {
+      if (e.code === "disconnected" && runKey === key) runKey = ""; // lost on the way: send it again on reconnection
       if (e.quiet) return;
       runKey = "";
       error = { field: e.field, message: e.message };

@@ -114,8 +114,34 @@ def test_every_kernel_preset_answers_with_consistent_shapes(page, name):
     assert values.shape == (meta["filters"], meta["channels"], meta["height"], meta["width"])
     assert bias.shape == (meta["filters"],)
     fixed = name in presets.FIXED
-    expected = {"seed002": (2, 3, 3, 3), "xo_set": (4, 2, 5, 5)}.get(name, (4, 2, 3 if fixed else size, 3 if fixed else size))
+    expected = {"seed002": (2, 3, 3, 3), "xo_set": (4, 2, 5, 5), "seed001": (4, 2, 2, 2), "seed001_detector": (4, 2, 2, 2)}.get(
+        name, (4, 2, 3 if fixed else size, 3 if fixed else size))
     assert values.shape == expected
+
+
+def test_seed001_feature_detector_end_to_end(page):
+    """sigm(0.02·(x ∗ k) − 4) on seed 001's input: x ∗ k is 45, 110, 40, 40 (true convolution)."""
+    import torch
+
+    x = page.ask("input.preset", {"name": "seed001"}).arrays["values"]  # (1, 3, 3)
+    plain = page.ask("kernel.preset", {"name": "seed001"}).arrays
+    detector = page.ask("kernel.preset", {"name": "seed001_detector"}).arrays
+    np.testing.assert_array_equal(plain["values"][0, 0], [[0, 0.25], [0.5, 1]])
+    assert detector["bias"][0] == -4
+
+    def conv(k):
+        params = {"input": {"channels": 1, "height": 3, "width": 3, "values": x.ravel().tolist()},
+                  "kernels": {"filters": 1, "height": 2, "width": 2, "values": k["values"].ravel().tolist()},
+                  "bias": k["bias"].tolist(), "flip": True}
+        return page.ask("conv.run", params).arrays["output"]  # (1, 2, 2)
+
+    np.testing.assert_array_equal(conv(plain)[0], [[45, 110], [40, 40]])
+    z = conv(detector)  # (1, 2, 2)
+    np.testing.assert_allclose(z[0], 0.02 * np.array([[45, 110], [40, 40]]) - 4, rtol=1e-6)
+    y = page.ask("activation.run", {"input": {"channels": 1, "height": 2, "width": 2, "values": z.ravel().tolist()},
+                                    "name": "sigmoid"}).arrays["output"]
+    np.testing.assert_allclose(y, torch.sigmoid(torch.tensor(z)).numpy(), rtol=1e-6)
+    assert y.max() < 0.15  # even the best match (110) is a weak response: the −4 sets a high threshold
 
 
 def test_kernel_constants_exactly(page):
