@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from html import escape
 from pathlib import Path
 
 import anyio
@@ -17,6 +18,7 @@ from engine.xo_data import NAMED_SAMPLES
 
 from .protocol import activation_choices, limits
 from .session import Session
+from .widgets import WIDGET_TYPES, widget_context
 
 ROOT = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=ROOT / "templates")
@@ -60,6 +62,15 @@ def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS) -> FastAPI
         # The named samples' names make the drawing's URL field; their grids come with train.ready.
         context = {"limits": limits(), "engine_ready": app.state.engine_ready.is_set(), "samples": list(NAMED_SAMPLES)}
         return templates.TemplateResponse(request, "xo.html", context)
+
+    @app.get("/widget/{type}", response_class=HTMLResponse)
+    def widget(request: Request, type: str):
+        spec = WIDGET_TYPES.get(type)
+        if spec is None or "module" not in spec:
+            known = ", ".join(t for t, s in WIDGET_TYPES.items() if "module" in s)
+            return HTMLResponse(f"<!doctype html><title>No such widget</title><p>There is no widget called "
+                                f"{escape(type)}. The widgets are: {known}.</p>", status_code=404)
+        return templates.TemplateResponse(request, "widget.html", {"type": type, "spec": spec, "context": widget_context()})
 
     @app.websocket("/ws")
     async def socket(websocket: WebSocket):

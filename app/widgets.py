@@ -1,0 +1,32 @@
+"""The widget types a page can mount on its own (/widget/<type>) or a lesson can embed.
+
+One table, read by the pages, the lesson renderer and the tests: the ES module
+that implements each type (face: ``fields``, ``consistent``, ``mount``) and the
+style sheets it needs. ``playground`` is the whole convolution page, embedded.
+"""
+
+from __future__ import annotations
+
+from engine.xo_data import named_samples
+
+from .protocol import activation_choices, limits
+
+WIDGET_TYPES: dict[str, dict] = {
+    "playground": {"page": "/playground?embed=1", "title": "Convolution playground"},
+    "conv1d": {"module": "js/conv1d-widget.js", "css": ["css/playground.css", "css/layers.css", "css/conv1d.css"], "title": "1-D convolution"},
+    "params": {"module": "js/params-widget.js", "css": ["css/playground.css", "css/layers.css", "css/params.css"], "title": "Counting parameters"},
+    "architecture": {"module": "js/architecture-widget.js", "css": ["css/playground.css", "css/layers.css", "css/architecture.css"], "title": "Architectures"},
+    "pool": {"module": "js/pool-widget.js", "css": ["css/playground.css", "css/layers.css"], "title": "Pooling"},
+    "activation": {"module": "js/activation-widget.js", "css": ["css/playground.css", "css/layers.css"], "title": "Activations"},
+    "norm": {"module": "js/norm-widget.js", "css": ["css/playground.css", "css/layers.css", "css/norm.css"], "title": "Normalization"},
+    "pipeline": {"module": "js/pipeline-widget.js", "css": ["css/playground.css", "css/layers.css", "css/pipeline.css"], "title": "A whole layer"},
+    "backprop": {"module": "js/backprop-widget.js", "css": ["css/playground.css", "css/layers.css", "css/backprop.css"], "title": "Backprop, step by step"},
+    "xo-train": {"module": "js/xo-train-widget.js", "css": ["css/playground.css", "css/xo.css"], "title": "X vs O, training"},
+    "xo-draw": {"module": "js/xo-draw-widget.js", "css": ["css/playground.css", "css/xo.css"], "title": "X vs O, classify your own"},
+    "augment": {"module": "js/augment-widget.js", "css": ["css/playground.css", "css/layers.css", "css/augment.css"], "title": "Data augmentation"},
+}
+
+
+def widget_context() -> dict:
+    """What every widget's mount() may read: the server's limits, the activation menu, the X/O samples."""
+    return {"limits": limits(), "choices": activation_choices(), "samples": list(named_samples(9))}
