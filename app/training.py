@@ -28,7 +28,7 @@ from .protocol_training import IN_ORDER, MAX_WAITING, TRAINING_REQUESTS
 log = logging.getLogger("convscope.training")
 
 SNAPSHOT_SECONDS = 1 / 30  # at most 30 pushed snapshots a second
-CHUNK_SECONDS = 0.02  # training compute between two looks at the page's requests
+CHUNK_SECONDS = 0.02  # at most this much training between two looks at the page's requests
 MAX_STEPS = 20_000  # batches; playing stops there so a forgotten tab does not train all night
 NO_JOB = "start a training run first (train.start)"
 
@@ -98,9 +98,9 @@ class Job:
         self.compute += spent
         self.batch_seconds = 0.7 * self.batch_seconds + 0.3 * spent / batches
 
-    def chunk(self) -> int:
-        """Batches to train now: a chunk of CHUNK_SECONDS, or what the speed limit lets through."""
-        n = max(1, int(CHUNK_SECONDS / max(self.batch_seconds, 1e-7)))
+    def chunk(self, budget: float = CHUNK_SECONDS) -> int:
+        """Batches to train now: about ``budget`` seconds of work, or what the speed limit lets through."""
+        n = max(1, int(min(budget, CHUNK_SECONDS) / max(self.batch_seconds, 1e-7)))
         if self.speed:
             start, steps0 = self.play_clock
             due = int((time.monotonic() - start) * self.speed) - (self.trainer.steps - steps0)
@@ -223,7 +223,8 @@ class TrainingDesk:
 
     async def _play_once(self) -> None:
         job = self.job
-        n = job.chunk()
+        # Train until the next snapshot is due, so snapshots keep their 30 a second.
+        n = job.chunk(SNAPSHOT_SECONDS - (time.monotonic() - self.last_push))
         if n == 0:
             if job.trainer.steps >= MAX_STEPS:
                 job.playing, job.stopped = False, "max_steps"
@@ -238,7 +239,7 @@ class TrainingDesk:
             return
         await self._thread(job.train, n)
         now = time.monotonic()
-        if now - self.last_push >= SNAPSHOT_SECONDS and self.job is job:
+        if now - self.last_push >= SNAPSHOT_SECONDS - 0.002 and self.job is job:
             self.last_push = now
             self._post(await self._thread(job.snapshot, None))
 
@@ -278,8 +279,12 @@ class TrainingDesk:
                 if n > 0:
                     job.train(n)
             elif type_name == "train.reset":
+                # The same run again from step 0 with the settings in use now: train.set's changes,
+                # the speed and the chosen sample carry over, so "reset, play" replays what was on screen.
                 self.runs += 1
-                self.job = job = Job(job.config, self.runs)
+                old, self.job = job, Job(job.trainer.config, self.runs)
+                job = self.job
+                job.speed, job.sample = old.speed, old.sample
                 self.outbox = None  # a snapshot of the old run must not follow the reset's answer
             elif type_name == "train.set":
                 self._set(job, p)

@@ -90,7 +90,7 @@ export function createChart(canvas, { title, kind }) {
       ctx.fillStyle = MUTED;
       ctx.fillText(percent ? `${fmt(v, 0)}%` : fmt(v, 3), m.l - 8, y);
     }
-    const { step: xStep } = niceAxis(x1 - x0);
+    const xStep = Math.max(1, niceAxis(x1 - x0).step); // steps are whole batches
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
     ctx.fillStyle = MUTED;

@@ -9,10 +9,11 @@ import { createAlerts } from "./alerts.js";
 import { scaleFor } from "./colors.js";
 import { createGrid, fitCell } from "./grid.js";
 import { mountNetView } from "./xo-net-view.js";
-import { createRun } from "./xo-run.js";
+import { runFor } from "./xo-run.js";
 
 const SAMPLE_LABELS = { seed_x: "The seed's X", seed_distorted_x: "“Would you classify this as an X?”", o: "An O" };
 const RECLASSIFY_MS = 100; // at most ten classifications a second follow the training
+const ALONE_MS = 1000; // no run started by then: no training widget on the page
 const INK = 1; // the seed's pixel values: +1 ink, −1 paper
 const PAPER = -1;
 
@@ -32,7 +33,7 @@ export function consistent(state, { samples = [] } = {}) {
   return s;
 }
 
-export function mount(element, { socket, run = createRun(socket), samples = [], onChange }) {
+export function mount(element, { socket, run = runFor(socket), samples = [], onChange }) {
   element.innerHTML = `
     <h2 id="h-draw" class="widget-title">Classify your own</h2>
     <div class="xo-draw">
@@ -62,7 +63,7 @@ export function mount(element, { socket, run = createRun(socket), samples = [], 
   const pad = createGrid(canvas);
   // Sized so the drawing and both networks sit side by side from 1280 px wide up.
   const big = innerWidth >= 1700;
-  const sizes = big ? { filterPx: 168, mapPx: 120 } : { filterPx: 120, mapPx: 77 };
+  const sizes = big ? { filterPx: 168, mapPx: 120 } : { filterPx: 132, mapPx: 77 };
   const views = {
     hand: mountNetView($('[data-net="hand"]'), { title: "Hand-designed filters (the lecture's)", name: "hand", ...sizes }),
     trained: mountNetView($('[data-net="trained"]'), { title: "Learned filters", name: "trained", ...sizes }),
@@ -75,6 +76,7 @@ export function mount(element, { socket, run = createRun(socket), samples = [], 
   let cursor = { r: 0, c: 0 };
   let stroke = null; // {last, value}
   let maps = null; // the newest train.maps answer
+  let mapsGrid = null; // the drawing those maps are of
   let inFlight = false;
   let again = false;
   let lastSent = 0;
@@ -168,10 +170,12 @@ export function mount(element, { socket, run = createRun(socket), samples = [], 
     again = false;
     lastSent = performance.now();
     sentFor = networkId(run.latest);
+    const values = Array.from(grid);
     try {
-      const answer = await run.classify({ height: size, width: size, values: Array.from(grid) });
+      const answer = await run.classify({ height: size, width: size, values });
       alerts.clear("classify");
       maps = answer;
+      mapsGrid = values;
       classified += 1;
       render();
     } catch (e) {
@@ -228,6 +232,12 @@ export function mount(element, { socket, run = createRun(socket), samples = [], 
     element.dataset.ready = "true";
   }
 
+  // Alone on a page (no training widget to start a run), the drawing starts the default run.
+  const alone = setTimeout(() => {
+    if (run.startedKey !== null || run.ready) return;
+    run.ensure({})?.catch((e) => e.quiet || alerts.show(null, e.message, "classify", "general"));
+  }, ALONE_MS);
+
   return {
     update(next) {
       state = next;
@@ -235,12 +245,14 @@ export function mount(element, { socket, run = createRun(socket), samples = [], 
     },
     destroy() {
       clearTimeout(timer);
+      clearTimeout(alone);
       unsubscribe();
       element.replaceChildren();
     },
     inspect: () => ({
       size,
       grid: grid && Array.from(grid),
+      mapsGrid,
       classified,
       meta: maps?.meta ?? null,
       hand: views.hand.inspect(),

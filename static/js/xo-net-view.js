@@ -9,7 +9,7 @@ import { fmt } from "./format.js";
 import { createGrid, fitCell } from "./grid.js";
 
 const STAGES = [
-  { key: "conv", title: "Convolution" },
+  { key: "conv", title: "Conv" },
   { key: "relu", title: "ReLU" },
   { key: "pool", title: "Max pool" },
 ];

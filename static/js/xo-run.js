@@ -5,6 +5,16 @@
 // one already shown, are dropped (a pushed frame can arrive after a newer answer).
 // It computes nothing: every number comes from the server's frames.
 
+// The server keeps one training job per page (per connection), so every widget on a page
+// shares one run: keyed by the connection's `on`, which each widget's lane-scoped socket shares.
+const shared = new WeakMap();
+
+/** The page's run for this socket (made on first use): a lesson's training and drawing widgets share it. */
+export function runFor(socket) {
+  if (!shared.has(socket.on)) shared.set(socket.on, createRun(socket));
+  return shared.get(socket.on);
+}
+
 export function createRun(socket) {
   let ready = null; // the current run's train.ready frame
   let run = 0; // the newest run the page knows (train.ready or a reset's answer)
@@ -15,7 +25,11 @@ export function createRun(socket) {
   let startedKey = null; // what the current run was started with (see ensure)
   let starting = null; // the train.start in flight, if any
   const listeners = new Set();
-  const counters = { received: 0, stale: 0, drawn: 0 };
+  // received: snapshots that arrived; stale: of those, older than one already held; drawn: frames
+  // handed to the widgets; lagMs / maxLagMs: arrival of the newest snapshot to its frame.
+  // drawMs: time spent drawing, all frames together.
+  const counters = { received: 0, stale: 0, drawn: 0, drawnSeq: 0, lagMs: 0, maxLagMs: 0, drawMs: 0 };
+  let latestAt = 0;
 
   // Pushed snapshots (id null) come here; answers to controls go through accept() as well.
   socket.on("train.snapshot", (frame_) => accept(frame_));
@@ -30,6 +44,7 @@ export function createRun(socket) {
     run = m.run;
     seq = m.seq;
     latest = snapshot;
+    latestAt = performance.now();
     schedule();
   }
 
@@ -42,7 +57,14 @@ export function createRun(socket) {
     if (latest === shown) return;
     shown = latest;
     counters.drawn += 1;
+    const t0 = performance.now();
     for (const fn of listeners) fn({ ready, snapshot: latest });
+    counters.drawMs += performance.now() - t0;
+    if (latest) {
+      counters.drawnSeq = latest.meta.seq;
+      counters.lagMs = performance.now() - latestAt; // includes the widgets' drawing
+      counters.maxLagMs = Math.max(counters.maxLagMs, counters.lagMs);
+    }
   }
 
   /** A new run with this config; resolves with train.ready. */
@@ -76,9 +98,22 @@ export function createRun(socket) {
 
   /** An in-order control (train.play, .pause, .step, .reset, .set); its answer is a snapshot. */
   async function command(type, params = {}) {
-    const answer = await socket.request(type, params);
-    accept(answer);
-    return answer;
+    try {
+      const answer = await socket.request(type, params);
+      accept(answer);
+      return answer;
+    } catch (error) {
+      // No job on the server (the connection was new): the next ensure() starts the run again.
+      if (error.code === "invalid" && error.field === "type" && error.message.includes("train.start")) lost();
+      throw error;
+    }
+  }
+
+  function lost() {
+    startedKey = null;
+    starting = null;
+    run = 0; // a new connection's job counts its runs from 1 again
+    seq = 0;
   }
 
   return {
@@ -93,10 +128,7 @@ export function createRun(socket) {
       return () => listeners.delete(fn);
     },
     /** The connection dropped: the server ended the job with it, so the next ensure() starts anew. */
-    lost() {
-      startedKey = null;
-      starting = null;
-    },
+    lost,
     get ready() {
       return ready;
     },

@@ -6,7 +6,7 @@
 
 import { LIVE, RUN, VARIATIONS } from "./xo-controls.js";
 
-export const SPEEDS = ["2", "5", "20", "100", "0"]; // batches a second; "0" = as fast as the machine goes
+export const SPEEDS = ["2", "5", "30", "100", "0"]; // batches a second; "0" = as fast as the machine goes
 const URL_NAMES = {
   xoLr: "lr", xoMomentum: "mom", xoBatch: "bs",
   xoSize: "n", xoFilters: "f", xoKernel: "k", xoPool: "pool", xoTrain: "ntrain", xoTest: "ntest",
@@ -26,7 +26,7 @@ export function fields() {
     { key: "xoInit", url: "init", type: "enum", options: ["hand", "random"], def: null },
     { key: "xoSeed", url: "seed", type: "int", min: 0, max: INT_MAX, def: null },
     { key: "xoDistorted", url: "dist", type: "bool", def: null },
-    { key: "xoSpeed", url: "speed", type: "enum", options: SPEEDS, def: "20" },
+    { key: "xoSpeed", url: "speed", type: "enum", options: SPEEDS, def: "30" }, // 30/s: one snapshot per batch, curves easy to follow
     { key: "xoSample", url: "ex", type: "int", min: 0, max: INT_MAX, def: 0 },
   ];
 }

@@ -13,25 +13,15 @@ import { LIVE, RUN, VARIATIONS, mountControls } from "./xo-controls.js";
 import { createChart } from "./xo-curves.js";
 import { mountGallery } from "./xo-gallery.js";
 import { mountNetView, percent } from "./xo-net-view.js";
-import { createRun } from "./xo-run.js";
+import { runFor } from "./xo-run.js";
 import { RUN_KEYS, SPEEDS, configOf, liveWanted, regionOf, stateKeyOf } from "./xo-settings.js";
 
 export { fields, consistent } from "./xo-settings.js";
 
-/** Ranges as {name or "variations.name": [lo, hi]}, whether the server nests them or not. */
-function flatRanges(ranges) {
-  const out = {};
-  for (const [k, v] of Object.entries(ranges ?? {})) {
-    if (Array.isArray(v)) out[k] = v.slice(0, 2);
-    else if (v && typeof v === "object") for (const [k2, v2] of Object.entries(v)) if (Array.isArray(v2)) out[`${k}.${k2}`] = v2.slice(0, 2);
-  }
-  return out;
-}
-
 const SPEED_LABELS = { 2: "2/s", 5: "5/s", 20: "20/s", 100: "100/s", 0: "Max" };
 const START_DELAY_MS = 150; // run settings that change in a burst (arrow keys) start one run
 
-export function mount(element, { socket, run = createRun(socket), variationRanges = {}, onChange }) {
+export function mount(element, { socket, run = runFor(socket), onChange }) {
   element.innerHTML = `
     <h2 id="h-train" class="widget-title">Train the network</h2>
     <div class="xo-train">
@@ -54,7 +44,8 @@ export function mount(element, { socket, run = createRun(socket), variationRange
             <div><dt>Accuracy <span class="key-train">train</span></dt><dd data-stat="train_acc">–</dd></div>
             <div class="xo-test-acc"><dt>Accuracy <span class="key-test">test</span></dt><dd data-stat="test_acc">–</dd></div>
           </dl>
-          <p class="xo-perfect" data-stat="perfect" role="status" aria-live="polite"></p>
+          <p class="xo-perfect"><span data-stat="perfect" role="status" aria-live="polite"></span>
+            <span class="xo-compute">· training compute so far: <span data-stat="compute">–</span></span></p>
         </div>
         <div class="xo-charts">
           <div class="xo-chart"><canvas data-chart="loss" role="img" aria-label="Loss curves, train and test"></canvas></div>
@@ -89,8 +80,9 @@ export function mount(element, { socket, run = createRun(socket), variationRange
   let shownRun = null; // the train.ready the gallery was built from
   let lastGood = null; // run settings of the last run the server accepted (a refused change goes back to them)
   let startTimer = 0;
+  let fellBack = false; // a refused start just put settings back
   let liveBusy = false; // one train.set in flight at a time; the newest wish follows its answer
-  let playIntent = null; // "play" / "pause" sent and not answered yet
+  let playIntent = null; // {play} sent and not answered yet
   let drawnText = {};
   let controlsKey = "";
 
@@ -101,10 +93,12 @@ export function mount(element, { socket, run = createRun(socket), variationRange
     else if (b.dataset.speed) onChange({ xoSpeed: b.dataset.speed });
   });
   const stage = $(".xo-stage");
-  const unbindKeys = bindKeys((cmd) => command(cmd), stage);
-  // R resets (a clicker has no R, a keyboard does); not while typing in a field.
+  const unbindKeys = bindKeys((cmd) => command(cmd), stage, element);
+  // R resets (a clicker has no R, a keyboard does): pressed in this widget or with nothing
+  // focused, never while typing in a field.
   const onKey = (e) => {
     if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || (e.key !== "r" && e.key !== "R")) return;
+    if (!(e.target === document.body || element.contains(e.target))) return;
     if (e.target instanceof Element && e.target.matches("input:not([type=checkbox]):not([type=range]), textarea, select")) return;
     e.preventDefault();
     command("reset");
@@ -114,13 +108,14 @@ export function mount(element, { socket, run = createRun(socket), variationRange
   const onResize = () => Object.values(charts).forEach((c) => c.redraw());
   addEventListener("resize", onResize);
 
-  const playing = () => (playIntent ? playIntent === "play" : Boolean(run.latest?.meta.playing));
+  const playing = () => (playIntent ? playIntent.play : Boolean(run.latest?.meta.playing));
 
   function command(cmd) {
     if (!run.ready) return;
     if (cmd === "toggle") {
-      playIntent = playing() ? "pause" : "play";
-      send(`train.${playIntent}`).finally(() => (playIntent = null));
+      const intent = { play: !playing() }; // what this press asked for, until its answer comes
+      playIntent = intent;
+      send(intent.play ? "train.play" : "train.pause").finally(() => playIntent === intent && (playIntent = null));
       renderTransport();
     } else if (cmd === "next") send("train.step", { batches: 1 });
     else if (cmd === "reset") reset();
@@ -132,7 +127,8 @@ export function mount(element, { socket, run = createRun(socket), variationRange
       alerts.clear("control");
       return answer;
     } catch (e) {
-      if (!e.quiet) alerts.show(null, e.message, "control", "general");
+      if (run.startedKey === null) scheduleStart(); // the server had no job (a new connection): start one
+      else if (!e.quiet) alerts.show(null, e.message, "control", "general");
       return null;
     }
   }
@@ -161,7 +157,8 @@ export function mount(element, { socket, run = createRun(socket), variationRange
     const speed = send("train.set", { speed: liveWanted(state).speed }); // in order, right behind the start
     try {
       await request;
-      alerts.clear("run");
+      if (fellBack) fellBack = false; // the run that replaced a refused setting: its message stays
+      else alerts.clear("run");
       lastGood = Object.fromEntries(RUN_KEYS.map((k) => [k, state[k]]));
       await speed;
       followNewRun();
@@ -171,6 +168,7 @@ export function mount(element, { socket, run = createRun(socket), variationRange
       // Back to the settings that worked; for a link that never worked, the named setting's
       // default (or every run setting's, when that is already the default).
       const named = stateKeyOf(e.field);
+      fellBack = true;
       onChange(lastGood ?? (named && state[named] != null ? { [named]: null } : Object.fromEntries(RUN_KEYS.map((k) => [k, null]))));
     }
   }
@@ -232,8 +230,10 @@ export function mount(element, { socket, run = createRun(socket), variationRange
     setText("test_loss", fmt(m.test_loss, 3));
     setText("train_acc", percent(m.train_acc));
     setText("test_acc", percent(m.test_acc));
+    const t = m.compute_seconds;
+    setText("compute", t < 1 ? `${fmt(t * 1000, 1)} ms` : `${fmt(t, 2)} s`);
     setText("perfect", m.first_perfect_step == null ? "Not yet 100% on the test examples."
-      : `100% test accuracy at step ${m.first_perfect_step} · ${fmt(m.compute_seconds, 2)} s of training`);
+      : `100% test accuracy at step ${m.first_perfect_step}`);
     element.querySelector(".xo-test-acc").classList.toggle("perfect", m.test_acc === 1);
     element.dataset.step = m.step;
     const steps = a.history_steps.data;
@@ -278,13 +278,16 @@ export function mount(element, { socket, run = createRun(socket), variationRange
     const key = JSON.stringify([ready.meta.run, values]);
     if (key === controlsKey) return; // most frames change no setting: leave the panel alone
     controlsKey = key;
-    controls.render({ ...flatRanges(variationRanges), ...flatRanges(ready.meta.ranges) }, values);
+    controls.render(ready.meta.ranges, values);
   }
 
   function update(next) {
     state = next;
     if (run.startedKey !== configOf(next).key) scheduleStart();
-    else syncLive();
+    else {
+      fellBack = false; // no new run follows: the next one the user starts clears the message
+      syncLive();
+    }
     renderControls();
   }
 

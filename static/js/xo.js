@@ -5,13 +5,12 @@
 import { connect } from "./socket.js";
 import { createStore } from "./state.js";
 import * as drawWidget from "./xo-draw-widget.js";
-import { createRun } from "./xo-run.js";
+import { runFor } from "./xo-run.js";
 import * as trainWidget from "./xo-train-widget.js";
 
 const $ = (selector) => document.querySelector(selector);
 const limits = JSON.parse($("#limits").textContent);
 const samples = JSON.parse($("#xo-samples").textContent);
-const variationRanges = JSON.parse($("#xo-variation-ranges").textContent);
 const ctx = { limits, samples };
 
 const WIDGETS = [
@@ -32,7 +31,10 @@ const socket = connect({
   onOpen({ reconnected }) {
     // The server ends a page's job with its connection: after a reconnect the run starts
     // again from step 0 with the same settings (and so the same numbers).
-    if (reconnected || everOpen) run.lost();
+    if (reconnected || everOpen) {
+      run.lost();
+      status.textContent = "Reconnected: the run started again from step 0.";
+    }
     everOpen = true;
     widgets.forEach((w) => w.update(store.get()));
   },
@@ -40,9 +42,9 @@ const socket = connect({
     status.textContent = e.message;
   },
 });
-const run = createRun(socket);
+const run = runFor(socket);
 const onChange = (patch) => store.set(patch);
-const widgets = WIDGETS.map((w) => w.module.mount($(`#${w.name}-widget`), { socket, run, samples, variationRanges, onChange }));
+const widgets = WIDGETS.map((w) => w.module.mount($(`#${w.name}-widget`), { socket, run, samples, onChange }));
 store.subscribe((state) => widgets.forEach((w) => w.update(state)));
 
 // Tests and the benchmark read the page from here: the counters say how many snapshots

@@ -243,3 +243,13 @@ def test_a_slow_page_gets_the_newest_snapshot_not_a_backlog():
             desk.close()
 
     assert asyncio.run(scenario()) == [b"1", b"4"]
+
+
+def test_reset_replays_with_the_settings_in_use(page):
+    start(page, {"seed": 2})
+    ask(page, "train.set", {"lr": 0.02, "batch": 4, "speed": 7, "sample": 3})
+    ask(page, "train.step", {"batches": 5})
+    reset = ask(page, "train.reset")
+    assert (reset.meta["step"], reset.meta["lr"], reset.meta["batch"], reset.meta["speed"], reset.meta["sample"]) == (0, 0.02, 4, 7, 3)
+    again = ask(page, "train.step", {"batches": 5})
+    assert again.meta["train_loss"] == engine_run({"seed": 2, "lr": 0.02, "batch": 4}, 5).evaluate().train_loss
