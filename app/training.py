@@ -171,7 +171,9 @@ class TrainingDesk:
         self.wake = asyncio.Event()
         self.outbox: bytes | None = None
         self.outbox_ready = asyncio.Event()
-        self.last_push = 0.0
+        # A token bucket paces the pushes: 30 tokens a second, at most 2 saved up, one per snapshot.
+        # A batch that lands a little early still gets its snapshot, and the average never passes 30.
+        self.tokens, self.tokens_at = 1.0, time.monotonic()
         self.tasks = [asyncio.create_task(self._drive(), name="training driver"),
                       asyncio.create_task(self._deliver(), name="training outbox")]
 
@@ -224,7 +226,7 @@ class TrainingDesk:
     async def _play_once(self) -> None:
         job = self.job
         # Train until the next snapshot is due, so snapshots keep their 30 a second.
-        n = job.chunk(SNAPSHOT_SECONDS - (time.monotonic() - self.last_push))
+        n = job.chunk(self._until_token())
         if n == 0:
             if job.trainer.steps >= MAX_STEPS:
                 job.playing, job.stopped = False, "max_steps"
@@ -238,10 +240,24 @@ class TrainingDesk:
                 pass
             return
         await self._thread(job.train, n)
-        now = time.monotonic()
-        if now - self.last_push >= SNAPSHOT_SECONDS - 0.002 and self.job is job:
-            self.last_push = now
+        if self._take_token() and self.job is job:
             self._post(await self._thread(job.snapshot, None))
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self.tokens = min(2.0, self.tokens + (now - self.tokens_at) / SNAPSHOT_SECONDS)
+        self.tokens_at = now
+
+    def _until_token(self) -> float:
+        self._refill()
+        return max(0.0, (1.0 - self.tokens) * SNAPSHOT_SECONDS)
+
+    def _take_token(self) -> bool:
+        self._refill()
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
 
     def _post(self, frame: bytes) -> None:
         self.outbox = frame  # replaces a snapshot the page has not been sent yet
