@@ -24,7 +24,12 @@ from .grids import axis_meta
 from .grids import conv_arrays as _arrays
 from .grids import conv_output as _output
 from .grids import conv_settings as _settings
+from .handlers_arch import arch_table
+from .handlers_augment import augment_run
+from .handlers_conv1d import conv1d_run
 from .handlers_grad import activation_backward, backward_run, backward_trace
+from .handlers_norm import norm_run
+from .handlers_params import params_count
 from .handlers_pipeline import pipeline_run
 from .handlers_pool import activation_run, pool_backward, pool_run, pool_trace
 from .protocol import (
@@ -156,6 +161,11 @@ HANDLERS: dict[str, Callable[[int, BaseModel], bytes]] = {
     "backward.trace": backward_trace,
     "activation.backward": activation_backward,
     "pipeline.run": pipeline_run,
+    "conv1d.run": conv1d_run,
+    "params.count": params_count,
+    "arch.table": arch_table,
+    "norm.run": norm_run,
+    "augment.run": augment_run,
 }
 # Training requests need the page's job, so app.session routes them to app.training instead.
 assert HANDLERS.keys() == REQUESTS.keys() - TRAINING_REQUESTS.keys()

@@ -16,6 +16,7 @@ from engine import shapes
 from engine.warmup import warm_up
 from engine.xo_data import NAMED_SAMPLES
 
+from .lessons import load_course, widget_mounts
 from .protocol import activation_choices, limits
 from .session import Session
 from .widgets import WIDGET_TYPES, widget_context
@@ -48,8 +49,28 @@ def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS) -> FastAPI
 
     @app.get("/playground", response_class=HTMLResponse)
     def playground(request: Request):
-        context = {"limits": limits(), "engine_ready": app.state.engine_ready.is_set()}
+        # embed=1: inside a lesson's frame, without the top bar.
+        context = {"limits": limits(), "engine_ready": app.state.engine_ready.is_set(),
+                   "embed": request.query_params.get("embed") == "1"}
         return templates.TemplateResponse(request, "playground.html", context)
+
+    @app.get("/lessons", response_class=HTMLResponse)
+    def lessons(request: Request):
+        return templates.TemplateResponse(request, "lessons.html", {"course": load_course()})
+
+    @app.get("/lessons/{slug}", response_class=HTMLResponse)
+    def lesson(request: Request, slug: str):
+        course = load_course()
+        found = course.find(slug)
+        if found is None:  # an unknown slug, or a lesson whose file has a mistake (shown to its author)
+            error = next((e for e in course.errors if e.path.stem.partition("-")[2] == slug), None)
+            return templates.TemplateResponse(request, "lessons.html", {"course": course, "missing": slug, "error": error},
+                                              status_code=500 if error else 404)
+        before, after = course.neighbours(found)
+        mounts, sheets = widget_mounts(found)
+        context = {"lesson": found, "course": course, "before": before, "after": after, "mounts": mounts,
+                   "sheets": sheets, "context": widget_context(), "position": course.lessons.index(found) + 1}
+        return templates.TemplateResponse(request, "lesson.html", context)
 
     @app.get("/layers", response_class=HTMLResponse)
     def layers(request: Request):

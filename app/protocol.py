@@ -569,4 +569,12 @@ def explain(error: ValidationError, model: type[BaseModel], type_name: str) -> t
 
 # The layer pipeline's and training's models live in their own modules, which import the pieces
 # above and add their types to REQUESTS and ANSWERS; imported last, so it works whichever loads first.
-from . import protocol_pipeline, protocol_training  # noqa: F401
+from . import (  # noqa: F401
+    protocol_arch,
+    protocol_augment,
+    protocol_conv1d,
+    protocol_norm,
+    protocol_params,
+    protocol_pipeline,
+    protocol_training,
+)

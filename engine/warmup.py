@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from . import activations, conv, conv_kernels, pool
+from . import activations, augment, conv, conv_kernels, pool
 from .network import XO_INPUT, XO_LAYERS, Network
 from .optim import SGD
 
@@ -40,6 +40,9 @@ def warm_up() -> float:
     conv_kernels.widen(np.zeros((2, 2, 4, 4), np.float32), 6, 22, np.empty((2, 44), np.float32))
     for name in activations.ACTIVATIONS:
         activations.activation_backward(name, x, x)
+    picture = np.zeros((3, 4, 4), np.float32)  # (C, H, W) the bilinear sampler of the augmentations
+    for mode in ("constant", "edge", "reflect"):
+        augment.rotate(picture, 10.0, mode)
     net = Network(XO_INPUT, XO_LAYERS, seed=0)
     net.train_step(SGD(0.1), np.zeros((2, *XO_INPUT), np.float32), np.array([0, 1]))
     return time.perf_counter() - start

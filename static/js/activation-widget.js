@@ -33,17 +33,22 @@ const LABELS = { relu: "ReLU", leaky_relu: "Leaky ReLU", abs: "Absolute value", 
 const CURVE = { min: -4, max: 4 };
 const FONT = "600 16px system-ui, sans-serif";
 
+// Element ids are unique per mount ("act", then "act-2", ...), so a lesson can hold two of these widgets.
+let mounted = 0;
+
 export function mount(element, { socket, choices, onChange }) {
+  mounted += 1;
+  const uid = mounted === 1 ? "act" : `act-${mounted}`;
   element.innerHTML = `
-    <h2 id="h-act" class="widget-title">Activation</h2>
+    <h2 id="h-${uid}" class="widget-title">Activation</h2>
     <div class="widget-body">
       <div class="widget-controls">
-        <div class="control"><label for="act-name">Function</label>
-          <select id="act-name">${choices.map((c) => `<option value="${c.name}">${LABELS[c.name] ?? c.name}</option>`).join("")}</select>
+        <div class="control"><label for="${uid}-name">Function</label>
+          <select id="${uid}-name" data-act="name">${choices.map((c) => `<option value="${c.name}">${LABELS[c.name] ?? c.name}</option>`).join("")}</select>
           <p class="alert" data-alert="name" role="status" aria-live="polite"></p></div>
         <div class="control" data-control="param" hidden>
-          <div class="control-head"><label for="act-param"></label><output class="control-value" id="act-param-val"></output></div>
-          <input type="range" id="act-param">
+          <div class="control-head"><label for="${uid}-param"></label><output class="control-value" data-act="param-val"></output></div>
+          <input type="range" id="${uid}-param" data-act="param">
           <div class="range-ends"><span data-end="min"></span><span data-end="max"></span></div>
           <p class="alert" data-alert="param" role="status" aria-live="polite"></p></div>
         <div class="chips" role="group" aria-label="Feature map">
@@ -80,8 +85,8 @@ export function mount(element, { socket, choices, onChange }) {
   let runKey = "";
   const choice = (name) => choices.find((c) => c.name === name);
 
-  $("#act-name").addEventListener("change", (e) => onChange({ actName: e.target.value, actParam: null }));
-  $("#act-param").addEventListener("input", (e) => onChange({ actParam: Number(e.target.value) }));
+  $('[data-act="name"]').addEventListener("change", (e) => onChange({ actName: e.target.value, actParam: null }));
+  $('[data-act="param"]').addEventListener("input", (e) => onChange({ actParam: Number(e.target.value) }));
   element.addEventListener("click", (e) => {
     const b = e.target.closest("[data-act-input]");
     if (!b) return;
@@ -169,7 +174,7 @@ export function mount(element, { socket, choices, onChange }) {
   }
 
   function renderControls() {
-    $("#act-name").value = state.actName;
+    $('[data-act="name"]').value = state.actName;
     const spec = choice(state.actName)?.param;
     const box = $('[data-control="param"]');
     box.hidden = !spec;
@@ -177,11 +182,11 @@ export function mount(element, { socket, choices, onChange }) {
     $(".act-detector").hidden = state.actInput !== "seed001";
     if (!spec) return;
     const used = result?.meta.param ?? spec.default;
-    const slider = $("#act-param");
+    const slider = $('[data-act="param"]');
     Object.assign(slider, { min: spec.min, max: spec.max, step: spec.step });
     slider.value = state.actParam ?? used;
     box.querySelector("label").textContent = spec.label[0].toUpperCase() + spec.label.slice(1);
-    $("#act-param-val").textContent = fmt(state.actParam ?? used);
+    $('[data-act="param-val"]').textContent = fmt(state.actParam ?? used);
     box.querySelector('[data-end="min"]').textContent = spec.min;
     box.querySelector('[data-end="max"]').textContent = spec.max;
   }

@@ -45,6 +45,12 @@ let lastWeight = -1; // the weight typed last: the one to mark when the server r
 let firstResult = true;
 let resolveReady;
 const ready = new Promise((resolve) => (resolveReady = resolve));
+let settleWaiters = []; // apply() callers, told when the engine has answered the newest change
+function settle() {
+  const waiters = settleWaiters;
+  settleWaiters = [];
+  for (const resolve of waiters) resolve();
+}
 
 const socket = connect({ onStatus: showStatus, onOpen: resync, onStrayError: (e) => alerts.show(e.field, e.message, "run") });
 const loader = createLoader({ socket, store, data, alerts });
@@ -158,6 +164,7 @@ function change(patch) {
     if ("filter" in patch) animator.setTotal(traces.total);
     if ("speed" in patch) animator.command("speed", patch.speed);
     renderAll();
+    settle();
     return;
   }
   sync(keys);
@@ -176,7 +183,10 @@ async function sync(keys) {
     changed = (await loader.loadKernel(keys)) || changed;
   }
   if (changed) run();
-  else renderAll();
+  else {
+    renderAll();
+    settle();
+  }
 }
 
 function afterInputLoaded() {
@@ -214,6 +224,7 @@ function onResult(answer, params) {
   renderAll();
   markDrawn();
   resolveReady();
+  settle();
 }
 
 function onRunError(error) {
@@ -223,6 +234,7 @@ function onRunError(error) {
   if (error.field?.startsWith("kernels.values")) kernelEditor.flag(lastWeight);
   renderAll();
   resolveReady();
+  settle();
 }
 
 function resync({ reconnected }) {
@@ -325,4 +337,11 @@ window.convscope = {
   },
   views: { inputView, outputView },
   socket,
+  /** A lesson (embed=1) applies a question's patch; resolves once the engine has answered it. */
+  apply(patch) {
+    return new Promise((resolve) => {
+      settleWaiters.push(resolve);
+      change(patch);
+    });
+  },
 };

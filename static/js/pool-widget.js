@@ -38,10 +38,13 @@ const TRACE_PAGE = 256; // steps fetched per pool.trace request
 const STEP_MS = 900;
 const MATHML = "http://www.w3.org/1998/Math/MathML";
 
-function slider(key, label) {
+// Element ids are unique per mount ("pool", then "pool-2", ...), so a lesson can hold two of these widgets.
+let mounted = 0;
+
+function slider(uid, key, label) {
   return `<div class="control" data-control="${key}">
-      <div class="control-head"><label for="pool-${key}">${label}</label><output class="control-value" id="pool-val-${key}"></output></div>
-      <input type="range" id="pool-${key}" data-key="${key}" step="1">
+      <div class="control-head"><label for="${uid}-${key}">${label}</label><output class="control-value" id="${uid}-val-${key}"></output></div>
+      <input type="range" id="${uid}-${key}" data-key="${key}" step="1">
       <div class="range-ends"><span data-end="min"></span><span data-end="max"></span></div>
       <p class="alert" data-alert="${key}" role="status" aria-live="polite"></p>
     </div>`;
@@ -69,15 +72,17 @@ function formulaMath(axis) {
 }
 
 export function mount(element, { socket, limits, onChange }) {
+  mounted += 1;
+  const uid = mounted === 1 ? "pool" : `pool-${mounted}`;
   element.innerHTML = `
-    <h2 id="h-pool" class="widget-title">Pooling</h2>
+    <h2 id="h-${uid}" class="widget-title">Pooling</h2>
     <div class="widget-body">
       <div class="widget-controls">
         <div class="chips" role="group" aria-label="Pooling">
           <button type="button" class="chip" data-mode="max" aria-pressed="false">Max</button>
           <button type="button" class="chip" data-mode="avg" aria-pressed="false">Average</button>
         </div>
-        ${slider("window", "Window F")}${slider("stride", "Stride S")}${slider("size", "Input size W<sub>i</sub>")}
+        ${slider(uid, "window", "Window F")}${slider(uid, "stride", "Stride S")}${slider(uid, "size", "Input size W<sub>i</sub>")}
         <div class="chips" role="group" aria-label="Input picture">
           ${POOL_PRESETS.map((p) => `<button type="button" class="chip" data-preset="${p}" aria-pressed="false">${PRESET_LABELS[p]}</button>`).join("")}
         </div>
@@ -325,11 +330,11 @@ export function mount(element, { socket, limits, onChange }) {
       size: [ranges?.size ?? { min: 1, max: limits.size }, input.height],
     };
     for (const [key, [range, value]] of Object.entries(spec)) {
-      const el = element.querySelector(`#pool-${key}`);
+      const el = element.querySelector(`#${uid}-${key}`);
       el.min = range.min;
       el.max = range.max;
       el.value = value;
-      element.querySelector(`#pool-val-${key}`).textContent = value;
+      element.querySelector(`#${uid}-val-${key}`).textContent = value;
       const ends = element.querySelector(`[data-control="${key}"] .range-ends`);
       ends.querySelector('[data-end="min"]').textContent = range.min;
       ends.querySelector('[data-end="max"]').textContent = range.max;

@@ -18,7 +18,7 @@ import { RUN_KEYS, SPEEDS, configOf, liveWanted, regionOf, stateKeyOf } from "./
 
 export { fields, consistent } from "./xo-settings.js";
 
-const SPEED_LABELS = { 2: "2/s", 5: "5/s", 20: "20/s", 100: "100/s", 0: "Max" };
+const SPEED_LABELS = { 2: "2/s", 5: "5/s", 30: "30/s", 100: "100/s", 0: "Max" };
 const START_DELAY_MS = 150; // run settings that change in a burst (arrow keys) start one run
 
 export function mount(element, { socket, run = runFor(socket), onChange }) {
@@ -33,7 +33,7 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
             <button type="button" data-cmd="step" title="Train one batch (→ or Page Down)">Step one batch</button>
             <button type="button" data-cmd="reset" title="Back to step 0 with the same seed (R)">Reset</button>
             <div class="chips xo-speed" role="group" aria-label="Speed, in batches a second">
-              ${SPEEDS.map((s) => `<button type="button" class="chip" data-speed="${s}" aria-pressed="false">${SPEED_LABELS[s]}</button>`).join("")}
+              ${SPEEDS.map((s) => `<button type="button" class="chip" data-speed="${s}" aria-pressed="false">${SPEED_LABELS[s] ?? `${s}/s`}</button>`).join("")}
             </div>
           </div>
           <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>

@@ -166,5 +166,5 @@ def test_leaky_relu_shows_its_slope_slider_and_a_bad_link_falls_back(page, serve
     open_layers(page, server_url, "?a=leaky_relu&ap=0.2&pk=99")
     page.wait_for_function(f"{ACT}.meta.param === 0.2")
     assert page.locator('[data-control="param"]').is_visible()
-    assert page.locator("#act-param-val").inner_text() == "0.2"
+    assert page.locator('#activation-widget [data-act="param-val"]').inner_text() == "0.2"
     wait_output_shape(page, "4 × 4 × 1")  # pk=99 is out of range: the default window 2

@@ -1,0 +1,338 @@
+"""Classic networks as layer tables, the "stack of small filters" argument and the CS231n pattern.
+
+``NETWORKS[name] = (input_shape, layers, names)``: LeNet-5 (seed 003's table),
+AlexNet (the variant deep-learning frameworks ship: 64-192-384-256-256
+filters, 61,100,840 parameters), VGG-16 (138,357,544) and ResNet-18
+(11,689,512). Layers are the specs of :func:`engine.shapes.layer_table`;
+ReLUs and dropout learn nothing and are left out of the tables, as the seeds'
+tables leave them out. LeNet-5, AlexNet and VGG-16 use only the types
+``shapes.layer_table`` knows. ResNet-18 needs three more, which
+:func:`layer_table` here adds on top of it, building each row from
+``engine.shapes`` (``layer_table`` itself, ``window_output``):
+
+* ``{"type": "residual", "filters": F, "stride": s}``: a basic block, two 3×3
+  convolutions without bias, each followed by batch norm, plus a 1×1
+  convolution and batch norm on the shortcut when the shape changes;
+* ``{"type": "maxpool", "kernel": 3, "stride": 2, "padding": 1}``: a pooling
+  window over a padded map (shapes.layer_table pools without padding);
+* ``{"type": "adaptive_avgpool", "size": 1}``: an average over each map down
+  to size×size, whatever the input size.
+
+So call :func:`table` (or :func:`layer_table` here) for any of NETWORKS;
+``shapes.layer_table`` refuses ResNet-18's extra types by name.
+
+Row shapes are engine.shapes' (H, W, C) for maps and (units,) after flattening.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import checks, shapes
+
+Spec = dict
+
+
+def _conv(filters: int, kernel: int, stride: int = 1, padding: int = 0, bias: bool = True) -> Spec:
+    return {"type": "conv", "filters": filters, "kernel": kernel, "stride": stride, "padding": padding, "bias": bias}
+
+
+def _pool(kernel: int, stride: int | None = None, padding: int = 0) -> Spec:
+    spec = {"type": "maxpool", "kernel": kernel, "stride": stride or kernel}
+    if padding:
+        spec["padding"] = padding
+    return spec
+
+
+FLATTEN: Spec = {"type": "flatten"}
+
+
+def _dense(units: int) -> Spec:
+    return {"type": "dense", "units": units}
+
+
+def _alexnet() -> tuple:
+    layers = [_conv(64, 11, 4, 2), _pool(3, 2), _conv(192, 5, 1, 2), _pool(3, 2), _conv(384, 3, 1, 1), _conv(256, 3, 1, 1),
+              _conv(256, 3, 1, 1), _pool(3, 2), FLATTEN, _dense(4096), _dense(4096), _dense(1000)]
+    names = ["Conv1", "Pool1", "Conv2", "Pool2", "Conv3", "Conv4", "Conv5", "Pool3", "Flatten", "FC6", "FC7", "FC8"]
+    return (3, 224, 224), layers, names
+
+
+def _vgg16() -> tuple:
+    layers, names = [], []
+    for block, (filters, convs) in enumerate([(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)], start=1):
+        for i in range(1, convs + 1):
+            layers.append(_conv(filters, 3, 1, 1))
+            names.append(f"conv{block}_{i}")
+        layers.append(_pool(2))
+        names.append(f"pool{block}")
+    layers += [FLATTEN, _dense(4096), _dense(4096), _dense(1000)]
+    names += ["Flatten", "FC6", "FC7", "FC8"]
+    return (3, 224, 224), layers, names
+
+
+def _resnet18() -> tuple:
+    layers = [_conv(64, 7, 2, 3, bias=False), {"type": "batchnorm"}, _pool(3, 2, padding=1)]
+    names = ["conv1", "bn1", "maxpool"]
+    for stage, filters in enumerate([64, 128, 256, 512], start=1):
+        for block in range(2):
+            layers.append({"type": "residual", "filters": filters, "stride": 2 if stage > 1 and block == 0 else 1})
+            names.append(f"layer{stage}.{block}")
+    layers += [{"type": "adaptive_avgpool", "size": 1}, FLATTEN, _dense(1000)]
+    names += ["avgpool", "flatten", "fc"]
+    return (3, 224, 224), layers, names
+
+
+NETWORKS: dict[str, tuple[tuple[int, int, int], list[Spec], list[str]]] = {
+    "lenet5": (shapes.LENET5_INPUT, shapes.LENET5, shapes.LENET5_NAMES),
+    "alexnet": _alexnet(),
+    "vgg16": _vgg16(),
+    "resnet18": _resnet18(),
+}
+TITLES = {"lenet5": "LeNet-5 (1998)", "alexnet": "AlexNet (2012, as frameworks ship it)", "vgg16": "VGG-16 (2014)", "resnet18": "ResNet-18 (2015)"}
+
+
+# ---------------------------------------------------------------- tables with the extra layer types
+
+
+def _residual(c: int, h: int, w: int, spec: Spec, where: str) -> shapes.Row:
+    """A basic block's row: its two convolutions and norms, and the shortcut's when the shape changes."""
+    filters = checks.integer(f"{where}: filters", spec.get("filters"), 1)
+    stride = checks.integer(f"{where}: stride", spec.get("stride", 1), 1)
+    main = [_conv(filters, 3, stride, 1, bias=False), {"type": "batchnorm"}, _conv(filters, 3, 1, 1, bias=False), {"type": "batchnorm"}]
+    rows = shapes.layer_table((c, h, w), main)
+    shortcut = []
+    if stride != 1 or filters != c:  # the identity no longer fits: project the input with a strided 1×1 convolution
+        shortcut = shapes.layer_table((c, h, w), [_conv(filters, 1, stride, 0, bias=False), {"type": "batchnorm"}])
+        if shortcut[-1].shape != rows[-1].shape:
+            raise ValueError(f"{where}: the shortcut gives {shortcut[-1].shape}, the block {rows[-1].shape}; they cannot be added")
+    parts = rows + shortcut
+    # The convolutions one by one, then the norms together: "3×3×64×128 + 3×3×128×128 + 1×1×64×128 + 3×(2×128)".
+    convs = [r.formula for r in parts if r.kind == "conv"]
+    norms = [r.formula for r in parts if r.kind == "batchnorm"]
+    formula = " + ".join(convs + [f"{len(norms)}×({norms[0]})"])
+    return shapes.Row("", "residual", rows[-1].shape, rows[-1].size, sum(r.params for r in parts), formula)
+
+
+def _padded_pool(c: int, h: int, w: int, spec: Spec, kind: str, where: str) -> shapes.Row:
+    kernel = checks.pair(f"{where}: kernel", spec.get("kernel"), 1)
+    stride = checks.pair(f"{where}: stride", spec.get("stride", kernel), 1)
+    pad = checks.integer(f"{where}: padding", spec.get("padding", 0), 0)
+    out = shapes.window_output((h, w), kernel, stride, (pad, pad, pad, pad), what="window")
+    if not out.fits_at_all:
+        raise ValueError(f"{where}: {out.problem()}")
+    oh, ow = out.shape
+    return shapes.Row("", kind, (oh, ow, c), oh * ow * c, 0, "")
+
+
+def _adaptive(c: int, spec: Spec, where: str) -> shapes.Row:
+    size = checks.integer(f"{where}: size", spec.get("size", 1), 1)
+    return shapes.Row("", "adaptive_avgpool", (size, size, c), size * size * c, 0, "")
+
+
+def layer_table(input_shape: tuple[int, int, int], layers: list[Spec], names: list[str] | None = None) -> list[shapes.Row]:
+    """:func:`engine.shapes.layer_table`, plus residual blocks, padded pooling and adaptive average pooling.
+
+    Each ordinary layer is sized by ``shapes.layer_table`` itself, from the shape
+    the layer before gave; a ValueError names the layer by its place and name.
+    """
+    c, h, w = (checks.integer(f"input {n}", v, 1) for n, v in zip(("channels", "height", "width"), input_shape))
+    flat: int | None = None
+    rows: list[shapes.Row] = []
+    for i, spec in enumerate(layers):
+        kind = spec.get("type")
+        name = names[i] if names else f"{kind}{i + 1}"
+        where = f"layer {i + 1} ({name})"
+        padded_pool = kind in ("maxpool", "avgpool") and spec.get("padding", 0) != 0
+        extra = kind in ("residual", "adaptive_avgpool") or padded_pool
+        if extra and flat is not None:
+            raise ValueError(f"{where}: a {kind} layer cannot follow a flattened vector")
+        if kind == "residual":
+            row = _residual(c, h, w, spec, where)
+        elif kind == "adaptive_avgpool":
+            row = _adaptive(c, spec, where)
+        elif padded_pool:
+            row = _padded_pool(c, h, w, spec, kind, where)
+        else:
+            if flat is not None and kind in ("conv", "maxpool", "avgpool"):
+                raise ValueError(f"{where}: a {kind} layer cannot follow a flattened vector")
+            try:
+                # A flattened vector goes in as flat×1×1: a dense layer then sees `flat` inputs, a norm `flat` features.
+                row = shapes.layer_table((flat, 1, 1) if flat is not None else (c, h, w), [spec], [name])[0]
+            except ValueError as exc:  # "layer 1 (name): ..." counts within this one call; say where it really is
+                raise ValueError(f"{where}: {str(exc).split(': ', 1)[-1]}") from None
+        if flat is not None or len(row.shape) == 1:
+            flat = row.shape[0] if len(row.shape) == 1 else flat
+            row = shapes.Row(name, row.kind, (flat,), flat, row.params, row.formula)
+        else:
+            h, w, c = row.shape
+            row = shapes.Row(name, row.kind, row.shape, row.size, row.params, row.formula)
+        rows.append(row)
+    return rows
+
+
+def table(net: str) -> list[shapes.Row]:
+    """The layer table of one of :data:`NETWORKS`."""
+    if net not in NETWORKS:
+        raise ValueError(f"net must be one of {', '.join(NETWORKS)}; got {net!r}")
+    return layer_table(*NETWORKS[net])
+
+
+def receptive_fields(layers: list[Spec]) -> list[int | None]:
+    """Per layer, the side of the input patch one of its outputs sees (engine.shapes.receptive_field).
+
+    None from the first layer whose every output sees the whole input (flatten,
+    fully connected, adaptive pooling). A residual block sees as its two 3×3
+    convolutions do: the shortcut adds no reach.
+    """
+    windows: list[Spec] = []
+    fields: list[int | None] = []
+    for spec in layers:
+        kind = spec.get("type")
+        if kind in ("flatten", "dense", "adaptive_avgpool") or (fields and fields[-1] is None):
+            fields.append(None)
+            continue
+        if kind == "residual":
+            windows += [_conv(1, 3, spec.get("stride", 1), 1), _conv(1, 3, 1, 1)]
+        elif kind in ("conv", "maxpool", "avgpool"):
+            windows.append(spec)
+        fields.append(shapes.receptive_field(windows))
+    return fields
+
+
+def describe(spec: Spec) -> str:
+    """A layer in words for a table's first column: "conv 5×5, 6 filters", "max pool 3×3, stride 2"."""
+    kind = spec.get("type")
+    if kind == "conv":
+        kh, kw = checks.pair("kernel", spec["kernel"], 1)
+        text = f"conv {kh}×{kw}, {spec['filters']} filter{'s' if spec['filters'] != 1 else ''}"
+        stride = checks.pair("stride", spec.get("stride", 1), 1)
+        if stride != (1, 1):
+            text += f", stride {stride[0]}" if stride[0] == stride[1] else f", stride {stride[0]}×{stride[1]}"
+        pad = spec.get("padding", 0)
+        if pad:
+            text += f", pad {pad}"
+        return text if spec.get("bias", True) else text + ", no bias"
+    if kind in ("maxpool", "avgpool"):
+        kh, kw = checks.pair("kernel", spec["kernel"], 1)
+        stride = checks.pair("stride", spec.get("stride", spec["kernel"]), 1)
+        text = f"{'max' if kind == 'maxpool' else 'average'} pool {kh}×{kw}, stride {stride[0]}"
+        return text + (f", pad {spec['padding']}" if spec.get("padding") else "")
+    if kind == "dense":
+        return f"fully connected, {spec['units']:,} units"
+    if kind == "residual":
+        shortcut = " + 1×1 shortcut" if spec.get("stride", 1) != 1 else ""
+        return f"2 × conv 3×3, {spec['filters']} filters{', stride ' + str(spec['stride']) if spec.get('stride', 1) != 1 else ''}{shortcut}"
+    if kind == "adaptive_avgpool":
+        return f"average of each map to {spec.get('size', 1)}×{spec.get('size', 1)}"
+    if kind == "batchnorm":
+        return "batch norm"
+    if kind == "flatten":
+        return "flatten to a vector"
+    if kind == "activation":
+        return spec.get("name", "activation")
+    return str(kind)
+
+
+# ---------------------------------------------------------------- three 3×3 layers vs one 7×7
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of the comparison: its layers (each followed by a ReLU) and what they cost."""
+
+    layers: list[Spec]
+    receptive_field: int  # side of the input patch one output sees (engine.shapes.receptive_field)
+    fields: list[int]  # the receptive field after each layer
+    params: int  # learned numbers, biases included when asked
+    formula: str
+    per_c2: int  # weights in units of C² (C channels in, C out): 27 for three 3×3, 49 for one 7×7
+    nonlinearities: int  # ReLUs: one after each layer
+
+
+@dataclass(frozen=True)
+class StackVsSingle:
+    stack: Side
+    single: Side
+
+
+def stack_vs_single(k_small: int = 3, n: int = 3, c: int = 64, bias: bool = False) -> StackVsSingle:
+    """``n`` stacked k×k convolutions (C channels in and out) vs one convolution with the same receptive field.
+
+    Seed 003 (after CS231n): three 3×3 layers see a 7×7 patch, as one 7×7 layer
+    does, with 3·9·C² = 27C² weights instead of 49C², and three non-linearities
+    instead of one. Unpadded stride-1 layers, so both sides also shrink a map by
+    the same amount.
+    """
+    k_small = checks.integer("k_small", k_small, 1)
+    n = checks.integer("n", n, 1)
+    c = checks.integer("c", c, 1)
+    stack = [_conv(c, k_small, bias=bias) for _ in range(n)]
+    field = shapes.receptive_field(stack)
+    single = [_conv(c, field, bias=bias)]
+    each = shapes.conv_params((k_small, k_small), c, c, bias)
+    one = shapes.conv_params((field, field), c, c, bias)
+    factor = f"(({k_small}×{k_small}×{c} + 1)×{c})" if bias else f"({k_small}×{k_small}×{c}×{c})"
+    return StackVsSingle(
+        stack=Side(stack, field, [shapes.receptive_field(stack[: i + 1]) for i in range(n)], n * each,
+                   f"{n} × {factor}", n * k_small * k_small, n),
+        single=Side(single, field, [field], one, f"({field}×{field}×{c} + 1)×{c}" if bias else f"{field}×{field}×{c}×{c}",
+                    field * field, 1),
+    )
+
+
+# ---------------------------------------------------------------- [(CONV-RELU)*N-POOL?]*M-(FC-RELU)*K,SOFTMAX
+
+
+def pattern_layers(
+    n: int, m: int, k: int, *, channels: int = 3, size: int = 32, filters: int = 16, kernel: int = 3,
+    pool: bool = True, fc_units: int = 128, classes: int = 10, max_filters: int = 512,
+) -> tuple[tuple[int, int, int], list[Spec], list[str]]:
+    """The pattern of seed 004 (CS231n) expanded to layer specs: ``(input_shape, layers, names)``.
+
+    M blocks of N convolutions (kernel×kernel, padded to keep the size: ``(kernel − 1)//2``
+    on each side), each followed by a ReLU, then a 2×2 max pool when ``pool``; the
+    filters double after each block (VGG's habit) up to ``max_filters``. Then K
+    fully connected layers of ``fc_units`` with ReLUs, and the classifier: a
+    fully connected layer of ``classes`` scores and the softmax.
+    """
+    n = checks.integer("N", n, 1)
+    m = checks.integer("M", m, 1)
+    k = checks.integer("K", k, 0)
+    channels = checks.integer("channels", channels, 1)
+    size = checks.integer("size", size, 1)
+    filters = checks.integer("filters", filters, 1)
+    kernel = checks.integer("kernel", kernel, 1)
+    fc_units = checks.integer("fc_units", fc_units, 1)
+    classes = checks.integer("classes", classes, 1)
+    layers: list[Spec] = []
+    names: list[str] = []
+    relu: Spec = {"type": "activation", "name": "ReLU"}
+    for block in range(1, m + 1):
+        width = min(max_filters, filters * 2 ** (block - 1))
+        for i in range(1, n + 1):
+            layers += [_conv(width, kernel, 1, (kernel - 1) // 2), relu]
+            names += [f"conv{block}_{i}", f"relu{block}_{i}"]
+        if pool:
+            layers.append(_pool(2))
+            names.append(f"pool{block}")
+    layers.append(FLATTEN)
+    names.append("flatten")
+    for i in range(1, k + 1):
+        layers += [_dense(fc_units), relu]
+        names += [f"fc{i}", f"relu_fc{i}"]
+    layers += [_dense(classes), {"type": "activation", "name": "softmax"}]
+    names += ["scores", "softmax"]
+    return (channels, size, size), layers, names
+
+
+def pattern_max_m(n: int, k: int, **settings) -> int:
+    """The most blocks M whose pooling still fits the input (at least 1; at most 8)."""
+    best = 1
+    for m in range(1, 9):
+        try:
+            layer_table(*pattern_layers(n, m, k, **settings))
+        except ValueError:
+            break
+        best = m
+    return best
