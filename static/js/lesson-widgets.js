@@ -6,7 +6,7 @@
 // A widget that cannot be loaded says so in its place; the rest of the lesson still works.
 
 import { scoped } from "./socket.js";
-import { FIELDS, consistent as playgroundConsistent, defaults, readUrl, writeQuery } from "./state.js";
+import { FIELDS, asTyped, consistent as playgroundConsistent, defaults, readUrl, writeQuery } from "./state.js";
 
 const READY_FRAMES = 180; // frames (~3 s) to wait for a widget whose update() does not say when it is done
 
@@ -40,14 +40,14 @@ function initialState(table, limits, state) {
   return { state: read, problems };
 }
 
-function memoryStore(initial) {
+function memoryStore(initial, fields) {
   let state = initial;
   const listeners = new Set();
   return {
     get: () => state,
     set(patch) {
       const before = state;
-      state = { ...state, ...patch };
+      state = { ...state, ...asTyped(patch, fields) };
       for (const fn of listeners) fn(state, before);
     },
     subscribe(fn) {
@@ -123,7 +123,7 @@ function moduled(spec, { id, element, context, socket, base, report, fail, markR
     try {
       const table = { fields: module.fields(context), consistent: (s) => module.consistent(s, context) };
       const first = initialState(table, context.limits, spec.state);
-      store = memoryStore(first.state);
+      store = memoryStore(first.state, table.fields);
       // Widgets mark their element when their first answer is drawn; the figure follows.
       new MutationObserver(() => element.dataset.ready && markReady()).observe(element, { attributes: true, attributeFilter: ["data-ready"] });
       widget = module.mount(element, { ...context, socket: scoped(socket, id), onChange: (patch) => store.set(patch) });

@@ -127,6 +127,15 @@ export function writeQuery(state, table = PLAYGROUND) {
 // once the hand rests, not on every step; a pending write is flushed before the page goes.
 const URL_DELAY_MS = 250;
 
+/** A patch with "floats" fields given as plain lists (a lesson's reveal) turned into Float32Arrays. */
+export function asTyped(patch, fields) {
+  const out = { ...patch };
+  for (const f of fields) {
+    if (f.type === "floats" && Array.isArray(out[f.key])) out[f.key] = Float32Array.from(out[f.key]);
+  }
+  return out;
+}
+
 /**
  * The page's store: get(), set(patch) and subscribe(fn). The URL follows every change
  * (written URL_DELAY_MS after the last one; flush() writes it at once).
@@ -154,7 +163,7 @@ export function createStore(limits, search = location.search, table = PLAYGROUND
     get: () => state,
     set(patch) {
       const before = state;
-      state = { ...state, ...patch };
+      state = { ...state, ...asTyped(patch, table.fields) };
       writeUrlSoon();
       for (const fn of listeners) fn(state, before);
     },
