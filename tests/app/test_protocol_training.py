@@ -208,6 +208,7 @@ def test_closing_the_page_mid_training_ends_its_job(server_url, ws_url):
 
 def test_pushes_keep_to_the_rate_bound(page):
     start(page)
+    ask(page, "train.set", {"speed": 2000})  # fast, yet far from the step limit within the second counted
     ask(page, "train.play")
     t0 = time.monotonic()
     count = 0
