@@ -18,6 +18,7 @@ import { createAlerts } from "./alerts.js";
 import { scaleFor } from "./colors.js";
 import { fmt, fmtCell, parseNumber } from "./format.js";
 import { bindKeys } from "./keyboard.js";
+import { createStepper } from "./stepper.js";
 
 // The lessons' examples. Seed 002: f = [5, 1, 2] slid along g = [3, 1, 4, 5, 6, 0, 0, 1].
 export const C1_PRESETS = {
@@ -152,7 +153,6 @@ export function mount(element, { socket, onChange }) {
   let result = null; // {meta, arrays}
   let sent = null; // the params of the answer on screen
   let runKey = "";
-  let playTimer = 0;
   let editKey = "";
 
   const set = (patch) => onChange(patch);
@@ -187,7 +187,6 @@ export function mount(element, { socket, onChange }) {
     now[which][i] = value;
     set({ c1Preset: "custom", c1Signal: now.signal, c1Kernel: now.kernel, c1Step: -1 });
   });
-  const unbindKeys = bindKeys(command, stage, element);
 
   function resize(which, by) {
     const now = values();
@@ -200,30 +199,14 @@ export function mount(element, { socket, onChange }) {
   }
 
   const total = () => (result ? result.meta.steps : 0);
-  function command(cmd) {
-    const n = total();
-    if (!n) return;
-    if (cmd === "toggle") return playTimer ? stop() : play();
-    stop();
-    const step = Math.min(state.c1Step, n - 1);
-    if (cmd === "next") set({ c1Step: Math.min(n - 1, step + 1) });
-    else if (cmd === "prev") set({ c1Step: Math.max(-1, step - 1) });
-    else if (cmd === "first") set({ c1Step: 0 });
-    else if (cmd === "last") set({ c1Step: n - 1 });
-    else if (cmd === "reset") set({ c1Step: -1 });
-  }
-  function play() {
-    if (state.c1Step >= total() - 1) set({ c1Step: -1 });
-    const tick = () => (state.c1Step >= total() - 1 ? stop() : set({ c1Step: state.c1Step + 1 }));
-    tick();
-    playTimer = setInterval(tick, STEP_MS);
-    $(".play").textContent = "Pause";
-  }
-  function stop() {
-    clearInterval(playTimer);
-    playTimer = 0;
-    $(".play").textContent = "Play";
-  }
+  const { command, stop } = createStepper({
+    getStep: () => Math.min(state.c1Step, total() - 1),
+    setStep: (step) => set({ c1Step: step }),
+    total,
+    intervalMs: STEP_MS,
+    onPlaying: (on) => ($(".play").textContent = on ? "Pause" : "Play"),
+  });
+  const unbindKeys = bindKeys(command, stage, element);
 
   async function run() {
     const params = { ...values(), stride: state.c1Stride, padding: state.c1Padding, flip: state.c1Flip };

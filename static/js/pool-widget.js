@@ -8,6 +8,7 @@ import { scaleFor } from "./colors.js";
 import { fmt } from "./format.js";
 import { createGrid, fitCell } from "./grid.js";
 import { bindKeys } from "./keyboard.js";
+import { createStepper } from "./stepper.js";
 
 export const POOL_PRESETS = ["x", "digit", "checkerboard", "random", "seed003", "vertical_edge"];
 const PRESET_LABELS = { x: "X", digit: "7", checkerboard: "Checkerboard", random: "Random", seed003: "Seed 003", vertical_edge: "Edge" };
@@ -97,7 +98,7 @@ export function mount(element, { socket, limits, onChange }) {
         </div>
         <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
         <div class="pool-stage" tabindex="0" aria-label="Pooling. Space plays or pauses; arrow keys and Page Up or Page Down step; Escape shows the whole output.">
-          <figure class="pane"><figcaption><span class="pane-title">Input</span> <span class="shape" data-shape="input"></span></figcaption>
+          <figure class="pane"><figcaption><span class="pane-title">Input</span> <span class="shape" data-shape="input"></span> <span class="hint-inline">click or drag to paint</span></figcaption>
             <canvas class="grid-canvas" data-grid="input"></canvas></figure>
           <figure class="pane"><figcaption><span class="pane-title">Pooled output</span> <span class="shape" data-shape="output"></span></figcaption>
             <canvas class="grid-canvas" data-grid="output"></canvas>
@@ -125,7 +126,6 @@ export function mount(element, { socket, limits, onChange }) {
   const pages = new Map(); // page number -> pool.trace answer
   let shift = null; // {before: Float32Array, unchanged: [[r, c], ...]} after "shift"
   let shiftPending = null;
-  let playTimer = 0;
   let loadKey = "";
   let runKey = "";
 
@@ -146,35 +146,48 @@ export function mount(element, { socket, limits, onChange }) {
     const field = { window: "poolWindow", stride: "poolStride", size: "poolSize" }[key];
     set({ [field]: Number(e.target.value), poolStep: -1, ...(key === "size" && state.poolInput === "custom" ? { poolInput: "x", poolValues: null } : {}) });
   });
-  const unbindKeys = bindKeys(command, stage, element);
 
   function total() {
     return result ? result.output.size : 0;
   }
 
-  function command(cmd) {
-    const n = total();
-    if (!n) return;
-    const step = state.poolStep;
-    if (cmd === "toggle") return playTimer ? stop() : play();
-    stop();
-    if (cmd === "next") set({ poolStep: Math.min(n - 1, step + 1) });
-    else if (cmd === "prev") set({ poolStep: Math.max(-1, step - 1) });
-    else if (cmd === "first") set({ poolStep: 0 });
-    else if (cmd === "last") set({ poolStep: n - 1 });
-    else if (cmd === "reset") set({ poolStep: -1 });
-  }
-  function play() {
-    if (state.poolStep >= total() - 1) set({ poolStep: -1 });
-    const tick = () => (state.poolStep >= total() - 1 ? stop() : set({ poolStep: state.poolStep + 1 }));
-    tick();
-    playTimer = setInterval(tick, STEP_MS);
-    $(".play").textContent = "Pause";
-  }
-  function stop() {
-    clearInterval(playTimer);
-    playTimer = 0;
-    $(".play").textContent = "Play";
+  const { command, stop } = createStepper({
+    getStep: () => state.poolStep,
+    setStep: (step) => set({ poolStep: step }),
+    total,
+    intervalMs: STEP_MS,
+    onPlaying: (on) => ($(".play").textContent = on ? "Pause" : "Play"),
+  });
+  const unbindKeys = bindKeys(command, stage, element);
+
+  // Painting on the input: a click sets a cell to the picture's largest value (or, on a cell
+  // already that large, to its smallest); a drag paints the same value on. A new max makes
+  // its window's winner move, which is the point of drawing here.
+  let paint = null; // {value, values} while the pointer is down
+  const inputCanvas = $('[data-grid="input"]');
+  inputCanvas.addEventListener("pointerdown", (e) => {
+    const cell = inputGrid.cellAt(e);
+    if (!cell || !input) return;
+    const values = Float32Array.from(input.values); // (H·W) a copy to paint on
+    let [lo, hi] = [Math.min(...values), Math.max(...values)];
+    if (lo === hi) hi = lo + 1;
+    const i = cell.r * input.width + cell.c;
+    paint = { value: values[i] === hi ? lo : hi, values };
+    inputCanvas.setPointerCapture(e.pointerId);
+    paintAt(cell);
+  });
+  inputCanvas.addEventListener("pointermove", (e) => paint && paintAt(inputGrid.cellAt(e)));
+  const endPaint = () => (paint = null);
+  inputCanvas.addEventListener("pointerup", endPaint);
+  inputCanvas.addEventListener("pointercancel", endPaint);
+
+  function paintAt(cell) {
+    if (!cell) return;
+    const i = cell.r * input.width + cell.c;
+    if (paint.values[i] === paint.value && paint.touched) return;
+    paint.values[i] = paint.value;
+    paint.touched = true;
+    set({ poolInput: "custom", poolValues: Float32Array.from(paint.values), poolStep: -1 });
   }
 
   // Translation invariance: the same picture moved one pixel right (the last column wraps

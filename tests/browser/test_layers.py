@@ -168,3 +168,18 @@ def test_leaky_relu_shows_its_slope_slider_and_a_bad_link_falls_back(page, serve
     assert page.locator('[data-control="param"]').is_visible()
     assert page.locator('#activation-widget [data-act="param-val"]').inner_text() == "0.2"
     wait_output_shape(page, "4 × 4 × 1")  # pk=99 is out of range: the default window 2
+
+
+def test_painting_a_cell_moves_the_winner_and_the_engine_agrees(page, server_url):
+    open_layers(page, server_url, "?pin=seed003&pk=2&ps=2")
+    wait_output_shape(page, "3 × 3 × 1")
+    before, _ = pool_arrays(page)
+    grid = page.locator('[data-grid="input"]')
+    cell = grid.bounding_box()["width"] / 6
+    grid.click(position={"x": 0.5 * cell, "y": 0.5 * cell})  # cell (0, 0): 3 becomes the picture's max, 9
+    page.wait_for_function(f"{POOL}.input.values[0] === 9")
+    x, y = pool_arrays(page)
+    assert x[0, 0, 0, 0] == before.max() and np.array_equal(np.delete(x.ravel(), 0), np.delete(before.ravel(), 0))
+    np.testing.assert_array_equal(y, max_pool2d(x, 2, 2)[0][0])
+    assert y[0, 0, 0] == 9  # the top-left window's winner is the painted cell now
+    assert "pin=custom" in page.evaluate("window.convscopeLayers.store.flush(), location.search")
