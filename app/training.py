@@ -2,8 +2,9 @@
 
 All work on the trainer happens in one driver task, one step at a time on a
 worker thread, so the trainer is never touched by two threads at once and the
-run depends only on the config and the order of the page's requests, never on
-how the wall clock cut the chunks. Snapshots go through a one-slot outbox:
+run (every weight at every step) depends only on the config and the order of
+the page's requests, never on how the wall clock cut the chunks; only which
+steps the history samples does. Snapshots go through a one-slot outbox:
 a slow page gets the newest one, never a queue (PROTOCOL.md, "Training").
 """
 
@@ -22,6 +23,7 @@ from engine import xo_train
 from engine.xo_data import CLASSES, Variations, named_samples
 
 from . import wire
+from .handlers import error
 from .protocol import ANSWERS, explain
 from .protocol_training import IN_ORDER, MAX_WAITING, TRAINING_REQUESTS
 
@@ -42,10 +44,6 @@ class Refused(Exception):
 
 
 def _error(id: int | None, field: str | None, message: str, code: str = "invalid") -> str:
-    from .handlers import (
-        error,  # handlers imports the protocol tables; import late to keep modules light
-    )
-
     return error(id, code, field, message)
 
 
