@@ -55,15 +55,26 @@ def front_matter(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8").split("\n---", 1)[0].removeprefix("---\n"))
 
 
+def _module_text(first: Path) -> str:
+    """A module's source and that of every local module it imports (fields may be declared in a part)."""
+    seen, todo, text = set(), [first], ""
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        source = path.read_text(encoding="utf-8")
+        text += source
+        todo += [path.parent / name for name in re.findall(r'from "\./([\w.-]+\.js)"', source)]
+    return text
+
+
 def field_patterns(widget_type: str) -> list[re.Pattern]:
     """The state keys a widget module declares in fields(), read from its source; `${…}` parts match any text."""
     spec = WIDGET_TYPES[widget_type]
-    sources = [ROOT / "static" / "js" / "state.js"] if "page" in spec else [ROOT / "static" / spec["module"]]
-    assert sources[0].is_file(), f"{widget_type}: {sources[0].relative_to(ROOT)} does not exist"
-    text = sources[0].read_text(encoding="utf-8")
-    for again in re.findall(r'export \{[^}]*\bfields\b[^}]*\} from "\./([\w.-]+)"', text):  # fields re-exported
-        text += (sources[0].parent / again).read_text(encoding="utf-8")
-    keys = re.findall(r'\bkey: (?:"(\w+)"|`([^`]+)`)', text)
+    source = ROOT / "static" / "js" / "state.js" if "page" in spec else ROOT / "static" / spec["module"]
+    assert source.is_file(), f"{widget_type}: {source.relative_to(ROOT)} does not exist"
+    keys = re.findall(r'\bkey: (?:"(\w+)"|`([^`]+)`)', _module_text(source))
     return [re.compile(re.escape(plain) if plain else re.sub(r"\\\$\\\{[^}]*\\\}", ".+", re.escape(tmpl)) + "$") for plain, tmpl in keys]
 
 
