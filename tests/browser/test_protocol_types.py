@@ -22,3 +22,12 @@ def test_browser_request_types_match_the_server():
     assert table == {name: ANSWERS[name] for name in table}  # and expects the answer the server gives
     assert set(REQUESTS) - set(table) == NOT_YET_IN_THE_PAGE - set(table)
     assert NOT_YET_IN_THE_PAGE <= set(REQUESTS)
+
+
+def test_the_page_never_gives_up_on_requests_the_server_carries_out_in_order():
+    """Training controls are queued, not superseded, on the server; the page must wait for each answer."""
+    from app.protocol_training import IN_ORDER
+
+    source = SOCKET_JS.read_text()
+    listed = re.search(r"const IN_ORDER = new Set\(\[(.*?)\]\)", source, re.S).group(1)
+    assert set(re.findall(r'"([\w.]+)"', listed)) == set(IN_ORDER)
