@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,13 +16,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session")
-def server_url():
-    """Start ``convscope`` as a user would, read the URL it prints, wait until it answers."""
+@contextmanager
+def running_server(port: int, **env: str):
+    """Start ``convscope`` as a user would (extra environment in ``env``), read the URL it
+    prints, wait until it answers; stop it afterwards."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "--no-browser", "--port", "8901"],
+        [sys.executable, "-m", "app.cli", "--no-browser", "--port", str(port)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        env=dict(os.environ, PYTHONUNBUFFERED="1", **env),
     )
     try:
         line = proc.stdout.readline()
@@ -41,3 +43,9 @@ def server_url():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    with running_server(8901) as url:
+        yield url

@@ -269,3 +269,27 @@ function padTest(pad, rows, cols) {
 export function fitCell(width, height, cols, rows, min = 4, max = 64) {
   return Math.max(min, Math.min(max, Math.floor(Math.min((width - 1) / cols, (height - 1) / rows))));
 }
+
+/** Cells from a to b, including b but not a (Bresenham): a fast drag paints every cell it crossed. */
+export function cellsBetween(a, b) {
+  const out = [];
+  let { r, c } = a;
+  const dr = Math.abs(b.r - r);
+  const dc = Math.abs(b.c - c);
+  const sr = r < b.r ? 1 : -1;
+  const sc = c < b.c ? 1 : -1;
+  let err = dc - dr;
+  while (r !== b.r || c !== b.c) {
+    const e2 = 2 * err;
+    if (e2 > -dr) {
+      err -= dr;
+      c += sc;
+    }
+    if (e2 < dc) {
+      err += dc;
+      r += sr;
+    }
+    out.push({ r, c });
+  }
+  return out;
+}

@@ -4,7 +4,7 @@
 // Pointer events paint: left button paints the brush value, right button or Shift erases.
 
 import { scaleFor } from "./colors.js";
-import { createGrid } from "./grid.js";
+import { cellsBetween, createGrid } from "./grid.js";
 
 export function mount(element, { onPaint, onPaintEnd }) {
   let grids = [];
@@ -68,7 +68,7 @@ export function mount(element, { onPaint, onPaintEnd }) {
   // Paint every cell on the line from the last one, so a fast stroke leaves no gaps.
   function paintTo(cell) {
     if (!cell) return;
-    const cellsOnLine = stroke.last ? line(stroke.last, cell) : [cell];
+    const cellsOnLine = stroke.last ? cellsBetween(stroke.last, cell) : [cell];
     stroke.last = cell;
     if (cellsOnLine.length) onPaint(stroke.channel, cellsOnLine, stroke.erase);
   }
@@ -130,28 +130,4 @@ function idOf(object) {
   if (!object) return 0;
   if (!ids.has(object)) ids.set(object, nextId++);
   return ids.get(object);
-}
-
-// Cells from a to b inclusive of b, exclusive of a (Bresenham).
-function line(a, b) {
-  const out = [];
-  let { r, c } = a;
-  const dr = Math.abs(b.r - r);
-  const dc = Math.abs(b.c - c);
-  const sr = r < b.r ? 1 : -1;
-  const sc = c < b.c ? 1 : -1;
-  let err = dc - dr;
-  while (r !== b.r || c !== b.c) {
-    const e2 = 2 * err;
-    if (e2 > -dr) {
-      err -= dr;
-      c += sc;
-    }
-    if (e2 < dc) {
-      err += dc;
-      r += sr;
-    }
-    out.push({ r, c });
-  }
-  return out;
 }

@@ -6,7 +6,7 @@
 import { createAlerts } from "./alerts.js";
 import { scaleFor } from "./colors.js";
 import { fmt } from "./format.js";
-import { createGrid, fitCell } from "./grid.js";
+import { cellsBetween, createGrid, fitCell } from "./grid.js";
 import { bindKeys } from "./keyboard.js";
 import { createStepper } from "./stepper.js";
 
@@ -183,9 +183,11 @@ export function mount(element, { socket, limits, onChange }) {
 
   function paintAt(cell) {
     if (!cell) return;
-    const i = cell.r * input.width + cell.c;
-    if (paint.values[i] === paint.value && paint.touched) return;
-    paint.values[i] = paint.value;
+    const cells = paint.last ? cellsBetween(paint.last, cell) : [cell]; // a fast drag skips no cell
+    paint.last = cell;
+    const fresh = cells.filter(({ r, c }) => paint.values[r * input.width + c] !== paint.value);
+    if (!fresh.length && paint.touched) return;
+    for (const { r, c } of fresh) paint.values[r * input.width + c] = paint.value;
     paint.touched = true;
     set({ poolInput: "custom", poolValues: Float32Array.from(paint.values), poolStep: -1 });
   }

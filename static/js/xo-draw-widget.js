@@ -7,7 +7,7 @@
 
 import { createAlerts } from "./alerts.js";
 import { scaleFor } from "./colors.js";
-import { createGrid, fitCell } from "./grid.js";
+import { cellsBetween, createGrid, fitCell } from "./grid.js";
 import { mountNetView } from "./xo-net-view.js";
 import { runFor } from "./xo-run.js";
 
@@ -128,7 +128,7 @@ export function mount(element, { socket, run = runFor(socket), samples = [], onC
   // Every cell on the line from the last one, so a fast stroke leaves no gaps.
   function paintTo(cell) {
     if (!cell) return;
-    const cells = stroke.last ? line(stroke.last, cell) : [cell];
+    const cells = stroke.last ? cellsBetween(stroke.last, cell) : [cell];
     stroke.last = cell;
     let changed = false;
     for (const { r, c } of cells) {
@@ -259,28 +259,4 @@ export function mount(element, { socket, run = runFor(socket), samples = [], onC
       trained: views.trained.inspect(),
     }),
   };
-}
-
-// Cells from a to b, including b but not a (Bresenham).
-function line(a, b) {
-  const out = [];
-  let { r, c } = a;
-  const dr = Math.abs(b.r - r);
-  const dc = Math.abs(b.c - c);
-  const sr = r < b.r ? 1 : -1;
-  const sc = c < b.c ? 1 : -1;
-  let err = dc - dr;
-  while (r !== b.r || c !== b.c) {
-    const e2 = 2 * err;
-    if (e2 > -dr) {
-      err -= dr;
-      c += sc;
-    }
-    if (e2 < dc) {
-      err += dc;
-      r += sr;
-    }
-    out.push({ r, c });
-  }
-  return out;
 }

@@ -9,12 +9,6 @@ Expected answers and working are recomputed here with the engine (app.lesson_che
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,6 +17,7 @@ from app.lesson_checks import conv_params, output_size
 from app.lessons import FILE_NAME, lesson_files
 from engine import shapes
 
+from ..conftest import running_server
 from .conftest import SCREENSHOTS, screenshot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,28 +29,8 @@ WIDGET_WAIT_MS = 60_000  # a cold engine compiles its kernels on the first reque
 @pytest.fixture(scope="module")
 def fixture_url():
     """A server whose course is the fixture lessons (as tests/conftest.py starts the real one)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "--no-browser", "--port", "8931"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1", CONVSCOPE_LESSONS=str(FIXTURES)),
-    )
-    try:
-        match = re.search(r"(http://\S+/)", proc.stdout.readline())
-        assert match, "convscope printed no URL"
-        url = match.group(1)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(url + "healthz", timeout=2).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.1)
+    with running_server(8931, CONVSCOPE_LESSONS=str(FIXTURES)) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def shot(page, name: str):
