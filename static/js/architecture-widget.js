@@ -249,10 +249,8 @@ export function mount(element, { socket, onChange }) {
       side(c.single, `1 × conv ${sq(c.big)}: ${c.single.formula} = ${group(c.single.params)}`));
   }
 
-  // A lesson's "reveal" sets a patch straight on its store: the widget applies its own rules
-  // (a preset's numbers, no stale lists) to whatever it is given.
   async function update(next) {
-    state = consistent(next);
+    state = next; // the store has applied consistent() (state.js)
     await run();
   }
 

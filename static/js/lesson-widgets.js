@@ -40,14 +40,14 @@ function initialState(table, limits, state) {
   return { state: read, problems };
 }
 
-function memoryStore(initial, fields) {
+function memoryStore(initial, table) {
   let state = initial;
   const listeners = new Set();
   return {
     get: () => state,
     set(patch) {
       const before = state;
-      state = { ...state, ...asTyped(patch, fields) };
+      state = table.consistent({ ...state, ...asTyped(patch, table.fields) });
       for (const fn of listeners) fn(state, before);
     },
     subscribe(fn) {
@@ -123,7 +123,7 @@ function moduled(spec, { id, element, context, socket, base, report, fail, markR
     try {
       const table = { fields: module.fields(context), consistent: (s) => module.consistent(s, context) };
       const first = initialState(table, context.limits, spec.state);
-      store = memoryStore(first.state, table.fields);
+      store = memoryStore(first.state, table);
       // Widgets mark their element when their first answer is drawn; the figure follows.
       new MutationObserver(() => element.dataset.ready && markReady()).observe(element, { attributes: true, attributeFilter: ["data-ready"] });
       widget = module.mount(element, { ...context, socket: scoped(socket, id), onChange: (patch) => store.set(patch) });

@@ -233,10 +233,8 @@ export function mount(element, { socket, onChange }) {
     out("pw-params").textContent = `Parameters: ${pw.params.formula} = ${group(pw.params.total)}`;
   }
 
-  // A lesson's "reveal" sets a patch straight on its store: the widget applies its own rules
-  // (a preset's numbers, no stale lists) to whatever it is given.
   async function update(next) {
-    state = consistent(next);
+    state = next; // the store has applied consistent() (state.js)
     await run();
   }
 

@@ -163,7 +163,8 @@ export function createStore(limits, search = location.search, table = PLAYGROUND
     get: () => state,
     set(patch) {
       const before = state;
-      state = { ...state, ...asTyped(patch, table.fields) };
+      // Every change passes the same rules as a link does, whoever sent it (a control, a lesson's reveal).
+      state = table.consistent({ ...state, ...asTyped(patch, table.fields) });
       writeUrlSoon();
       for (const fn of listeners) fn(state, before);
     },
