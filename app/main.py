@@ -51,7 +51,7 @@ def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS) -> FastAPI
     def playground(request: Request):
         # embed=1: inside a lesson's frame, without the top bar.
         context = {"limits": limits(), "engine_ready": app.state.engine_ready.is_set(),
-                   "embed": request.query_params.get("embed") == "1"}
+                   "embed": request.query_params.get("embed") == "1", "context": widget_context()}
         return templates.TemplateResponse(request, "playground.html", context)
 
     @app.get("/lessons", response_class=HTMLResponse)
@@ -75,13 +75,14 @@ def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS) -> FastAPI
     @app.get("/layers", response_class=HTMLResponse)
     def layers(request: Request):
         context = {"limits": limits(), "engine_ready": app.state.engine_ready.is_set(),
-                   "activations": activation_choices()}
+                   "activations": activation_choices(), "context": widget_context()}
         return templates.TemplateResponse(request, "layers.html", context)
 
     @app.get("/xo", response_class=HTMLResponse)
     def xo(request: Request):
         # The named samples' names make the drawing's URL field; their grids come with train.ready.
-        context = {"limits": limits(), "engine_ready": app.state.engine_ready.is_set(), "samples": list(NAMED_SAMPLES)}
+        context = {"limits": limits(), "engine_ready": app.state.engine_ready.is_set(), "samples": list(NAMED_SAMPLES),
+                   "context": widget_context()}
         return templates.TemplateResponse(request, "xo.html", context)
 
     @app.get("/widget/{type}", response_class=HTMLResponse)

@@ -7,9 +7,14 @@ style sheets it needs. ``playground`` is the whole convolution page, embedded.
 
 from __future__ import annotations
 
+import functools
+
 from engine.xo_data import named_samples
 
-from .protocol import activation_choices, limits
+from .labels import LABELS
+from .protocol import ANSWERS, REQUESTS, activation_choices, limits
+from .protocol_training import IN_ORDER
+from .schemas import page_schema
 
 WIDGET_TYPES: dict[str, dict] = {
     "playground": {"page": "/playground?embed=1", "title": "Convolution playground"},
@@ -27,6 +32,12 @@ WIDGET_TYPES: dict[str, dict] = {
 }
 
 
+@functools.cache
 def widget_context() -> dict:
     """What every widget's mount() may read: the server's limits, the activation menu, the X/O samples."""
-    return {"limits": limits(), "choices": activation_choices(), "samples": list(named_samples(9))}
+    return {"limits": limits(), "choices": activation_choices(), "samples": list(named_samples(9)),
+            # The request → answer map (ordered: carried out in turn, never superseded), each request's
+            # parameters as a schema, and the labels of named things: the page types none of them.
+            "protocol": {t: {"answer": ANSWERS[t], "ordered": t in IN_ORDER} for t in REQUESTS},
+            "schemas": {t: page_schema(m) for t, m in REQUESTS.items()},
+            "labels": LABELS}
