@@ -11,6 +11,7 @@ import numpy as np
 
 from . import checks
 from .jit import kernel
+from .errors import ArgumentError
 
 # SELU's constants (Klambauer et al. 2017), the values PyTorch uses.
 SELU_ALPHA = 1.6732632423543772
@@ -129,7 +130,7 @@ def activation_backward(name: str, gy, x, param=None) -> np.ndarray:
     x = checks.array("x", x, np.ndim(x), "(any shape)")
     gy = checks.array("gy", gy, x.ndim, "(shape of x)")
     if gy.shape != x.shape:
-        raise ValueError(f"gy must have the shape of x {x.shape}, got {gy.shape}")
+        raise ArgumentError("gy", f"gy must have the shape of x {x.shape}, got {gy.shape}")
     p = _param(name, param, default)
     return backward(gy, x, forward(x, p), p)
 

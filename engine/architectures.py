@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import checks, shapes
+from .errors import ArgumentError
 
 Spec = dict
 
@@ -97,15 +98,15 @@ TITLES = {"lenet5": "LeNet-5 (1998)", "alexnet": "AlexNet (2012, as frameworks s
 
 def _residual(c: int, h: int, w: int, spec: Spec, where: str) -> shapes.Row:
     """A basic block's row: its two convolutions and norms, and the shortcut's when the shape changes."""
-    filters = checks.integer(f"{where}: filters", spec.get("filters"), 1)
-    stride = checks.integer(f"{where}: stride", spec.get("stride", 1), 1)
+    filters = checks.integer(f"{where}: filters", spec.get("filters"), 1, argument="layers")
+    stride = checks.integer(f"{where}: stride", spec.get("stride", 1), 1, argument="layers")
     main = [_conv(filters, 3, stride, 1, bias=False), {"type": "batchnorm"}, _conv(filters, 3, 1, 1, bias=False), {"type": "batchnorm"}]
     rows = shapes.layer_table((c, h, w), main)
     shortcut = []
     if stride != 1 or filters != c:  # the identity no longer fits: project the input with a strided 1×1 convolution
         shortcut = shapes.layer_table((c, h, w), [_conv(filters, 1, stride, 0, bias=False), {"type": "batchnorm"}])
         if shortcut[-1].shape != rows[-1].shape:
-            raise ValueError(f"{where}: the shortcut gives {shortcut[-1].shape}, the block {rows[-1].shape}; they cannot be added")
+            raise ArgumentError("layers", f"{where}: the shortcut gives {shortcut[-1].shape}, the block {rows[-1].shape}; they cannot be added")
     parts = rows + shortcut
     # The convolutions one by one, then the norms together: "3×3×64×128 + 3×3×128×128 + 1×1×64×128 + 3×(2×128)".
     convs = [r.formula for r in parts if r.kind == "conv"]
@@ -115,18 +116,18 @@ def _residual(c: int, h: int, w: int, spec: Spec, where: str) -> shapes.Row:
 
 
 def _padded_pool(c: int, h: int, w: int, spec: Spec, kind: str, where: str) -> shapes.Row:
-    kernel = checks.pair(f"{where}: kernel", spec.get("kernel"), 1)
-    stride = checks.pair(f"{where}: stride", spec.get("stride", kernel), 1)
-    pad = checks.integer(f"{where}: padding", spec.get("padding", 0), 0)
+    kernel = checks.pair(f"{where}: kernel", spec.get("kernel"), 1, argument="layers")
+    stride = checks.pair(f"{where}: stride", spec.get("stride", kernel), 1, argument="layers")
+    pad = checks.integer(f"{where}: padding", spec.get("padding", 0), 0, argument="layers")
     out = shapes.window_output((h, w), kernel, stride, (pad, pad, pad, pad), what="window")
     if not out.fits_at_all:
-        raise ValueError(f"{where}: {out.problem()}")
+        raise ArgumentError("layers", f"{where}: {out.problem()}")
     oh, ow = out.shape
     return shapes.Row("", kind, (oh, ow, c), oh * ow * c, 0, "")
 
 
 def _adaptive(c: int, spec: Spec, where: str) -> shapes.Row:
-    size = checks.integer(f"{where}: size", spec.get("size", 1), 1)
+    size = checks.integer(f"{where}: size", spec.get("size", 1), 1, argument="layers")
     return shapes.Row("", "adaptive_avgpool", (size, size, c), size * size * c, 0, "")
 
 
@@ -146,7 +147,7 @@ def layer_table(input_shape: tuple[int, int, int], layers: list[Spec], names: li
         padded_pool = kind in ("maxpool", "avgpool") and spec.get("padding", 0) != 0
         extra = kind in ("residual", "adaptive_avgpool") or padded_pool
         if extra and flat is not None:
-            raise ValueError(f"{where}: a {kind} layer cannot follow a flattened vector")
+            raise ArgumentError("layers", f"{where}: a {kind} layer cannot follow a flattened vector")
         if kind == "residual":
             row = _residual(c, h, w, spec, where)
         elif kind == "adaptive_avgpool":
@@ -155,12 +156,12 @@ def layer_table(input_shape: tuple[int, int, int], layers: list[Spec], names: li
             row = _padded_pool(c, h, w, spec, kind, where)
         else:
             if flat is not None and kind in ("conv", "maxpool", "avgpool"):
-                raise ValueError(f"{where}: a {kind} layer cannot follow a flattened vector")
+                raise ArgumentError("layers", f"{where}: a {kind} layer cannot follow a flattened vector")
             try:
                 # A flattened vector goes in as flat×1×1: a dense layer then sees `flat` inputs, a norm `flat` features.
                 row = shapes.layer_table((flat, 1, 1) if flat is not None else (c, h, w), [spec], [name])[0]
-            except ValueError as exc:  # "layer 1 (name): ..." counts within this one call; say where it really is
-                raise ValueError(f"{where}: {str(exc).split(': ', 1)[-1]}") from None
+            except ArgumentError as exc:  # "layer 1 (name): ..." counts within this one call; say where it really is
+                raise ArgumentError("layers", f"{where}: {str(exc).split(': ', 1)[-1]}") from None
         if flat is not None or len(row.shape) == 1:
             flat = row.shape[0] if len(row.shape) == 1 else flat
             row = shapes.Row(name, row.kind, (flat,), flat, row.params, row.formula)
@@ -174,7 +175,7 @@ def layer_table(input_shape: tuple[int, int, int], layers: list[Spec], names: li
 def table(net: str) -> list[shapes.Row]:
     """The layer table of one of :data:`NETWORKS`."""
     if net not in NETWORKS:
-        raise ValueError(f"net must be one of {', '.join(NETWORKS)}; got {net!r}")
+        raise ArgumentError("net", f"net must be one of {', '.join(NETWORKS)}; got {net!r}")
     return layer_table(*NETWORKS[net])
 
 

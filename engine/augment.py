@@ -38,6 +38,7 @@ import numpy as np
 
 from . import checks
 from .jit import kernel
+from .errors import ArgumentError
 
 MODES = ("constant", "edge", "reflect")
 OPS = ("hflip", "vflip", "rotate", "crop", "jitter")
@@ -48,10 +49,10 @@ def check_image(image) -> np.ndarray:
     """(C, H, W) float32, C 1 or 3, values from 0 to 1."""
     x = checks.array("image", image, 3, "(C, H, W)")
     if x.shape[0] not in (1, 3):
-        raise ValueError(f"image must have 1 channel (grey) or 3 (RGB), got {x.shape[0]}")
+        raise ArgumentError("image", f"image must have 1 channel (grey) or 3 (RGB), got {x.shape[0]}")
     lo, hi = float(x.min()), float(x.max())
     if lo < 0 or hi > 1:
-        raise ValueError(f"image must hold values from 0 to 1 (a picture scaled to 0..1), got values from {lo:g} to {hi:g}")
+        raise ArgumentError("image", f"image must hold values from 0 to 1 (a picture scaled to 0..1), got values from {lo:g} to {hi:g}")
     return x
 
 
@@ -325,21 +326,21 @@ RANDOM_RANGES = {"angle": 20.0, "scale": (0.6, 1.0), "brightness": 0.3, "contras
 
 def _check_random(ops, n, seed, ranges: dict) -> dict:
     if isinstance(ops, str) or not all(isinstance(o, str) for o in ops):
-        raise ValueError(f"ops must be a list of op names from {', '.join(OPS)}, got {ops!r}")
+        raise ArgumentError("ops", f"ops must be a list of op names from {', '.join(OPS)}, got {ops!r}")
     for name in ops:
         checks.choice("ops", name, OPS)
     if len(set(ops)) != len(ops):
-        raise ValueError(f"ops must name each op at most once, got {list(ops)}")
+        raise ArgumentError("ops", f"ops must name each op at most once, got {list(ops)}")
     checks.integer("n", n, 1, 64)
     checks.integer("seed", seed, 0, 2**31 - 1)
     unknown = set(ranges) - set(RANDOM_RANGES) - {"mode", "fill"}
     if unknown:
-        raise ValueError(f"{min(unknown)} is not a range of random_augment; it takes {', '.join([*RANDOM_RANGES, 'mode', 'fill'])}")
+        raise ArgumentError(min(unknown), f"{min(unknown)} is not a range of random_augment; it takes {', '.join([*RANDOM_RANGES, 'mode', 'fill'])}")
     r = {**RANDOM_RANGES, "mode": "constant", "fill": 0.0, **ranges}
     checks.number("angle", r["angle"], 0.0, 180.0)
     lo, hi = (checks.number("scale", v, 0.1, 1.0) for v in r["scale"])
     if lo > hi:
-        raise ValueError(f"scale must be a range (smallest, largest) from 0.1 to 1, smallest first, got {tuple(r['scale'])}")
+        raise ArgumentError("scale", f"scale must be a range (smallest, largest) from 0.1 to 1, smallest first, got {tuple(r['scale'])}")
     for name in ("brightness", "contrast", "saturation"):
         checks.number(name, r[name], 0.0, 1.0)
     checks.number("hue", r["hue"], 0.0, 0.5)

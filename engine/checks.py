@@ -1,7 +1,9 @@
 """Argument checks shared by the public wrappers.
 
-Each check raises ``ValueError`` whose message names the argument and its legal
-range, in words a student can act on. Kernels never see unchecked input.
+Each check raises :class:`engine.errors.ArgumentError` (a ``ValueError``) carrying the
+argument's name; its message names the argument and its legal range, in words a
+student can act on. ``argument`` is the name the caller knows it by, when ``name``
+says more (``"stride[0] (height)"`` is part of ``stride``). Kernels never see unchecked input.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .errors import ArgumentError
 from .jit import strict_kernel
 
 
@@ -33,36 +36,38 @@ def _all_within(values, lo, hi) -> bool:
     return True
 
 
-def integer(name: str, value, lo: int, hi: int | None = None) -> int:
+def integer(name: str, value, lo: int, hi: int | None = None, argument: str | None = None) -> int:
     """``value`` as an int within ``[lo, hi]`` (``hi=None``: no upper bound)."""
+    argument = argument or name
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
+        raise ArgumentError(argument, f"{name} must be a whole number, got {value!r}")
     value = int(value)
     if value < lo or (hi is not None and value > hi):
         legal = f"from {lo} to {hi}" if hi is not None else f"at least {lo}"
-        raise ValueError(f"{name} must be {legal}, got {value}")
+        raise ArgumentError(argument, f"{name} must be {legal}, got {value}")
     return value
 
 
 def number(name: str, value, lo: float | None = None, hi: float | None = None) -> float:
     """``value`` as a finite float within ``[lo, hi]``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
+        raise ArgumentError(name, f"{name} must be a number, got {value!r}")
     value = float(value)
     if not np.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value}")
+        raise ArgumentError(name, f"{name} must be a finite number, got {value}")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ValueError(f"{name} must be from {lo} to {hi}, got {value}")
+        raise ArgumentError(name, f"{name} must be from {lo} to {hi}, got {value}")
     return value
 
 
-def pair(name: str, value, lo: int, hi: int | None = None) -> tuple[int, int]:
+def pair(name: str, value, lo: int, hi: int | None = None, argument: str | None = None) -> tuple[int, int]:
     """An int or a (height, width) pair, each within ``[lo, hi]``."""
+    argument = argument or name
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         value = (value, value)
     if not isinstance(value, Sequence) or len(value) != 2:
-        raise ValueError(f"{name} must be a whole number or a (height, width) pair, got {value!r}")
-    return integer(f"{name}[0] (height)", value[0], lo, hi), integer(f"{name}[1] (width)", value[1], lo, hi)
+        raise ArgumentError(argument, f"{name} must be a whole number or a (height, width) pair, got {value!r}")
+    return integer(f"{name}[0] (height)", value[0], lo, hi, argument), integer(f"{name}[1] (width)", value[1], lo, hi, argument)
 
 
 def padding4(name: str, value, hi: int | None = None) -> tuple[int, int, int, int]:
@@ -72,16 +77,17 @@ def padding4(name: str, value, hi: int | None = None) -> tuple[int, int, int, in
     if isinstance(value, Sequence) and len(value) == 2:
         value = (value[0], value[0], value[1], value[1])
     if not isinstance(value, Sequence) or len(value) != 4:
-        raise ValueError(
+        raise ArgumentError(
+            name,
             f"{name} must be a whole number, a (height, width) pair or (top, bottom, left, right), got {value!r}"
         )
     sides = ("top", "bottom", "left", "right")
-    return tuple(integer(f"{name} {side}", v, 0, hi) for side, v in zip(sides, value))  # type: ignore[return-value]
+    return tuple(integer(f"{name} {side}", v, 0, hi, name) for side, v in zip(sides, value))  # type: ignore[return-value]
 
 
 def choice(name: str, value, options: Sequence[str]) -> str:
     if value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}")
+        raise ArgumentError(name, f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}")
     return value
 
 
@@ -94,13 +100,13 @@ def array(name: str, value, ndim: int, layout: str) -> np.ndarray:
     try:
         arr = value if ready else np.ascontiguousarray(value, dtype=np.float32)  # same shape as value
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of numbers {layout}: {exc}") from None
+        raise ArgumentError(name, f"{name} must be an array of numbers {layout}: {exc}") from None
     if arr.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} axes {layout}, got shape {arr.shape}")
+        raise ArgumentError(name, f"{name} must have {ndim} axes {layout}, got shape {arr.shape}")
     if arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+        raise ArgumentError(name, f"{name} must not be empty, got shape {arr.shape}")
     if not _all_finite(arr.reshape(-1).view(np.int32)):
-        raise ValueError(f"{name} must contain only finite numbers")
+        raise ArgumentError(name, f"{name} must contain only finite numbers")
     return arr
 
 
@@ -110,7 +116,7 @@ def bias(value, count: int, per: str) -> np.ndarray:
         return np.zeros(count, np.float32)  # (count,)
     b = array("b", value, 1, f"({per}s,)")
     if b.shape[0] != count:
-        raise ValueError(f"b must have one value per {per} ({count}), got {b.shape[0]}")
+        raise ArgumentError("b", f"b must have one value per {per} ({count}), got {b.shape[0]}")
     return b
 
 
@@ -118,8 +124,8 @@ def labels(name: str, value, n: int, classes: int) -> np.ndarray:
     """Integer class labels, shape (n,), each from 0 to classes - 1."""
     arr = np.asarray(value)
     if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"{name} must be {n} whole-number class labels, got shape {arr.shape} of {arr.dtype}")
+        raise ArgumentError(name, f"{name} must be {n} whole-number class labels, got shape {arr.shape} of {arr.dtype}")
     arr = np.ascontiguousarray(arr, dtype=np.int64)  # (N,)
     if not _all_within(arr, 0, classes - 1):
-        raise ValueError(f"{name} must be from 0 to {classes - 1}, got values from {arr.min()} to {arr.max()}")
+        raise ArgumentError(name, f"{name} must be from 0 to {classes - 1}, got values from {arr.min()} to {arr.max()}")
     return arr

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import checks, conv_kernels, shapes
 from .pad import check_mode, pad, pad_backward
+from .errors import ArgumentError
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,11 @@ class ConvSpec:
         x = checks.array("x", x, 4, "(N, C, H, W)")
         w = checks.array("w", w, 4, "(filters, C, KH, KW)")
         if w.shape[1] != x.shape[1]:
-            raise ValueError(f"w must have as many channels as x ({x.shape[1]}), got {w.shape[1]}: a filter spans every input channel")
+            raise ArgumentError("w", f"w must have as many channels as x ({x.shape[1]}), got {w.shape[1]}: a filter spans every input channel")
         b = checks.bias(b, w.shape[0], "filter")  # (F,)
         out = self.output(x.shape[2:], w.shape[2:])
         if not out.fits_at_all:
-            raise ValueError(f"kernel size must fit the padded input: {out.problem()}")
+            raise ArgumentError("w", f"kernel size must fit the padded input: {out.problem()}", fits=False)
         return x, w, b
 
     def kernel_weights(self, w: np.ndarray) -> np.ndarray:
@@ -208,7 +209,7 @@ def conv2d_backward(gy, x, w, stride=1, padding=0, dilation=1, pad_mode="zeros",
     gy = checks.array("gy", gy, 4, "(N, F, OH, OW)")
     expected = (x.shape[0], w.shape[0], *spec.output(x.shape[2:], w.shape[2:]).shape)
     if gy.shape != expected:
-        raise ValueError(f"gy must have the shape of the output {expected}, got {gy.shape}")
+        raise ArgumentError("gy", f"gy must have the shape of the output {expected}, got {gy.shape}")
     return spec.backward(gy, spec.saved_for(x), x.shape, w)
 
 
@@ -223,9 +224,11 @@ def _conv1d_setup(x, w, stride, padding, dilation):
     if not ax.fits_at_all:
         reach = f" (dilated to {dilation * (w.shape[2] - 1) + 1})" if dilation > 1 else ""
         padded = "padded input" if padding else "input"
-        raise ValueError(
+        raise ArgumentError(
+            "w",
             f"kernel size must fit the padded input: a filter of {w.shape[2]} taps{reach} is longer than "
-            f"the {padded} of {x.shape[2] + 2 * padding}, so there is no position for it"
+            f"the {padded} of {x.shape[2] + 2 * padding}, so there is no position for it",
+            fits=False,
         )
     settings = ((1, stride), (0, 0, padding, padding), (1, dilation))
     return x[:, :, None, :], w[:, :, None, :], settings, ax  # (N, C, 1, L), (F, C, 1, K)
@@ -243,6 +246,6 @@ def conv1d_backward(gy, x, w, stride=1, padding=0, dilation=1, flip=False):
     gy = checks.array("gy", gy, 3, "(N, F, L_out)")
     expected = (x4.shape[0], w4.shape[0], ax.size)
     if gy.shape != expected:
-        raise ValueError(f"gy must have the shape of the output {expected}, got {gy.shape}")
+        raise ArgumentError("gy", f"gy must have the shape of the output {expected}, got {gy.shape}")
     gx, gw, gb = conv2d_backward(gy[:, :, None, :], x4, w4, *settings, "zeros", flip)
     return gx[:, :, 0, :], gw[:, :, 0, :], gb  # (N, C, L), (F, C, K), (F,)

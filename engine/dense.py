@@ -6,6 +6,7 @@ import numpy as np
 
 from . import checks
 from .jit import kernel
+from .errors import ArgumentError
 
 
 def dense(x, w, b=None) -> np.ndarray:
@@ -19,7 +20,7 @@ def dense_backward(gy, x, w):
     x, w, _ = _check(x, w, None)
     gy = checks.array("gy", gy, 2, "(N, out)")
     if gy.shape != (x.shape[0], w.shape[0]):
-        raise ValueError(f"gy must have shape {(x.shape[0], w.shape[0])}, got {gy.shape}")
+        raise ArgumentError("gy", f"gy must have shape {(x.shape[0], w.shape[0])}, got {gy.shape}")
     return gy @ w, gy.T @ x, gy.sum(axis=0)  # (N, in), (out, in), (out,)
 
 
@@ -27,7 +28,7 @@ def _check(x, w, b):
     x = checks.array("x", x, 2, "(N, inputs)")
     w = checks.array("w", w, 2, "(outputs, inputs)")
     if w.shape[1] != x.shape[1]:
-        raise ValueError(f"w must have {x.shape[1]} inputs per row to match x, got {w.shape[1]}")
+        raise ArgumentError("w", f"w must have {x.shape[1]} inputs per row to match x, got {w.shape[1]}")
     return x, w, checks.bias(b, w.shape[0], "output")  # (N, in), (out, in), (out,)
 
 

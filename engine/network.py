@@ -14,6 +14,7 @@ from . import activations, checks, fused, norm, shapes
 from .conv import ConvSpec
 from .dense import softmax_ce
 from .pool import PoolSpec
+from .errors import ArgumentError
 
 
 class Layer:
@@ -244,7 +245,7 @@ class Network:
     def _input(self, x) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float32)  # (N, C, H, W)
         if x.ndim != 4 or x.shape[1:] != self.input_shape:
-            raise ValueError(f"x must have shape (N, {', '.join(map(str, self.input_shape))}), got {x.shape}")
+            raise ArgumentError("x", f"x must have shape (N, {', '.join(map(str, self.input_shape))}), got {x.shape}")
         return x
 
     def backward(self, g: np.ndarray) -> np.ndarray | None:

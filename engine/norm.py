@@ -20,6 +20,7 @@ import numpy as np
 
 from . import checks
 from .conv import ConvSpec
+from .errors import ArgumentError
 
 # ------------------------------------------------------------ local contrast
 
@@ -44,7 +45,7 @@ def _lcn_setup(x, size, sigma, c):
     x = checks.array("x", x, 4, "(N, C, H, W)")
     size = checks.integer("size", size, 1, 15)
     if size % 2 == 0:
-        raise ValueError(f"size must be odd (a window centred on each cell), from 1 to 15, got {size}")
+        raise ArgumentError("size", f"size must be odd (a window centred on each cell), from 1 to 15, got {size}")
     sigma = checks.number("sigma", size / 4 if sigma is None else sigma, 0.1, 10.0)
     c = checks.number("c", c, 1e-6, 10.0)
     channels = x.shape[1]
@@ -73,7 +74,7 @@ def local_contrast_norm_backward(gy, cache: LCNCache) -> np.ndarray:
     v, d, spec, window = cache.v, cache.d, cache.spec, cache.window
     gy = checks.array("gy", gy, 4, "(N, C, H, W)")
     if gy.shape != v.shape:
-        raise ValueError(f"gy must have the shape of the output {v.shape}, got {gy.shape}")
+        raise ArgumentError("gy", f"gy must have the shape of the output {v.shape}, got {gy.shape}")
     gv = gy / d  # (N, C, H, W)
     gd = -(gy * v).sum(axis=1, keepdims=True) / (d * d)  # (N, 1, H, W)
     # max(c, σ) passes gradient to σ only where σ won; there σ ≥ c > 0.
@@ -113,29 +114,29 @@ def batch_norm(x, gamma, beta, eps=1e-5, mean=None, var=None) -> tuple[np.ndarra
     """
     x = checks.array("x", x, np.ndim(x), "(N, C) or (N, C, H, W)")
     if x.ndim not in (2, 4):
-        raise ValueError(f"x must have 2 axes (N, C) or 4 axes (N, C, H, W), got shape {x.shape}")
+        raise ArgumentError("x", f"x must have 2 axes (N, C) or 4 axes (N, C, H, W), got shape {x.shape}")
     channels = x.shape[1]
     gamma = checks.array("gamma", gamma, 1, "(C,)")
     beta = checks.array("beta", beta, 1, "(C,)")
     for name, a in (("gamma", gamma), ("beta", beta)):
         if a.shape[0] != channels:
-            raise ValueError(f"{name} must have one value per channel ({channels}), got {a.shape[0]}")
+            raise ArgumentError(name, f"{name} must have one value per channel ({channels}), got {a.shape[0]}")
     eps = checks.number("eps", eps, 1e-12, 1.0)
     axes = _bn_axes(x)
     if (mean is None) != (var is None):
         given, missing = ("mean", "var") if var is None else ("var", "mean")
-        raise ValueError(f"{missing} must be given with {given}: running statistics come as a pair (or neither, for batch statistics)")
+        raise ArgumentError(missing, f"{missing} must be given with {given}: running statistics come as a pair (or neither, for batch statistics)")
     if mean is not None:
         mean = checks.array("mean", mean, 1, "(C,)")
         var = checks.array("var", var, 1, "(C,)")
         for name, a in (("mean", mean), ("var", var)):
             if a.shape[0] != channels:
-                raise ValueError(f"{name} must have one value per channel ({channels}), got {a.shape[0]}")
+                raise ArgumentError(name, f"{name} must have one value per channel ({channels}), got {a.shape[0]}")
         if var.min() < 0:
-            raise ValueError(f"var must be at least 0 (a variance), got {var.min()}")
+            raise ArgumentError("var", f"var must be at least 0 (a variance), got {var.min()}")
     else:
         if x.size // channels < 2:
-            raise ValueError("x must hold at least 2 values per channel to estimate a batch variance")
+            raise ArgumentError("x", "x must hold at least 2 values per channel to estimate a batch variance")
         mean = x.mean(axis=axes)  # (C,)
         var = x.var(axis=axes)  # (C,) biased, as in the paper
     inv_std = (1.0 / np.sqrt(np.asarray(var, np.float32) + np.float32(eps))).astype(np.float32)  # (C,)
@@ -149,7 +150,7 @@ def batch_norm_backward(gy, cache: BNCache) -> tuple[np.ndarray, np.ndarray, np.
     xhat = cache.xhat
     gy = checks.array("gy", gy, xhat.ndim, "(shape of x)")
     if gy.shape != xhat.shape:
-        raise ValueError(f"gy must have the shape of x {xhat.shape}, got {gy.shape}")
+        raise ArgumentError("gy", f"gy must have the shape of x {xhat.shape}, got {gy.shape}")
     m = xhat.size // xhat.shape[1]
     gbeta = gy.sum(axis=cache.axes)  # (C,)
     ggamma = (gy * xhat).sum(axis=cache.axes)  # (C,)

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import checks
 from .jit import kernel
+from .errors import ArgumentError
 
 MODES = ("zeros", "reflect", "replicate")
 
@@ -34,7 +35,7 @@ def _index_map(size: int, before: int, after: int, mode: str) -> np.ndarray:
     if mode == "replicate":
         return np.clip(pos, 0, size - 1)
     if before >= size or after >= size:
-        raise ValueError(f"padding must be smaller than the input size ({size}) for reflect padding, got {max(before, after)}")
+        raise ArgumentError("padding", f"padding must be smaller than the input size ({size}) for reflect padding, got {max(before, after)}")
     pos = np.abs(pos)  # reflect about the first cell
     return np.where(pos > size - 1, 2 * (size - 1) - pos, pos)
 

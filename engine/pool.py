@@ -16,6 +16,7 @@ import numpy as np
 
 from . import checks, shapes
 from .jit import kernel
+from .errors import ArgumentError
 
 
 @kernel
@@ -115,14 +116,14 @@ class PoolSpec:
         x = checks.array("x", x, 4, "(N, C, H, W)")
         out = self.output(x.shape[2:])
         if not out.fits_at_all:
-            raise ValueError(f"kernel must fit the input: {out.problem()}")
+            raise ArgumentError("kernel", f"kernel must fit the input: {out.problem()}", fits=False)
         return x
 
     def check_grad(self, gy, x: np.ndarray) -> np.ndarray:
         gy = checks.array("gy", gy, 4, "(N, C, OH, OW)")
         expected = (*x.shape[:2], *self.output(x.shape[2:]).shape)
         if gy.shape != expected:
-            raise ValueError(f"gy must have the shape of the pooled output {expected}, got {gy.shape}")
+            raise ArgumentError("gy", f"gy must have the shape of the pooled output {expected}, got {gy.shape}")
         return gy
 
     def empty_output(self, x: np.ndarray, dtype=np.float32) -> np.ndarray:

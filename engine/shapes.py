@@ -21,6 +21,7 @@ from functools import cached_property
 from fractions import Fraction
 
 from . import checks
+from .errors import ArgumentError
 
 # Upper bounds for the search of nearby settings that fit (not limits of the ops).
 _SEARCH = 64
@@ -268,7 +269,7 @@ def _norm_layer(spec: dict) -> dict:
         return {"type": "dense", "units": checks.integer("units", spec.get("units"), 1), "bias": bool(spec.get("bias", True))}
     if kind in ("flatten", "activation", "batchnorm", "lcn"):
         return dict(spec)
-    raise ValueError(f"layer type must be one of conv, maxpool, avgpool, dense, flatten, activation, batchnorm, lcn; got {kind!r}")
+    raise ArgumentError("layers", f"layer type must be one of conv, maxpool, avgpool, dense, flatten, activation, batchnorm, lcn; got {kind!r}")
 
 
 def layer_table(input_shape: tuple[int, int, int], layers: list[dict], names: list[str] | None = None) -> list[Row]:
@@ -287,7 +288,7 @@ def layer_table(input_shape: tuple[int, int, int], layers: list[dict], names: li
         params, formula = 0, ""
         if kind in ("conv", "maxpool", "avgpool"):
             if flat is not None:
-                raise ValueError(f"layer {i + 1} ({name}): a {kind} layer cannot follow a flattened vector")
+                raise ArgumentError("layers", f"layer {i + 1} ({name}): a {kind} layer cannot follow a flattened vector")
             conv = kind == "conv"
             out = window_output(
                 (h, w), spec["kernel"], spec["stride"],
@@ -296,7 +297,7 @@ def layer_table(input_shape: tuple[int, int, int], layers: list[dict], names: li
                 "filter" if conv else "window",
             )
             if not out.fits_at_all:
-                raise ValueError(f"layer {i + 1} ({name}): {out.problem()}")
+                raise ArgumentError("layers", f"layer {i + 1} ({name}): {out.problem()}")
             h, w = out.shape
             if conv:
                 kh, kw = spec["kernel"]

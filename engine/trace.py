@@ -32,6 +32,7 @@ from . import checks
 from .conv import ConvSpec
 from .pad import pad
 from .pool import PoolSpec
+from .errors import ArgumentError
 
 POOL_MODES = ("max", "avg")
 
@@ -92,7 +93,7 @@ def _conv_grad_setup(gy, x, w, stride, padding, dilation, pad_mode, flip, n):
     gy = checks.array("gy", gy, 4, "(N, F, OH, OW)")
     expected = (x.shape[0], w.shape[0], *spec.output(x.shape[2:], w.shape[2:]).shape)
     if gy.shape != expected:
-        raise ValueError(f"gy must have the shape of the output {expected}, got {gy.shape}")
+        raise ArgumentError("gy", f"gy must have the shape of the output {expected}, got {gy.shape}")
     return spec, x, w, gy[n], n, xp
 
 

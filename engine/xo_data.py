@@ -21,6 +21,7 @@ from typing import ClassVar
 import numpy as np
 
 from . import checks
+from .errors import ArgumentError
 
 CLASSES = ("X", "O")  # label 0 is X, label 1 is O
 SIZE_RANGE = (5, 16)
@@ -74,18 +75,18 @@ class Variations:
         return cls(shift=0, scale=0.0, rotation=0.0, thickness=1.0, noise=0.0, distorted=False)
 
     def check(self) -> Variations:
-        """Raise ValueError naming the field and its range, e.g. "variations.rotation must be from 0 to 45 degrees, got 60"."""
+        """Raise ArgumentError naming the field and its range, e.g. "variations.rotation must be from 0 to 45 degrees, got 60"."""
         for name, (lo, hi, unit) in self.RANGES.items():
             value = getattr(self, name)
             whole = isinstance(lo, int)
             ok_type = isinstance(value, (int, np.integer)) if whole else isinstance(value, (int, float, np.integer, np.floating))
             if isinstance(value, (bool, np.bool_)) or not ok_type:
                 kind = "a whole number" if whole else "a number"
-                raise ValueError(f"variations.{name} must be {kind} from {lo:g} to {hi:g}{' ' + unit if unit else ''}, got {value!r}")
+                raise ArgumentError(f"variations.{name}", f"variations.{name} must be {kind} from {lo:g} to {hi:g}{' ' + unit if unit else ''}, got {value!r}")
             if not (np.isfinite(value) and lo <= value <= hi):
-                raise ValueError(f"variations.{name} must be from {lo:g} to {hi:g}{' ' + unit if unit else ''}, got {value:g}")
+                raise ArgumentError(f"variations.{name}", f"variations.{name} must be from {lo:g} to {hi:g}{' ' + unit if unit else ''}, got {value:g}")
         if self.distorted not in (True, False):
-            raise ValueError(f"variations.distorted must be true or false, got {self.distorted!r}")
+            raise ArgumentError("variations.distorted", f"variations.distorted must be true or false, got {self.distorted!r}")
         return self
 
     def as_dict(self) -> dict:
@@ -224,7 +225,7 @@ def recover_seed_x(rows: list[list[int]]) -> np.ndarray:
     The result is the X whose strokes join (1, 1)–(7, 7) and (1, 7)–(7, 1).
     """
     if len(rows) != 10 or rows[6] != rows[5] or len(rows[0]) != 10 or rows[0][9] != -1:
-        raise ValueError("expected the printed X: 10 rows, row 6 repeating row 5, a tenth −1 in row 0")
+        raise ArgumentError("expected", "expected the printed X: 10 rows, row 6 repeating row 5, a tenth −1 in row 0")
     kept = [row[:9] for i, row in enumerate(rows) if i != 6]
     return np.array(kept, np.float32)  # (9, 9)
 
@@ -233,7 +234,7 @@ def recover_seed_distorted(rows: list[list[int]]) -> np.ndarray:
     """The distorted X: the printed 10×10 grid cropped by its last row and column, which are all −1."""
     grid = np.array(rows, np.float32)  # (10, 10)
     if grid.shape != (10, 10) or (grid[-1] != -1).any() or (grid[:, -1] != -1).any():
-        raise ValueError("expected the printed distorted X: 10×10 with an all −1 last row and column")
+        raise ArgumentError("expected", "expected the printed distorted X: 10×10 with an all −1 last row and column")
     return grid[:9, :9].copy()  # (9, 9)
 
 

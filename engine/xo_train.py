@@ -25,6 +25,7 @@ from .dense import softmax, softmax_ce
 from .network import Network
 from .optim import SGD
 from .xo_data import (
+from .errors import ArgumentError
     CLASSES,
     N_TEST_RANGE,
     N_TRAIN_RANGE,
@@ -81,7 +82,7 @@ class TrainConfig:
     n_test: int = 32
 
     def check(self) -> TrainConfig:
-        """Raise ValueError "<field> must be from A to B, got V" for the first bad field; returns self."""
+        """Raise ArgumentError "<field> must be from A to B, got V" for the first bad field; returns self."""
         for name, (lo, hi) in RANGES.items():
             value = getattr(self, name)
             if isinstance(lo, int):
@@ -96,7 +97,8 @@ class TrainConfig:
         lo, hi = pool_range(self.size, self.kernel)
         if not lo <= self.pool <= hi:
             side = conv_side(self.size, self.kernel)
-            raise ValueError(
+            raise ArgumentError(
+                "pool",
                 f"pool must be from {lo} to {hi} for the {side}×{side} map of a "
                 f"{self.kernel}×{self.kernel} filter on a {self.size}×{self.size} grid, got {self.pool}"
             )
@@ -124,13 +126,13 @@ def make_config(given: dict | None = None) -> TrainConfig:
     names = [f.name for f in fields(TrainConfig)]
     for key in given:
         if key not in names:
-            raise ValueError(f"{key} is not a setting of a training run; the settings are {', '.join(names)}")
+            raise ArgumentError(key, f"{key} is not a setting of a training run; the settings are {', '.join(names)}")
     variations = given.pop("variations", None)
     if isinstance(variations, dict):
         known = [f.name for f in fields(Variations)]
         for key in variations:
             if key not in known:
-                raise ValueError(f"variations.{key} is not a variation; the variations are {', '.join(known)}")
+                raise ArgumentError(f"variations.{key}", f"variations.{key} is not a variation; the variations are {', '.join(known)}")
         variations = Variations(**variations)
     elif variations is None:
         variations = Variations()
@@ -383,7 +385,7 @@ class Trainer:
         s = self.config.size
         x = checks.array("x", x, 2, f"({s}, {s})")
         if x.shape != (s, s):
-            raise ValueError(f"x must have shape ({s}, {s}), got {x.shape}")
+            raise ArgumentError("x", f"x must have shape ({s}, {s}), got {x.shape}")
         net = self.net if which == "trained" else self.hand_net
         logits, (conv, relu, pool, _) = net.forward(x[None, None], keep=True)
         return {

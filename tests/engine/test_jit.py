@@ -1,4 +1,4 @@
-"""The kernel cache: always writable, keyed by the engine's source."""
+"""The kernel cache: always writable, keyed by the engine's source, and made only when first needed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PROBE = "import engine.jit as j; print(j.CACHE_DIR)"
+PROBE = "import engine.jit as j; print(j.cache_dir())"
 
 
 def run_probe(env: dict) -> Path:
@@ -60,3 +60,47 @@ def test_a_changed_kernel_source_changes_the_cache_directory(tmp_path):
         f.write("\n# an edit\n")
     after = probe()
     assert before.parent == after.parent and before.name != after.name
+
+
+# Run in a fresh process: records what importing the engine does to the disk and the environment.
+IMPORT_AUDIT = """
+import os, sys, numpy, numba
+events = []
+def hook(event, args):
+    if event in ("os.mkdir", "os.putenv", "os.unsetenv", "os.remove", "os.rename", "os.scandir", "shutil.rmtree"):
+        events.append((event, str(args[0])))
+    elif event == "open" and args[1] not in (None, "r", "rb") and not str(args[0]).endswith(".pyc"):
+        events.append((event, str(args[0]), args[1]))
+sys.addaudithook(hook)
+before = dict(os.environ)
+import engine
+print(repr(events))
+print(before == dict(os.environ), numba.config.CACHE_DIR == "")
+"""
+
+
+def test_importing_the_engine_does_no_io_and_sets_no_environment(tmp_path):
+    out = subprocess.run([sys.executable, "-c", IMPORT_AUDIT], cwd=ROOT, env=clean_env(CONVSCOPE_CACHE_DIR=str(tmp_path)),
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0] == "[]", f"importing engine touched the disk: {out[0]}"
+    assert out[1] == "True True"  # no environment variable set, Numba's cache directory not chosen yet
+    assert list(tmp_path.iterdir()) == []  # the cache directory is made on first compile, not on import
+
+
+COMPILE = """
+import numpy as np
+from engine import checks
+checks.array("x", np.ones((2, 3), np.float32), 2, "(A, B)")  # compiles (or loads) checks._all_finite
+stats = checks._all_finite.stats
+print(stats.cache_hits.total(), stats.cache_misses.total())
+"""
+
+
+def test_the_cache_is_made_on_first_compile_and_read_by_the_next_process(tmp_path):
+    env = clean_env(CONVSCOPE_CACHE_DIR=str(tmp_path))
+    run = lambda: subprocess.run([sys.executable, "-c", COMPILE], cwd=ROOT, env=env, capture_output=True, text=True,
+                                 check=True).stdout.split()
+    assert run() == ["0", "1"]  # compiled, and saved
+    made = [p for p in tmp_path.iterdir() if p.name.startswith("numba-")]
+    assert len(made) == 1 and any(made[0].rglob("*.nbi")), "the first compile wrote no cache index"
+    assert run() == ["1", "0"]  # the next process loads it from disk
