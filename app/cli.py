@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import uvicorn
 
-    from app.main import create_app
+    from app.pages import create_app
 
     sock = bind(args.host, args.port)
     port = sock.getsockname()[1]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import checks
-from .jit import kernel
 from .errors import ArgumentError
+from .jit import kernel
 
 # SELU's constants (Klambauer et al. 2017), the values PyTorch uses.
 SELU_ALPHA = 1.6732632423543772

@@ -53,8 +53,20 @@ def _dense(units: int) -> Spec:
 
 
 def _alexnet() -> tuple:
-    layers = [_conv(64, 11, 4, 2), _pool(3, 2), _conv(192, 5, 1, 2), _pool(3, 2), _conv(384, 3, 1, 1), _conv(256, 3, 1, 1),
-              _conv(256, 3, 1, 1), _pool(3, 2), FLATTEN, _dense(4096), _dense(4096), _dense(1000)]
+    layers = [
+        _conv(64, 11, 4, 2),
+        _pool(3, 2),
+        _conv(192, 5, 1, 2),
+        _pool(3, 2),
+        _conv(384, 3, 1, 1),
+        _conv(256, 3, 1, 1),
+        _conv(256, 3, 1, 1),
+        _pool(3, 2),
+        FLATTEN,
+        _dense(4096),
+        _dense(4096),
+        _dense(1000),
+    ]
     names = ["Conv1", "Pool1", "Conv2", "Pool2", "Conv3", "Conv4", "Conv5", "Pool3", "Flatten", "FC6", "FC7", "FC8"]
     return (3, 224, 224), layers, names
 
@@ -90,7 +102,12 @@ NETWORKS: dict[str, tuple[tuple[int, int, int], list[Spec], list[str]]] = {
     "vgg16": _vgg16(),
     "resnet18": _resnet18(),
 }
-TITLES = {"lenet5": "LeNet-5 (1998)", "alexnet": "AlexNet (2012, as frameworks ship it)", "vgg16": "VGG-16 (2014)", "resnet18": "ResNet-18 (2015)"}
+TITLES = {
+    "lenet5": "LeNet-5 (1998)",
+    "alexnet": "AlexNet (2012, as frameworks ship it)",
+    "vgg16": "VGG-16 (2014)",
+    "resnet18": "ResNet-18 (2015)",
+}
 
 
 # ---------------------------------------------------------------- tables with the extra layer types
@@ -100,13 +117,21 @@ def _residual(c: int, h: int, w: int, spec: Spec, where: str) -> shapes.Row:
     """A basic block's row: its two convolutions and norms, and the shortcut's when the shape changes."""
     filters = checks.integer(f"{where}: filters", spec.get("filters"), 1, argument="layers")
     stride = checks.integer(f"{where}: stride", spec.get("stride", 1), 1, argument="layers")
-    main = [_conv(filters, 3, stride, 1, bias=False), {"type": "batchnorm"}, _conv(filters, 3, 1, 1, bias=False), {"type": "batchnorm"}]
+    main = [
+        _conv(filters, 3, stride, 1, bias=False),
+        {"type": "batchnorm"},
+        _conv(filters, 3, 1, 1, bias=False),
+        {"type": "batchnorm"},
+    ]
     rows = shapes.layer_table((c, h, w), main)
     shortcut = []
     if stride != 1 or filters != c:  # the identity no longer fits: project the input with a strided 1×1 convolution
         shortcut = shapes.layer_table((c, h, w), [_conv(filters, 1, stride, 0, bias=False), {"type": "batchnorm"}])
         if shortcut[-1].shape != rows[-1].shape:
-            raise ArgumentError("layers", f"{where}: the shortcut gives {shortcut[-1].shape}, the block {rows[-1].shape}; they cannot be added")
+            raise ArgumentError(
+                "layers",
+                f"{where}: the shortcut gives {shortcut[-1].shape}, the block {rows[-1].shape}; they cannot be added",
+            )
     parts = rows + shortcut
     # The convolutions one by one, then the norms together: "3×3×64×128 + 3×3×128×128 + 1×1×64×128 + 3×(2×128)".
     convs = [r.formula for r in parts if r.kind == "conv"]
@@ -131,7 +156,9 @@ def _adaptive(c: int, spec: Spec, where: str) -> shapes.Row:
     return shapes.Row("", "adaptive_avgpool", (size, size, c), size * size * c, 0, "")
 
 
-def layer_table(input_shape: tuple[int, int, int], layers: list[Spec], names: list[str] | None = None) -> list[shapes.Row]:
+def layer_table(
+    input_shape: tuple[int, int, int], layers: list[Spec], names: list[str] | None = None
+) -> list[shapes.Row]:
     """:func:`engine.shapes.layer_table`, plus residual blocks, padded pooling and adaptive average pooling.
 
     Each ordinary layer is sized by ``shapes.layer_table`` itself, from the shape
@@ -275,10 +302,24 @@ def stack_vs_single(k_small: int = 3, n: int = 3, c: int = 64, bias: bool = Fals
     one = shapes.conv_params((field, field), c, c, bias)
     factor = f"(({k_small}×{k_small}×{c} + 1)×{c})" if bias else f"({k_small}×{k_small}×{c}×{c})"
     return StackVsSingle(
-        stack=Side(stack, field, [shapes.receptive_field(stack[: i + 1]) for i in range(n)], n * each,
-                   f"{n} × {factor}", n * k_small * k_small, n),
-        single=Side(single, field, [field], one, f"({field}×{field}×{c} + 1)×{c}" if bias else f"{field}×{field}×{c}×{c}",
-                    field * field, 1),
+        stack=Side(
+            stack,
+            field,
+            [shapes.receptive_field(stack[: i + 1]) for i in range(n)],
+            n * each,
+            f"{n} × {factor}",
+            n * k_small * k_small,
+            n,
+        ),
+        single=Side(
+            single,
+            field,
+            [field],
+            one,
+            f"({field}×{field}×{c} + 1)×{c}" if bias else f"{field}×{field}×{c}×{c}",
+            field * field,
+            1,
+        ),
     )
 
 
@@ -286,8 +327,18 @@ def stack_vs_single(k_small: int = 3, n: int = 3, c: int = 64, bias: bool = Fals
 
 
 def pattern_layers(
-    n: int, m: int, k: int, *, channels: int = 3, size: int = 32, filters: int = 16, kernel: int = 3,
-    pool: bool = True, fc_units: int = 128, classes: int = 10, max_filters: int = 512,
+    n: int,
+    m: int,
+    k: int,
+    *,
+    channels: int = 3,
+    size: int = 32,
+    filters: int = 16,
+    kernel: int = 3,
+    pool: bool = True,
+    fc_units: int = 128,
+    classes: int = 10,
+    max_filters: int = 512,
 ) -> tuple[tuple[int, int, int], list[Spec], list[str]]:
     """The pattern of seed 004 (CS231n) expanded to layer specs: ``(input_shape, layers, names)``.
 

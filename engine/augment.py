@@ -37,8 +37,8 @@ import math
 import numpy as np
 
 from . import checks
-from .jit import kernel
 from .errors import ArgumentError
+from .jit import kernel
 
 MODES = ("constant", "edge", "reflect")
 OPS = ("hflip", "vflip", "rotate", "crop", "jitter")
@@ -52,7 +52,9 @@ def check_image(image) -> np.ndarray:
         raise ArgumentError("image", f"image must have 1 channel (grey) or 3 (RGB), got {x.shape[0]}")
     lo, hi = float(x.min()), float(x.max())
     if lo < 0 or hi > 1:
-        raise ArgumentError("image", f"image must hold values from 0 to 1 (a picture scaled to 0..1), got values from {lo:g} to {hi:g}")
+        raise ArgumentError(
+            "image", f"image must hold values from 0 to 1 (a picture scaled to 0..1), got values from {lo:g} to {hi:g}"
+        )
     return x
 
 
@@ -175,7 +177,9 @@ def crop_box(shape, scale: float, x: float = 0.5, y: float = 0.5) -> tuple[int, 
     return round(y * (h - bh)), round(x * (w - bw)), bh, bw
 
 
-def crop_and_scale(image, top: int, left: int, height: int, width: int, out_size: tuple[int, int] | None = None) -> np.ndarray:
+def crop_and_scale(
+    image, top: int, left: int, height: int, width: int, out_size: tuple[int, int] | None = None
+) -> np.ndarray:
     """The box (top, left, height, width) resized back to ``out_size`` (default: the picture's size)."""
     x = check_image(image)
     _, h, w = x.shape
@@ -237,7 +241,9 @@ def _hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
     f = h * 6 - i  # (H, W) how far into it
     p, q, t = (np.clip(v * (1 - s * k), 0, 1) for k in (1, f, 1 - f))  # (H, W) each
     sector = i.astype(np.int64) % 6  # (H, W)
-    table = np.stack([np.stack(row) for row in ((v, q, p, p, t, v), (t, v, v, q, p, p), (p, p, t, v, v, q))])  # (3, 6, H, W)
+    table = np.stack(
+        [np.stack(row) for row in ((v, q, p, p, t, v), (t, v, v, q, p, p), (p, p, t, v, v, q))]
+    )  # (3, 6, H, W)
     return np.take_along_axis(table, sector[None, None], axis=1)[:, 0]  # (3, H, W)
 
 
@@ -269,7 +275,9 @@ def adjust_hue(image, shift: float) -> np.ndarray:
     return _hue(check_image(image), checks.number("hue", shift, -0.5, 0.5))  # (C, H, W)
 
 
-def color_jitter(image, brightness: float = 1.0, contrast: float = 1.0, saturation: float = 1.0, hue: float = 0.0) -> np.ndarray:
+def color_jitter(
+    image, brightness: float = 1.0, contrast: float = 1.0, saturation: float = 1.0, hue: float = 0.0
+) -> np.ndarray:
     """Brightness, then contrast, then saturation, then hue: one fixed order, so one setting is one picture.
 
     (torchvision's ColorJitter shuffles the order on every call.)
@@ -293,7 +301,12 @@ def _apply_one(x: np.ndarray, step: dict) -> tuple[np.ndarray, dict]:
     if name == "vflip":
         return vflip(x), {"op": name}
     if name == "rotate":
-        used = {"op": name, "angle": step.get("angle", 0.0), "mode": step.get("mode", "constant"), "fill": step.get("fill", 0.0)}
+        used = {
+            "op": name,
+            "angle": step.get("angle", 0.0),
+            "mode": step.get("mode", "constant"),
+            "fill": step.get("fill", 0.0),
+        }
         return rotate(x, used["angle"], used["mode"], used["fill"]), used
     if name == "crop":
         if step.get("box") is not None:
@@ -304,7 +317,10 @@ def _apply_one(x: np.ndarray, step: dict) -> tuple[np.ndarray, dict]:
             top, left, height, width = crop_box(x.shape, used["scale"], used["x"], used["y"])
         used["box"] = [int(top), int(left), int(height), int(width)]
         return crop_and_scale(x, top, left, height, width), used
-    used = {"op": name, **{k: step.get(k, d) for k, d in (("brightness", 1.0), ("contrast", 1.0), ("saturation", 1.0), ("hue", 0.0))}}
+    used = {
+        "op": name,
+        **{k: step.get(k, d) for k, d in (("brightness", 1.0), ("contrast", 1.0), ("saturation", 1.0), ("hue", 0.0))},
+    }
     return color_jitter(x, used["brightness"], used["contrast"], used["saturation"], used["hue"]), used
 
 
@@ -335,12 +351,17 @@ def _check_random(ops, n, seed, ranges: dict) -> dict:
     checks.integer("seed", seed, 0, 2**31 - 1)
     unknown = set(ranges) - set(RANDOM_RANGES) - {"mode", "fill"}
     if unknown:
-        raise ArgumentError(min(unknown), f"{min(unknown)} is not a range of random_augment; it takes {', '.join([*RANDOM_RANGES, 'mode', 'fill'])}")
+        raise ArgumentError(
+            min(unknown),
+            f"{min(unknown)} is not a range of random_augment; it takes {', '.join([*RANDOM_RANGES, 'mode', 'fill'])}",
+        )
     r = {**RANDOM_RANGES, "mode": "constant", "fill": 0.0, **ranges}
     checks.number("angle", r["angle"], 0.0, 180.0)
     lo, hi = (checks.number("scale", v, 0.1, 1.0) for v in r["scale"])
     if lo > hi:
-        raise ArgumentError("scale", f"scale must be a range (smallest, largest) from 0.1 to 1, smallest first, got {tuple(r['scale'])}")
+        raise ArgumentError(
+            "scale", f"scale must be a range (smallest, largest) from 0.1 to 1, smallest first, got {tuple(r['scale'])}"
+        )
     for name in ("brightness", "contrast", "saturation"):
         checks.number(name, r[name], 0.0, 1.0)
     checks.number("hue", r["hue"], 0.0, 0.5)
@@ -368,7 +389,9 @@ def random_steps(ops, rng: np.random.Generator, r: dict) -> list[dict]:
             scale, x, y = (round(float(v), 2) for v in (rng.uniform(*r["scale"]), rng.random(), rng.random()))
             steps.append({"op": name, "scale": scale, "x": x, "y": y})
         else:
-            b, c, s = (round(float(rng.uniform(1 - r[k], 1 + r[k])), 2) for k in ("brightness", "contrast", "saturation"))
+            b, c, s = (
+                round(float(rng.uniform(1 - r[k], 1 + r[k])), 2) for k in ("brightness", "contrast", "saturation")
+            )
             h = round(float(rng.uniform(-r["hue"], r["hue"])), 2) + 0.0
             steps.append({"op": name, "brightness": b, "contrast": c, "saturation": s, "hue": h})
     return steps

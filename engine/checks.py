@@ -67,7 +67,9 @@ def pair(name: str, value, lo: int, hi: int | None = None, argument: str | None 
         value = (value, value)
     if not isinstance(value, Sequence) or len(value) != 2:
         raise ArgumentError(argument, f"{name} must be a whole number or a (height, width) pair, got {value!r}")
-    return integer(f"{name}[0] (height)", value[0], lo, hi, argument), integer(f"{name}[1] (width)", value[1], lo, hi, argument)
+    return integer(f"{name}[0] (height)", value[0], lo, hi, argument), integer(
+        f"{name}[1] (width)", value[1], lo, hi, argument
+    )
 
 
 def padding4(name: str, value, hi: int | None = None) -> tuple[int, int, int, int]:
@@ -78,8 +80,7 @@ def padding4(name: str, value, hi: int | None = None) -> tuple[int, int, int, in
         value = (value[0], value[0], value[1], value[1])
     if not isinstance(value, Sequence) or len(value) != 4:
         raise ArgumentError(
-            name,
-            f"{name} must be a whole number, a (height, width) pair or (top, bottom, left, right), got {value!r}"
+            name, f"{name} must be a whole number, a (height, width) pair or (top, bottom, left, right), got {value!r}"
         )
     sides = ("top", "bottom", "left", "right")
     return tuple(integer(f"{name} {side}", v, 0, hi, name) for side, v in zip(sides, value))  # type: ignore[return-value]

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import checks, conv_kernels, shapes
-from .pad import check_mode, pad, pad_backward
 from .errors import ArgumentError
+from .pad import check_mode, pad, pad_backward
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,11 @@ class ConvSpec:
     flip: bool = False
 
     @classmethod
-    def make(cls, stride=1, padding=0, dilation=1, pad_mode="zeros", flip=False) -> "ConvSpec":
+    def make(cls, stride=1, padding=0, dilation=1, pad_mode="zeros", flip=False) -> ConvSpec:
         return _cached_spec(stride, padding, dilation, pad_mode, flip)
 
     @classmethod
-    def _make(cls, stride, padding, dilation, pad_mode, flip) -> "ConvSpec":
+    def _make(cls, stride, padding, dilation, pad_mode, flip) -> ConvSpec:
         return cls(
             checks.pair("stride", stride, 1),
             checks.padding4("padding", padding),
@@ -54,7 +54,10 @@ class ConvSpec:
         x = checks.array("x", x, 4, "(N, C, H, W)")
         w = checks.array("w", w, 4, "(filters, C, KH, KW)")
         if w.shape[1] != x.shape[1]:
-            raise ArgumentError("w", f"w must have as many channels as x ({x.shape[1]}), got {w.shape[1]}: a filter spans every input channel")
+            raise ArgumentError(
+                "w",
+                f"w must have as many channels as x ({x.shape[1]}), got {w.shape[1]}: a filter spans every input channel",
+            )
         b = checks.bias(b, w.shape[0], "filter")  # (F,)
         out = self.output(x.shape[2:], w.shape[2:])
         if not out.fits_at_all:
@@ -65,7 +68,7 @@ class ConvSpec:
         """The weights the cross-correlation kernel uses (turned by 180° for true convolution)."""
         return np.ascontiguousarray(w[:, :, ::-1, ::-1]) if self.flip else w  # (F, C, KH, KW)
 
-    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, "Saved"]:
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Saved]:
         """Unchecked forward on valid arrays; returns (y, what the backward pass needs)."""
         xp = pad(x, self.padding, self.pad_mode)  # (N, C, Hp, Wp)
         wk = self.kernel_weights(w)  # (F, C, KH, KW)
@@ -85,7 +88,7 @@ class ConvSpec:
             y = np.ascontiguousarray(prod.reshape(f, n, oh, ow).transpose(1, 0, 2, 3))  # (N, F, OH, OW)
         return y, Saved(xp, cols)
 
-    def backward(self, gy: np.ndarray, saved: "Saved", x_shape: tuple, w: np.ndarray, need_input: bool = True):
+    def backward(self, gy: np.ndarray, saved: Saved, x_shape: tuple, w: np.ndarray, need_input: bool = True):
         """Unchecked backward: (dL/dx or None, dL/dw, dL/db) from dL/dy and what forward saved.
 
         ``need_input=False`` skips dL/dx (a network's first layer has no use for it).
@@ -123,7 +126,7 @@ class ConvSpec:
         gx = pad_backward(gxp, x_shape, self.padding, self.pad_mode) if need_input else None  # (N, C, H, W)
         return gx, gw, gb
 
-    def saved_for(self, x: np.ndarray) -> "Saved":
+    def saved_for(self, x: np.ndarray) -> Saved:
         """What :meth:`backward` needs, for an input whose forward pass was not kept."""
         return Saved(pad(x, self.padding, self.pad_mode), None)
 
@@ -222,14 +225,7 @@ def _conv1d_setup(x, w, stride, padding, dilation):
     dilation = checks.integer("dilation", dilation, 1)
     ax = shapes.AxisSize(x.shape[2], w.shape[2], stride, padding, padding, dilation)
     if not ax.fits_at_all:
-        reach = f" (dilated to {dilation * (w.shape[2] - 1) + 1})" if dilation > 1 else ""
-        padded = "padded input" if padding else "input"
-        raise ArgumentError(
-            "w",
-            f"kernel size must fit the padded input: a filter of {w.shape[2]} taps{reach} is longer than "
-            f"the {padded} of {x.shape[2] + 2 * padding}, so there is no position for it",
-            fits=False,
-        )
+        raise ArgumentError("w", f"kernel size must fit the padded input: {ax.no_position()}", fits=False)
     settings = ((1, stride), (0, 0, padding, padding), (1, dilation))
     return x[:, :, None, :], w[:, :, None, :], settings, ax  # (N, C, 1, L), (F, C, 1, K)
 

@@ -152,4 +152,8 @@ def log10(n: int) -> float:
 
 
 def _image(height, width, channels) -> tuple[int, int, int]:
-    return (checks.integer("height", height, 1), checks.integer("width", width, 1), checks.integer("channels", channels, 1))
+    return (
+        checks.integer("height", height, 1),
+        checks.integer("width", width, 1),
+        checks.integer("channels", channels, 1),
+    )

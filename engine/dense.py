@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import checks
-from .jit import kernel
 from .errors import ArgumentError
+from .jit import kernel
 
 
 def dense(x, w, b=None) -> np.ndarray:

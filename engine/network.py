@@ -13,8 +13,8 @@ import numpy as np
 from . import activations, checks, fused, norm, shapes
 from .conv import ConvSpec
 from .dense import softmax_ce
-from .pool import PoolSpec
 from .errors import ArgumentError
+from .pool import PoolSpec
 
 
 class Layer:
@@ -52,7 +52,9 @@ class Conv2d(Layer):
         self.has_bias = spec["bias"]
         self.params["w"] = _uniform(rng, fan_in, (spec["filters"], c_in, kh, kw))  # (F, C, KH, KW)
         # Without a bias the layer adds zeros and learns nothing there: no "b" parameter.
-        self.bias = _uniform(rng, fan_in, (spec["filters"],)) if self.has_bias else np.zeros(spec["filters"], np.float32)  # (F,)
+        self.bias = (
+            _uniform(rng, fan_in, (spec["filters"],)) if self.has_bias else np.zeros(spec["filters"], np.float32)
+        )  # (F,)
         if self.has_bias:
             self.params["b"] = self.bias
 
@@ -62,7 +64,9 @@ class Conv2d(Layer):
         return y
 
     def backward(self, gy):
-        gx, self.grads["w"], gb = self.conv.backward(gy, self.saved, self.x_shape, self.params["w"], self.needs_input_grad)
+        gx, self.grads["w"], gb = self.conv.backward(
+            gy, self.saved, self.x_shape, self.params["w"], self.needs_input_grad
+        )
         if self.has_bias:
             self.grads["b"] = gb
         return gx
@@ -160,13 +164,17 @@ class BatchNorm(Layer):
 
     def forward(self, x, train):
         if not train:
-            return norm.batch_norm(x, self.params["gamma"], self.params["beta"], mean=self.running_mean, var=self.running_var)[0]
+            return norm.batch_norm(
+                x, self.params["gamma"], self.params["beta"], mean=self.running_mean, var=self.running_var
+            )[0]
         y, self.cache = norm.batch_norm(x, self.params["gamma"], self.params["beta"])
         axes = self.cache.axes
         m = x.size // x.shape[1]
         # Running statistics as PyTorch keeps them: the variance unbiased.
         self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * x.mean(axis=axes)  # (C,)
-        self.running_var = (1 - self.momentum) * self.running_var + self.momentum * x.var(axis=axes) * (m / (m - 1))  # (C,)
+        self.running_var = (1 - self.momentum) * self.running_var + self.momentum * x.var(axis=axes) * (
+            m / (m - 1)
+        )  # (C,)
         return y
 
     def backward(self, gy):
@@ -192,7 +200,9 @@ class LocalContrastNorm(Layer):
 class Network:
     """A stack of layers with seeded initial weights, trained with softmax cross-entropy."""
 
-    def __init__(self, input_shape: tuple[int, int, int], layers: list[dict], seed: int = 0, names: list[str] | None = None):
+    def __init__(
+        self, input_shape: tuple[int, int, int], layers: list[dict], seed: int = 0, names: list[str] | None = None
+    ):
         self.table = shapes.layer_table(input_shape, layers, names)  # checks every layer fits
         self.input_shape = tuple(input_shape)
         self.rng = np.random.default_rng(seed)
@@ -276,9 +286,22 @@ class Network:
         probs = np.empty((n, classes), np.float32)  # (N, K)
         b2 = dense.params["b"] if dense.has_bias else np.zeros(classes, np.float32)  # (K,)
         loss = fused.step(
-            conv.conv.saved_for(x).xp, conv.params["w"], conv.bias, *conv.conv.stride, *conv.conv.dilation,
-            np.float32(act.param or 0.0), *pool.pool.kernel, *pool.pool.stride,
-            dense.params["w"], b2, labels, conv.grads["w"], gb, dense.grads["w"], gb2, probs,
+            conv.conv.saved_for(x).xp,
+            conv.params["w"],
+            conv.bias,
+            *conv.conv.stride,
+            *conv.conv.dilation,
+            np.float32(act.param or 0.0),
+            *pool.pool.kernel,
+            *pool.pool.stride,
+            dense.params["w"],
+            b2,
+            labels,
+            conv.grads["w"],
+            gb,
+            dense.grads["w"],
+            gb2,
+            probs,
         )
         if conv.has_bias:
             conv.grads["b"] = gb

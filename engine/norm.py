@@ -125,7 +125,10 @@ def batch_norm(x, gamma, beta, eps=1e-5, mean=None, var=None) -> tuple[np.ndarra
     axes = _bn_axes(x)
     if (mean is None) != (var is None):
         given, missing = ("mean", "var") if var is None else ("var", "mean")
-        raise ArgumentError(missing, f"{missing} must be given with {given}: running statistics come as a pair (or neither, for batch statistics)")
+        raise ArgumentError(
+            missing,
+            f"{missing} must be given with {given}: running statistics come as a pair (or neither, for batch statistics)",
+        )
     if mean is not None:
         mean = checks.array("mean", mean, 1, "(C,)")
         var = checks.array("var", var, 1, "(C,)")

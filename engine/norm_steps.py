@@ -82,8 +82,9 @@ def batch_norm_steps(x, gamma=None, beta=None, eps: float = 1e-5) -> BNSteps:
     mean = x.mean(axis=axes)  # (C,)
     var = x.var(axis=axes)  # (C,)
     std = (1 / cache.inv_std).astype(np.float32)  # (C,)
-    return BNSteps(mean, var, std, cache.xhat, y, cache.gamma, np.asarray(beta, np.float32), float(eps),
-                   x.size // channels)
+    return BNSteps(
+        mean, var, std, cache.xhat, y, cache.gamma, np.asarray(beta, np.float32), float(eps), x.size // channels
+    )
 
 
 def channel_stats(a: np.ndarray) -> dict[str, list[float]]:

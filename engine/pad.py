@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import checks
-from .jit import kernel
 from .errors import ArgumentError
+from .jit import kernel
 
 MODES = ("zeros", "reflect", "replicate")
 
@@ -35,7 +35,10 @@ def _index_map(size: int, before: int, after: int, mode: str) -> np.ndarray:
     if mode == "replicate":
         return np.clip(pos, 0, size - 1)
     if before >= size or after >= size:
-        raise ArgumentError("padding", f"padding must be smaller than the input size ({size}) for reflect padding, got {max(before, after)}")
+        raise ArgumentError(
+            "padding",
+            f"padding must be smaller than the input size ({size}) for reflect padding, got {max(before, after)}",
+        )
     pos = np.abs(pos)  # reflect about the first cell
     return np.where(pos > size - 1, 2 * (size - 1) - pos, pos)
 
@@ -55,7 +58,9 @@ def pad(x: np.ndarray, pads: tuple[int, int, int, int], mode: str = "zeros", val
     return np.ascontiguousarray(x[:, :, rows[:, None], cols[None, :]])  # (N, C, Hp, Wp)
 
 
-def pad_backward(gxp: np.ndarray, shape: tuple[int, int, int, int], pads: tuple[int, int, int, int], mode: str = "zeros") -> np.ndarray:
+def pad_backward(
+    gxp: np.ndarray, shape: tuple[int, int, int, int], pads: tuple[int, int, int, int], mode: str = "zeros"
+) -> np.ndarray:
     """Gradient with respect to the unpadded input of shape ``shape`` (N, C, H, W)."""
     top, bottom, left, right = pads
     N, C, H, W = shape

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import checks, shapes
-from .jit import kernel
 from .errors import ArgumentError
+from .jit import kernel
 
 
 @kernel
@@ -105,7 +105,7 @@ class PoolSpec:
     stride: tuple[int, int]
 
     @classmethod
-    def make(cls, kernel=2, stride=None) -> "PoolSpec":
+    def make(cls, kernel=2, stride=None) -> PoolSpec:
         k = checks.pair("kernel", kernel, 1)
         return cls(k, k if stride is None else checks.pair("stride", stride, 1))
 

@@ -17,8 +17,8 @@ lesson can say why a setting does not fit and which nearby settings do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from fractions import Fraction
+from functools import cached_property
 
 from . import checks
 from .errors import ArgumentError
@@ -72,11 +72,26 @@ class AxisSize:
         pad = self.pad_before + self.pad_after
         terms = f"{self.n}"
         if pad:
-            terms += f" + 2×{self.pad_before}" if self.pad_before == self.pad_after else f" + {self.pad_before} + {self.pad_after}"
+            terms += (
+                f" + 2×{self.pad_before}"
+                if self.pad_before == self.pad_after
+                else f" + {self.pad_before} + {self.pad_after}"
+            )
         terms += f" − {self.k}" if self.d == 1 else f" − {self.d}×({self.k} − 1) − 1"
         value = self.exact
         shown = str(value.numerator) if value.denominator == 1 else f"{float(value):.2f}"
         return f"({terms})/{self.s} + 1 = {shown}"
+
+    def no_position(self) -> str | None:
+        """In 1-D words, why a filter has no position on this axis (None when it has one)."""
+        if self.fits_at_all:
+            return None
+        reach = f" (dilated to {self.d * (self.k - 1) + 1})" if self.d > 1 else ""
+        padded = "padded input" if self.pad_before or self.pad_after else "input"
+        length = self.n + self.pad_before + self.pad_after
+        return (
+            f"a filter of {self.k} taps{reach} is longer than the {padded} of {length}, so there is no position for it"
+        )
 
 
 def axis(n: int, k: int, s: int = 1, pad_before: int = 0, pad_after: int | None = None, d: int = 1) -> AxisSize:
@@ -104,10 +119,24 @@ def _nearest(value: int, candidates, ok) -> int | None:
 def fixes(ax: AxisSize) -> dict[str, int]:
     """The nearest stride, padding and kernel size that make this axis fit exactly."""
     out: dict[str, int] = {}
-    stride = _nearest(ax.s, range(1, max(ax.s, ax.span) + _SEARCH), lambda s: AxisSize(ax.n, ax.k, s, ax.pad_before, ax.pad_after, ax.d).whole)
-    padding = _nearest(ax.pad_before, range(0, ax.pad_before + ax.s * ax.k + _SEARCH), lambda p: AxisSize(ax.n, ax.k, ax.s, p, p, ax.d).whole)
-    kernel = _nearest(ax.k, range(1, ax.k + _SEARCH), lambda k: AxisSize(ax.n, k, ax.s, ax.pad_before, ax.pad_after, ax.d).whole)
-    for name, value, current in (("stride", stride, ax.s), ("padding", padding, ax.pad_before), ("kernel", kernel, ax.k)):
+    stride = _nearest(
+        ax.s,
+        range(1, max(ax.s, ax.span) + _SEARCH),
+        lambda s: AxisSize(ax.n, ax.k, s, ax.pad_before, ax.pad_after, ax.d).whole,
+    )
+    padding = _nearest(
+        ax.pad_before,
+        range(0, ax.pad_before + ax.s * ax.k + _SEARCH),
+        lambda p: AxisSize(ax.n, ax.k, ax.s, p, p, ax.d).whole,
+    )
+    kernel = _nearest(
+        ax.k, range(1, ax.k + _SEARCH), lambda k: AxisSize(ax.n, k, ax.s, ax.pad_before, ax.pad_after, ax.d).whole
+    )
+    for name, value, current in (
+        ("stride", stride, ax.s),
+        ("padding", padding, ax.pad_before),
+        ("kernel", kernel, ax.k),
+    ):
         if value is not None and value != current:
             out[name] = value
     return out
@@ -146,7 +175,9 @@ class Output2D:
         if not self.fits_at_all:
             reach = f"{r.d * (r.k - 1) + 1}×{c.d * (c.k - 1) + 1}"
             dilated = f" (dilated to {reach})" if (r.d, c.d) != (1, 1) else ""
-            which = "padded input" if (r.pad_before, r.pad_after, c.pad_before, c.pad_after) != (0, 0, 0, 0) else "input"
+            which = (
+                "padded input" if (r.pad_before, r.pad_after, c.pad_before, c.pad_after) != (0, 0, 0, 0) else "input"
+            )
             return f"a {size}{dilated} is larger than the {padded} {which}, so there is no position for it"
         bad = [a for a in (r, c) if not a.whole]
         if not bad:
@@ -266,10 +297,17 @@ def _norm_layer(spec: dict) -> dict:
         kernel = checks.pair("kernel", spec.get("kernel"), 1)
         return {"type": kind, "kernel": kernel, "stride": checks.pair("stride", spec.get("stride", kernel), 1)}
     if kind == "dense":
-        return {"type": "dense", "units": checks.integer("units", spec.get("units"), 1), "bias": bool(spec.get("bias", True))}
+        return {
+            "type": "dense",
+            "units": checks.integer("units", spec.get("units"), 1),
+            "bias": bool(spec.get("bias", True)),
+        }
     if kind in ("flatten", "activation", "batchnorm", "lcn"):
         return dict(spec)
-    raise ArgumentError("layers", f"layer type must be one of conv, maxpool, avgpool, dense, flatten, activation, batchnorm, lcn; got {kind!r}")
+    raise ArgumentError(
+        "layers",
+        f"layer type must be one of conv, maxpool, avgpool, dense, flatten, activation, batchnorm, lcn; got {kind!r}",
+    )
 
 
 def layer_table(input_shape: tuple[int, int, int], layers: list[dict], names: list[str] | None = None) -> list[Row]:
@@ -288,10 +326,14 @@ def layer_table(input_shape: tuple[int, int, int], layers: list[dict], names: li
         params, formula = 0, ""
         if kind in ("conv", "maxpool", "avgpool"):
             if flat is not None:
-                raise ArgumentError("layers", f"layer {i + 1} ({name}): a {kind} layer cannot follow a flattened vector")
+                raise ArgumentError(
+                    "layers", f"layer {i + 1} ({name}): a {kind} layer cannot follow a flattened vector"
+                )
             conv = kind == "conv"
             out = window_output(
-                (h, w), spec["kernel"], spec["stride"],
+                (h, w),
+                spec["kernel"],
+                spec["stride"],
                 spec["padding"] if conv else (0, 0, 0, 0),
                 spec["dilation"] if conv else (1, 1),
                 "filter" if conv else "window",
@@ -302,7 +344,9 @@ def layer_table(input_shape: tuple[int, int, int], layers: list[dict], names: li
             if conv:
                 kh, kw = spec["kernel"]
                 params = conv_params(spec["kernel"], c, spec["filters"], spec["bias"])
-                formula = f"({kh}×{kw}×{c} + 1)×{spec['filters']}" if spec["bias"] else f"{kh}×{kw}×{c}×{spec['filters']}"
+                formula = (
+                    f"({kh}×{kw}×{c} + 1)×{spec['filters']}" if spec["bias"] else f"{kh}×{kw}×{c}×{spec['filters']}"
+                )
                 c = spec["filters"]
         elif kind == "flatten":
             flat = flat if flat is not None else c * h * w

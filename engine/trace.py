@@ -30,9 +30,9 @@ import numpy as np
 
 from . import checks
 from .conv import ConvSpec
+from .errors import ArgumentError
 from .pad import pad
 from .pool import PoolSpec
-from .errors import ArgumentError
 
 POOL_MODES = ("max", "avg")
 

@@ -15,7 +15,6 @@ import numpy as np
 from .pad import pad
 from .trace import _conv_grad_setup, _outside, _pool_setup, _pool_windows, _running, _steps, _Trace, pool2d_trace
 
-
 # ------------------------------------------------------------------ convolution backward
 
 
@@ -44,7 +43,9 @@ class WeightGradTrace(_Trace):
     result: np.ndarray  # (S,)
 
 
-def conv2d_weight_grad_trace(gy, x, w, stride=1, padding=0, dilation=1, pad_mode="zeros", flip=False, n=0) -> WeightGradTrace:
+def conv2d_weight_grad_trace(
+    gy, x, w, stride=1, padding=0, dilation=1, pad_mode="zeros", flip=False, n=0
+) -> WeightGradTrace:
     """Trace dL/dw of :func:`engine.conv.conv2d_backward` for sample ``n`` alone."""
     spec, x, w, g, n, xp = _conv_grad_setup(gy, x, w, stride, padding, dilation, pad_mode, flip, n)
     (sh, sw), (dh, dw) = spec.stride, spec.dilation
@@ -118,7 +119,9 @@ class InputGradTrace(_Trace):
     padded_input_grad: np.ndarray  # (C, Hp, Wp)
 
 
-def conv2d_input_grad_trace(gy, x, w, stride=1, padding=0, dilation=1, pad_mode="zeros", flip=False, n=0) -> InputGradTrace:
+def conv2d_input_grad_trace(
+    gy, x, w, stride=1, padding=0, dilation=1, pad_mode="zeros", flip=False, n=0
+) -> InputGradTrace:
     """Trace dL/dx of :func:`engine.conv.conv2d_backward` for sample ``n``."""
     spec, x, w, g, n, xp = _conv_grad_setup(gy, x, w, stride, padding, dilation, pad_mode, flip, n)
     (sh, sw), (dh, dw) = spec.stride, spec.dilation

@@ -36,7 +36,9 @@ def warm_up() -> float:
     wide = np.empty((18, 2 * 22), np.float32)  # (C*KH*KW, N*L) at stride 1, L = 3*6 + 4
     conv_kernels.im2col_wide(xp, 3, 3, 1, 1, 22, wide)
     conv_kernels.col2im_wide(wide, 3, 3, 1, 1, 22, xp)
-    conv_kernels.narrow(np.zeros((2, 44), np.float32), np.zeros(2, np.float32), 6, 22, np.empty((2, 2, 4, 4), np.float32))
+    conv_kernels.narrow(
+        np.zeros((2, 44), np.float32), np.zeros(2, np.float32), 6, 22, np.empty((2, 2, 4, 4), np.float32)
+    )
     conv_kernels.widen(np.zeros((2, 2, 4, 4), np.float32), 6, 22, np.empty((2, 44), np.float32))
     for name in activations.ACTIVATIONS:
         activations.activation_backward(name, x, x)

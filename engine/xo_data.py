@@ -79,14 +79,26 @@ class Variations:
         for name, (lo, hi, unit) in self.RANGES.items():
             value = getattr(self, name)
             whole = isinstance(lo, int)
-            ok_type = isinstance(value, (int, np.integer)) if whole else isinstance(value, (int, float, np.integer, np.floating))
+            ok_type = (
+                isinstance(value, (int, np.integer))
+                if whole
+                else isinstance(value, (int, float, np.integer, np.floating))
+            )
             if isinstance(value, (bool, np.bool_)) or not ok_type:
                 kind = "a whole number" if whole else "a number"
-                raise ArgumentError(f"variations.{name}", f"variations.{name} must be {kind} from {lo:g} to {hi:g}{' ' + unit if unit else ''}, got {value!r}")
+                raise ArgumentError(
+                    f"variations.{name}",
+                    f"variations.{name} must be {kind} from {lo:g} to {hi:g}{' ' + unit if unit else ''}, got {value!r}",
+                )
             if not (np.isfinite(value) and lo <= value <= hi):
-                raise ArgumentError(f"variations.{name}", f"variations.{name} must be from {lo:g} to {hi:g}{' ' + unit if unit else ''}, got {value:g}")
+                raise ArgumentError(
+                    f"variations.{name}",
+                    f"variations.{name} must be from {lo:g} to {hi:g}{' ' + unit if unit else ''}, got {value:g}",
+                )
         if self.distorted not in (True, False):
-            raise ArgumentError("variations.distorted", f"variations.distorted must be true or false, got {self.distorted!r}")
+            raise ArgumentError(
+                "variations.distorted", f"variations.distorted must be true or false, got {self.distorted!r}"
+            )
         return self
 
     def as_dict(self) -> dict:
@@ -143,7 +155,11 @@ def draw(
     the strokes: for an X it moves the ends and two inner points of each stroke,
     for an O it makes the ring lopsided and oval.
     """
-    label = CLASSES.index(checks.choice("label", label, CLASSES)) if isinstance(label, str) else checks.integer("label", label, 0, 1)
+    label = (
+        CLASSES.index(checks.choice("label", label, CLASSES))
+        if isinstance(label, str)
+        else checks.integer("label", label, 0, 1)
+    )
     size = checks.integer("size", size, *SIZE_RANGE)
     rows, cols = _samples(size)
     centre = (size - 1) / 2
@@ -164,7 +180,9 @@ def draw(
             pr, pc = r0 + t * (r1 - r0), c0 + t * (c1 - c0)  # (P,) each
             if wobble is not None:
                 # Each point moves across the stroke by its own amount, up to 0.7 of the wobble: a hand's tremor.
-                across = 0.7 * amp * wobble[4 * stroke: 4 * stroke + 4] / np.sqrt(8)  # (P,) per unit of (c1 − c0, r0 − r1)
+                across = (
+                    0.7 * amp * wobble[4 * stroke : 4 * stroke + 4] / np.sqrt(8)
+                )  # (P,) per unit of (c1 − c0, r0 − r1)
                 pr, pc = pr + across * (c1 - c0), pc - across * (r1 - r0)
             pts = [place(r, c) for r, c in zip(pr, pc)]
             for a, b in pairwise(pts):
@@ -177,8 +195,9 @@ def draw(
         if wobble is not None:
             # Radius changes with direction: an oval (2nd harmonic) pushed to one side (3rd).
             phi = np.arctan2(dc, dr) - angle  # (M,) direction in the shape's own frame
-            radius = radius + scale * half * 0.5 * amp * (wobble[0] * np.cos(2 * phi + np.pi * wobble[1])
-                                                          + wobble[2] * np.cos(3 * phi + np.pi * wobble[3]))  # (M,)
+            radius = radius + scale * half * 0.5 * amp * (
+                wobble[0] * np.cos(2 * phi + np.pi * wobble[1]) + wobble[2] * np.cos(3 * phi + np.pi * wobble[3])
+            )  # (M,)
         d2 = (dist - radius) ** 2  # (M,) distance to the ring, along the radius
     return _ink(size, d2, thickness)
 
@@ -250,9 +269,9 @@ def named_samples(size: int = 9) -> dict[str, np.ndarray]:
     if size != 9:
         canvas = np.full((max(size, 9),) * 2, -1.0, np.float32)  # (M, M)
         top = (canvas.shape[0] - 9) // 2
-        canvas[top: top + 9, top: top + 9] = distorted
+        canvas[top : top + 9, top : top + 9] = distorted
         cut = (canvas.shape[0] - size) // 2
-        distorted = canvas[cut: cut + size, cut: cut + size].copy()  # (S, S)
+        distorted = canvas[cut : cut + size, cut : cut + size].copy()  # (S, S)
     seed_x = recover_seed_x(printed_rows(SEED_X_PRINTED)) if size == 9 else draw(0, size)  # (S, S)
     return {"seed_x": seed_x, "seed_distorted_x": distorted, "o": draw(1, size)}
 
@@ -280,7 +299,9 @@ class XODataset:
     train_y: np.ndarray = field(repr=False)  # (N_train,)
     test_x: np.ndarray = field(repr=False)  # (N_test, 1, S, S)
     test_y: np.ndarray = field(repr=False)  # (N_test,)
-    distinct: dict = field(default_factory=dict)  # class name → distinct images in train and test (at most what they need)
+    distinct: dict = field(
+        default_factory=dict
+    )  # class name → distinct images in train and test (at most what they need)
 
 
 def _example(label: int, size: int, v: Variations, rng: np.random.Generator) -> np.ndarray:
@@ -291,7 +312,9 @@ def _example(label: int, size: int, v: Variations, rng: np.random.Generator) -> 
     flips = rng.random((size, size)) < v.noise  # (S, S)
     shift = (int(np.floor(u[0] * (2 * v.shift + 1))) - v.shift, int(np.floor(u[1] * (2 * v.shift + 1))) - v.shift)
     grid = draw(
-        label, size, shift,
+        label,
+        size,
+        shift,
         scale=1.0 + v.scale * (2 * u[2] - 1),
         rotation=v.rotation * (2 * u[3] - 1),
         thickness=1.0 + (v.thickness - 1.0) * u[4],
@@ -323,7 +346,9 @@ def _fill(pool: list[np.ndarray], n: int, rng: np.random.Generator) -> list[np.n
     return [pool[i] for i in order[:n]]
 
 
-def make_dataset(size: int = 9, n_train: int = 128, n_test: int = 32, variations: Variations = Variations(), seed: int = 0) -> XODataset:
+def make_dataset(
+    size: int = 9, n_train: int = 128, n_test: int = 32, variations: Variations = Variations(), seed: int = 0
+) -> XODataset:
     """A balanced, seeded train/test split of X's and O's.
 
     Each class draws examples until it has enough distinct images (or the
@@ -365,5 +390,6 @@ def make_dataset(size: int = 9, n_train: int = 128, n_test: int = 32, variations
     train_y = np.array(splits["train"][1], np.int64)[order]  # (N_train,)
     test_x = np.stack(splits["test"][0])[:, None]  # (N_test, 1, S, S)
     test_y = np.array(splits["test"][1], np.int64)  # (N_test,)
-    return XODataset(size, variations, seed, np.ascontiguousarray(train_x), train_y,
-                     np.ascontiguousarray(test_x), test_y, distinct)
+    return XODataset(
+        size, variations, seed, np.ascontiguousarray(train_x), train_y, np.ascontiguousarray(test_x), test_y, distinct
+    )

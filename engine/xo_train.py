@@ -22,10 +22,10 @@ import numpy as np
 
 from . import checks, shapes
 from .dense import softmax, softmax_ce
+from .errors import ArgumentError
 from .network import Network
 from .optim import SGD
 from .xo_data import (
-from .errors import ArgumentError
     CLASSES,
     N_TEST_RANGE,
     N_TRAIN_RANGE,
@@ -100,7 +100,7 @@ class TrainConfig:
             raise ArgumentError(
                 "pool",
                 f"pool must be from {lo} to {hi} for the {side}×{side} map of a "
-                f"{self.kernel}×{self.kernel} filter on a {self.size}×{self.size} grid, got {self.pool}"
+                f"{self.kernel}×{self.kernel} filter on a {self.size}×{self.size} grid, got {self.pool}",
             )
         return self
 
@@ -132,7 +132,9 @@ def make_config(given: dict | None = None) -> TrainConfig:
         known = [f.name for f in fields(Variations)]
         for key in variations:
             if key not in known:
-                raise ArgumentError(f"variations.{key}", f"variations.{key} is not a variation; the variations are {', '.join(known)}")
+                raise ArgumentError(
+                    f"variations.{key}", f"variations.{key} is not a variation; the variations are {', '.join(known)}"
+                )
         variations = Variations(**variations)
     elif variations is None:
         variations = Variations()
@@ -157,8 +159,11 @@ def pool_range(size: int, kernel: int) -> tuple[int, int]:
     For a slider's limits, so it never reaches a setting that check() refuses.
     """
     side = conv_side(size, kernel)
-    fits = [p for p in range(RANGES["pool"][0], RANGES["pool"][1] + 1)
-            if shapes.window_output((side, side), (p, p), (p, p), what="window").fits_at_all]
+    fits = [
+        p
+        for p in range(RANGES["pool"][0], RANGES["pool"][1] + 1)
+        if shapes.window_output((side, side), (p, p), (p, p), what="window").fits_at_all
+    ]
     return fits[0], fits[-1]
 
 
@@ -202,7 +207,9 @@ class Trainer:
         c = config
         self.dataset: XODataset = make_dataset(c.size, c.n_train, c.n_test, c.variations, c.seed)
         # Both splits in one array: evaluate() runs a single batched forward pass.
-        self._all_x = np.ascontiguousarray(np.concatenate([self.dataset.train_x, self.dataset.test_x]))  # (N_train+N_test, 1, S, S)
+        self._all_x = np.ascontiguousarray(
+            np.concatenate([self.dataset.train_x, self.dataset.test_x])
+        )  # (N_train+N_test, 1, S, S)
         self._hand_net: Network | None = None  # built on first use, kept across resets (same data, same shapes)
         self._start()
 
@@ -255,13 +262,13 @@ class Trainer:
         """The next ``b`` positions of the epoch order; a batch that reaches an epoch's end continues into the next."""
         n = self.config.n_train
         if self._pos + b < n:
-            idx = self._order[self._pos: self._pos + b]  # (B,)
+            idx = self._order[self._pos : self._pos + b]  # (B,)
             self._pos += b
             return idx
         parts = []
         while b:
             take = min(b, n - self._pos)
-            parts.append(self._order[self._pos: self._pos + take])
+            parts.append(self._order[self._pos : self._pos + take])
             self._pos += take
             b -= take
             if self._pos == n:

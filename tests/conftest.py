@@ -22,7 +22,10 @@ def running_server(port: int, **env: str):
     prints, wait until it answers; stop it afterwards."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "--no-browser", "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env=dict(os.environ, PYTHONUNBUFFERED="1", **env),
     )
     try:

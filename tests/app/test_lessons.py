@@ -17,14 +17,7 @@ import torch.nn.functional as F
 import yaml
 
 from app import lesson_checks as lc
-from app.lessons import (
-    FILE_NAME,
-    LessonError,
-    check_course,
-    lesson_files,
-    load_course,
-    parse_lesson,
-)
+from app.lessons import FILE_NAME, LessonError, check_course, lesson_files, load_course, parse_lesson
 from app.widgets import WIDGET_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,7 +68,10 @@ def field_patterns(widget_type: str) -> list[re.Pattern]:
     source = ROOT / "static" / "js" / "state.js" if "page" in spec else ROOT / "static" / spec["module"]
     assert source.is_file(), f"{widget_type}: {source.relative_to(ROOT)} does not exist"
     keys = re.findall(r'\bkey: (?:"(\w+)"|`([^`]+)`)', _module_text(source))
-    return [re.compile(re.escape(plain) if plain else re.sub(r"\\\$\\\{[^}]*\\\}", ".+", re.escape(tmpl)) + "$") for plain, tmpl in keys]
+    return [
+        re.compile(re.escape(plain) if plain else re.sub(r"\\\$\\\{[^}]*\\\}", ".+", re.escape(tmpl)) + "$")
+        for plain, tmpl in keys
+    ]
 
 
 # ---------------------------------------------------------------- the real course
@@ -108,7 +104,12 @@ def test_every_widget_and_setting_a_lesson_names_exists(path):
         assert use["type"] in WIDGET_TYPES, f"{path.name}: widget {wid} has unknown type {use['type']}"
         patterns = field_patterns(use["type"])
         named = list((use.get("state") or {}).keys())
-        named += [k for q in raw_questions(path) if q.get("kind") == "predict" and q.get("widget") == wid for k in (q.get("set") or {})]
+        named += [
+            k
+            for q in raw_questions(path)
+            if q.get("kind") == "predict" and q.get("widget") == wid
+            for k in (q.get("set") or {})
+        ]
         unknown = [k for k in named if not any(p.match(k) for p in patterns)]
         assert not unknown, f"{path.name}: widget {wid} ({use['type']}) has no settings {unknown}"
 
@@ -131,17 +132,33 @@ def test_every_answer_is_the_engines(path):
             chosen = q["choices"][q["answer"]]
             assert bare(chosen) == bare(str(engine)), f"{path.name}: question {q['id']}: {chosen!r} vs {engine!r}"
         elif isinstance(engine, str):
-            assert bare(str(q["answer"])) == bare(engine), f"{path.name}: question {q['id']}: {q['answer']!r} vs {engine!r}"
+            assert bare(str(q["answer"])) == bare(engine), (
+                f"{path.name}: question {q['id']}: {q['answer']!r} vs {engine!r}"
+            )
         else:
-            assert q["answer"] == pytest.approx(engine, rel=1e-6, abs=1e-6), f"{path.name}: question {q['id']}: {q['answer']} vs {engine} ({work})"
+            assert q["answer"] == pytest.approx(engine, rel=1e-6, abs=1e-6), (
+                f"{path.name}: question {q['id']}: {q['answer']} vs {engine} ({work})"
+            )
             assert rendered[q["id"]]["answer"] == engine  # the page gets the engine's number
 
 
 # ---------------------------------------------------------------- check functions
 
 
-@pytest.mark.parametrize("n, k, s, p, d", [(7, 3, 1, 0, 1), (7, 3, 2, 0, 1), (7, 3, 3, 0, 1), (32, 5, 1, 2, 1), (28, 5, 1, 0, 1),
-                                           (227, 11, 4, 0, 1), (9, 3, 2, 1, 2), (5, 5, 1, 0, 1), (4, 3, 3, 0, 1)])
+@pytest.mark.parametrize(
+    "n, k, s, p, d",
+    [
+        (7, 3, 1, 0, 1),
+        (7, 3, 2, 0, 1),
+        (7, 3, 3, 0, 1),
+        (32, 5, 1, 2, 1),
+        (28, 5, 1, 0, 1),
+        (227, 11, 4, 0, 1),
+        (9, 3, 2, 1, 2),
+        (5, 5, 1, 0, 1),
+        (4, 3, 3, 0, 1),
+    ],
+)
 def test_output_size_is_the_formula_and_torchs(n, k, s, p, d):
     answer, work = lc.output_size(n, k, s, p, d)
     assert answer == (n + 2 * p - d * (k - 1) - 1) // s + 1
@@ -164,7 +181,10 @@ def test_same_padding_refuses_an_even_window():
         lc.same_padding(4)
 
 
-@pytest.mark.parametrize("k, c_in, c_out, bias", [(3, 3, 16, True), (5, 1, 6, True), (5, 6, 16, True), (11, 3, 96, True), (3, 64, 64, False), ([3, 5], 2, 4, True)])
+@pytest.mark.parametrize(
+    "k, c_in, c_out, bias",
+    [(3, 3, 16, True), (5, 1, 6, True), (5, 6, 16, True), (11, 3, 96, True), (3, 64, 64, False), ([3, 5], 2, 4, True)],
+)
 def test_conv_params_are_torchs(k, c_in, c_out, bias):
     layer = torch.nn.Conv2d(c_in, c_out, k if isinstance(k, int) else tuple(k), bias=bias)
     answer, work = lc.conv_params(k, c_in, c_out, bias)
@@ -172,7 +192,9 @@ def test_conv_params_are_torchs(k, c_in, c_out, bias):
     assert work.endswith(f"= {answer}")
 
 
-@pytest.mark.parametrize("n_in, n_out, bias", [(400, 120, True), (120, 84, True), (40000, 40000, False), (9216, 4096, True)])
+@pytest.mark.parametrize(
+    "n_in, n_out, bias", [(400, 120, True), (120, 84, True), (40000, 40000, False), (9216, 4096, True)]
+)
 def test_dense_params_are_torchs(n_in, n_out, bias):
     layer = torch.nn.Linear(n_in, n_out, bias=bias)
     assert lc.dense_params(n_in, n_out, bias)[0] == sum(t.numel() for t in layer.parameters())
@@ -235,7 +257,10 @@ def test_pool_value_is_torchs(seed, mode):
             assert lc.pool_value(x, window, stride, r, c, mode)[0] == pytest.approx(y[r, c].item(), abs=1e-5)
 
 
-@pytest.mark.parametrize("layers", [[(3, 1)], [(3, 1)] * 3, [(3, 2), (3, 1)], [(7, 2), (3, 2), (3, 1), (3, 1)], [(5, 1), (2, 2), (5, 1), (2, 2)]])
+@pytest.mark.parametrize(
+    "layers",
+    [[(3, 1)], [(3, 1)] * 3, [(3, 2), (3, 1)], [(7, 2), (3, 2), (3, 1), (3, 1)], [(5, 1), (2, 2), (5, 1), (2, 2)]],
+)
 def test_receptive_field_is_the_formula(layers):
     expected, jump = 1, 1
     for k, s in layers:
@@ -246,17 +271,27 @@ def test_receptive_field_is_the_formula(layers):
 
 
 def test_output_shape_is_torchs():
-    layers = [{"type": "conv", "filters": 16, "kernel": 3, "padding": 1}, {"type": "maxpool", "kernel": 2},
-              {"type": "conv", "filters": 8, "kernel": 5, "stride": 2}]
-    net = torch.nn.Sequential(torch.nn.Conv2d(3, 16, 3, padding=1), torch.nn.MaxPool2d(2), torch.nn.Conv2d(16, 8, 5, stride=2))
+    layers = [
+        {"type": "conv", "filters": 16, "kernel": 3, "padding": 1},
+        {"type": "maxpool", "kernel": 2},
+        {"type": "conv", "filters": 8, "kernel": 5, "stride": 2},
+    ]
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 16, 3, padding=1), torch.nn.MaxPool2d(2), torch.nn.Conv2d(16, 8, 5, stride=2)
+    )
     _, c, h, w = net(torch.zeros(1, 3, 32, 32)).shape
     answer, work = lc.output_shape([3, 32, 32], layers)
     assert answer == f"{h} × {w} × {c}" and work.startswith("32 × 32 × 3 → ")
 
 
 def test_layer_table_is_lenet5_in_torch():
-    convs = {"conv1": torch.nn.Conv2d(1, 6, 5), "conv2": torch.nn.Conv2d(6, 16, 5), "fc1": torch.nn.Linear(256, 120),
-             "fc2": torch.nn.Linear(120, 84), "softmax": torch.nn.Linear(84, 10)}
+    convs = {
+        "conv1": torch.nn.Conv2d(1, 6, 5),
+        "conv2": torch.nn.Conv2d(6, 16, 5),
+        "fc1": torch.nn.Linear(256, 120),
+        "fc2": torch.nn.Linear(120, 84),
+        "softmax": torch.nn.Linear(84, 10),
+    }
     for name, layer in convs.items():
         assert lc.layer_table("lenet5", name, "params")[0] == sum(t.numel() for t in layer.parameters())
     x = torch.zeros(1, 1, 28, 28)
@@ -265,20 +300,34 @@ def test_layer_table_is_lenet5_in_torch():
     assert lc.layer_table("lenet5", "Pool1", "size")[0] == x.numel()
 
 
-@pytest.mark.parametrize("spec, name", [
-    ({"fn": "output_size", "n": 0, "k": 3}, "n"),
-    ({"fn": "output_size", "n": 7, "k": 3, "s": 0}, "s"),
-    ({"fn": "conv_params", "k": 3, "c_in": 1.5, "c_out": 2}, "c_in"),
-    ({"fn": "conv2d_value", "input": [[1, 2], [3, 4]], "kernel": [[1]], "row": 2, "col": 0}, "row"),
-    ({"fn": "conv2d_value", "input": [[1, 2], [3]], "kernel": [[1]], "row": 0, "col": 0}, "input"),
-    ({"fn": "conv1d_value", "signal": [1, 2], "kernel": [1, 2, 3], "index": 0}, "kernel"),
-    ({"fn": "pool_value", "input": [[1, 2], [3, 4]], "window": 2, "stride": 2, "row": 0, "col": 0, "mode": "min"}, "mode"),
-    ({"fn": "layer_table", "net": "lenet5", "layer": "Conv9", "column": "params"}, "layer"),
-    ({"fn": "layer_table", "net": "lenet6", "layer": "Conv1", "column": "params"}, "net"),
-    ({"fn": "receptive_field", "layers": [{"kernel": 3, "strid": 1}]}, "layers[0]"),
-    ({"fn": "nothing"}, "fn"),
-    ({"fn": "output_size", "k": 3}, "'n'"),
-])
+@pytest.mark.parametrize(
+    "spec, name",
+    [
+        ({"fn": "output_size", "n": 0, "k": 3}, "n"),
+        ({"fn": "output_size", "n": 7, "k": 3, "s": 0}, "s"),
+        ({"fn": "conv_params", "k": 3, "c_in": 1.5, "c_out": 2}, "c_in"),
+        ({"fn": "conv2d_value", "input": [[1, 2], [3, 4]], "kernel": [[1]], "row": 2, "col": 0}, "row"),
+        ({"fn": "conv2d_value", "input": [[1, 2], [3]], "kernel": [[1]], "row": 0, "col": 0}, "input"),
+        ({"fn": "conv1d_value", "signal": [1, 2], "kernel": [1, 2, 3], "index": 0}, "kernel"),
+        (
+            {
+                "fn": "pool_value",
+                "input": [[1, 2], [3, 4]],
+                "window": 2,
+                "stride": 2,
+                "row": 0,
+                "col": 0,
+                "mode": "min",
+            },
+            "mode",
+        ),
+        ({"fn": "layer_table", "net": "lenet5", "layer": "Conv9", "column": "params"}, "layer"),
+        ({"fn": "layer_table", "net": "lenet6", "layer": "Conv1", "column": "params"}, "net"),
+        ({"fn": "receptive_field", "layers": [{"kernel": 3, "strid": 1}]}, "layers[0]"),
+        ({"fn": "nothing"}, "fn"),
+        ({"fn": "output_size", "k": 3}, "'n'"),
+    ],
+)
 def test_bad_check_arguments_are_named(spec, name):
     with pytest.raises(ValueError) as error:
         lc.run_check(spec)
@@ -325,19 +374,32 @@ def test_the_good_fixture_parses(tmp_path):
     assert '<section class="question" data-question="width"' in lesson.html
 
 
-@pytest.mark.parametrize("old, new, field, words", [
-    ("title: A lesson\n", "", "title", "required"),
-    ("type: pool", "type: pooling", "widgets.demo.type", "not a widget type"),
-    ("::: widget demo", "::: widget other", "widget", "'other'"),
-    ("answer: 3", "answer: 4", "question width, answer", "output_size gives 3"),
-    ("kind: numeric", "kind: essay", "question width, kind", "numeric, choice or predict"),
-    ("check: {fn: output_size, n: 7, k: 3, s: 2}", "check: {fn: output_size, n: 7, k: 30, s: 2}", "question width, answer", "gives 0"),
-    ("check: {fn: output_size, n: 7, k: 3, s: 2}", "check: {fn: output_sise, n: 7}", "question width, check", "fn must be one of"),
-    ('explain: "{work}"', 'explain: "{worked}"', "question width, explain", "{worked}"),
-    ("objectives: [Do a thing]", "objectives: []", "objectives", "at least 1"),
-    ("::: widget demo\n:::\n", "", "widgets.demo", "no mount point"),
-    ("Some prose.", "::: note\nSome prose.", "block", "::: note"),
-])
+@pytest.mark.parametrize(
+    "old, new, field, words",
+    [
+        ("title: A lesson\n", "", "title", "required"),
+        ("type: pool", "type: pooling", "widgets.demo.type", "not a widget type"),
+        ("::: widget demo", "::: widget other", "widget", "'other'"),
+        ("answer: 3", "answer: 4", "question width, answer", "output_size gives 3"),
+        ("kind: numeric", "kind: essay", "question width, kind", "numeric, choice or predict"),
+        (
+            "check: {fn: output_size, n: 7, k: 3, s: 2}",
+            "check: {fn: output_size, n: 7, k: 30, s: 2}",
+            "question width, answer",
+            "gives 0",
+        ),
+        (
+            "check: {fn: output_size, n: 7, k: 3, s: 2}",
+            "check: {fn: output_sise, n: 7}",
+            "question width, check",
+            "fn must be one of",
+        ),
+        ('explain: "{work}"', 'explain: "{worked}"', "question width, explain", "{worked}"),
+        ("objectives: [Do a thing]", "objectives: []", "objectives", "at least 1"),
+        ("::: widget demo\n:::\n", "", "widgets.demo", "no mount point"),
+        ("Some prose.", "::: note\nSome prose.", "block", "::: note"),
+    ],
+)
 def test_a_mistake_names_the_file_and_the_field(tmp_path, old, new, field, words):
     assert old in GOOD
     path = write(tmp_path, GOOD.replace(old, new, 1))
@@ -349,15 +411,17 @@ def test_a_mistake_names_the_file_and_the_field(tmp_path, old, new, field, words
 
 
 def test_a_duplicate_question_id_is_named(tmp_path):
-    block = GOOD[GOOD.index("::: question"):]
+    block = GOOD[GOOD.index("::: question") :]
     path = write(tmp_path, GOOD + "\n" + block)
     with pytest.raises(LessonError, match=r"^01-a-lesson\.md, line \d+, id: question id 'width' is used twice"):
         parse_lesson(path)
 
 
 def test_a_predict_on_an_undeclared_widget_is_named(tmp_path):
-    block = "\n::: question\nid: p\nkind: predict\nwidget: ghost\nset: {poolStride: 1}\nprompt: Rows?\nanswer: 7\n" \
-            "check: {fn: output_size, n: 8, k: 2, s: 1}\nexplain: ok\n:::\n"
+    block = (
+        "\n::: question\nid: p\nkind: predict\nwidget: ghost\nset: {poolStride: 1}\nprompt: Rows?\nanswer: 7\n"
+        "check: {fn: output_size, n: 8, k: 2, s: 1}\nexplain: ok\n:::\n"
+    )
     with pytest.raises(LessonError, match=r"question p, widget: 'ghost' is not one of the lesson's widgets"):
         parse_lesson(write(tmp_path, GOOD + block))
 
@@ -439,7 +503,9 @@ def test_an_unknown_lesson_is_a_friendly_404(server_url):
         assert f'href="/lessons/{lesson.slug}"' in html
 
 
-@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")  # a notice about its future, not a problem
+@pytest.mark.filterwarnings(
+    "ignore:Using `httpx` with `starlette.testclient`"
+)  # a notice about its future, not a problem
 def test_a_lesson_with_a_mistake_shows_it_and_the_rest_of_the_course_stays(tmp_path, monkeypatch):
     from fastapi.testclient import TestClient
 

@@ -12,13 +12,7 @@ from PIL import Image
 from app import presets
 from engine import conv2d
 
-from ..engine.test_seeds import (
-    SEED002_B,
-    SEED002_PADDED,
-    SEED002_W,
-    SEED003_INPUT,
-    VERTICAL,
-)
+from ..engine.test_seeds import SEED002_B, SEED002_PADDED, SEED002_W, SEED003_INPUT, VERTICAL
 from .conftest import grid_params
 
 SEED001 = [[0, 80, 40], [20, 40, 0], [0, 0, 40]]
@@ -27,7 +21,9 @@ SEED001 = [[0, 80, 40], [20, 40, 0], [0, 0, 40]]
 # ---------------------------------------------------------------- input.preset
 
 
-@pytest.mark.parametrize("name", ["x", "o", "digit", "vertical_edge", "horizontal_edge", "checkerboard", "photo", "random", "zeros"])
+@pytest.mark.parametrize(
+    "name", ["x", "o", "digit", "vertical_edge", "horizontal_edge", "checkerboard", "photo", "random", "zeros"]
+)
 @pytest.mark.parametrize("c, h, w", [(1, 9, 9), (3, 20, 13), (2, 1, 256), (1, 256, 256)])
 def test_input_presets_come_at_the_size_asked(page, name, c, h, w):
     answer = page.ask("input.preset", {"name": name, "height": h, "width": w, "channels": c})
@@ -35,12 +31,21 @@ def test_input_presets_come_at_the_size_asked(page, name, c, h, w):
     assert answer.meta == {"name": name, "channels": c, "height": h, "width": w}
     values = answer.arrays["values"]
     assert values.shape == (c, h, w) and values.dtype == np.float32 and np.isfinite(values).all()
-    lo, hi = {"x": (-1, 1), "o": (-1, 1), "vertical_edge": (0, 10), "horizontal_edge": (0, 10), "checkerboard": (0, 10),
-              "random": (-1, 1), "zeros": (0, 0)}.get(name, (0, 1))
+    lo, hi = {
+        "x": (-1, 1),
+        "o": (-1, 1),
+        "vertical_edge": (0, 10),
+        "horizontal_edge": (0, 10),
+        "checkerboard": (0, 10),
+        "random": (-1, 1),
+        "zeros": (0, 0),
+    }.get(name, (0, 1))
     assert values.min() >= lo and values.max() <= hi
 
 
-@pytest.mark.parametrize("name, c, grid", [("seed001", 1, SEED001), ("seed003", 1, SEED003_INPUT), ("seed003", 3, SEED003_INPUT)])
+@pytest.mark.parametrize(
+    "name, c, grid", [("seed001", 1, SEED001), ("seed003", 1, SEED003_INPUT), ("seed003", 3, SEED003_INPUT)]
+)
 def test_seed_grids_exactly_whatever_size_is_asked(page, name, c, grid):
     answer = page.ask("input.preset", {"name": name, "height": 40, "width": 50, "channels": c})
     size = len(grid)
@@ -83,17 +88,22 @@ def test_random_is_seeded_and_photo_is_the_picture(page):
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
     cat = page.ask("input.preset", {"name": "photo", "height": 128, "width": 128, "channels": 3}).arrays["values"]
-    expected = np.asarray(Image.open(presets.IMAGES / "cat.png").convert("RGB"), np.float32).transpose(2, 0, 1) / 255  # (3, 128, 128)
+    expected = (
+        np.asarray(Image.open(presets.IMAGES / "cat.png").convert("RGB"), np.float32).transpose(2, 0, 1) / 255
+    )  # (3, 128, 128)
     np.testing.assert_allclose(cat, expected, atol=1e-6)
 
 
-@pytest.mark.parametrize("params, field, fragment", [
-    ({"name": "lena"}, "name", "name must be 'x', 'o', 'digit'"),
-    ({"name": "x", "height": 300}, "height", "height must be from 1 to 256, got 300"),
-    ({"name": "x", "channels": 0}, "channels", "channels must be from 1 to 3, got 0"),
-    ({"name": "checkerboard", "cells": 33}, "cells", "cells must be from 1 to 32, got 33"),
-    ({}, "name", "name is required"),
-])
+@pytest.mark.parametrize(
+    "params, field, fragment",
+    [
+        ({"name": "lena"}, "name", "name must be 'x', 'o', 'digit'"),
+        ({"name": "x", "height": 300}, "height", "height must be from 1 to 256, got 300"),
+        ({"name": "x", "channels": 0}, "channels", "channels must be from 1 to 3, got 0"),
+        ({"name": "checkerboard", "cells": 33}, "cells", "cells must be from 1 to 32, got 33"),
+        ({}, "name", "name is required"),
+    ],
+)
 def test_bad_input_presets(page, params, field, fragment):
     answer = page.ask("input.preset", params)
     assert (answer.header["code"], answer.header["field"]) == ("invalid", field)
@@ -114,8 +124,12 @@ def test_every_kernel_preset_answers_with_consistent_shapes(page, name):
     assert values.shape == (meta["filters"], meta["channels"], meta["height"], meta["width"])
     assert bias.shape == (meta["filters"],)
     fixed = name in presets.FIXED
-    expected = {"seed002": (2, 3, 3, 3), "xo_set": (4, 2, 5, 5), "seed001": (4, 2, 2, 2), "seed001_detector": (4, 2, 2, 2)}.get(
-        name, (4, 2, 3 if fixed else size, 3 if fixed else size))
+    expected = {
+        "seed002": (2, 3, 3, 3),
+        "xo_set": (4, 2, 5, 5),
+        "seed001": (4, 2, 2, 2),
+        "seed001_detector": (4, 2, 2, 2),
+    }.get(name, (4, 2, 3 if fixed else size, 3 if fixed else size))
     assert values.shape == expected
 
 
@@ -130,16 +144,21 @@ def test_seed001_feature_detector_end_to_end(page):
     assert detector["bias"][0] == -4
 
     def conv(k):
-        params = {"input": {"channels": 1, "height": 3, "width": 3, "values": x.ravel().tolist()},
-                  "kernels": {"filters": 1, "height": 2, "width": 2, "values": k["values"].ravel().tolist()},
-                  "bias": k["bias"].tolist(), "flip": True}
+        params = {
+            "input": {"channels": 1, "height": 3, "width": 3, "values": x.ravel().tolist()},
+            "kernels": {"filters": 1, "height": 2, "width": 2, "values": k["values"].ravel().tolist()},
+            "bias": k["bias"].tolist(),
+            "flip": True,
+        }
         return page.ask("conv.run", params).arrays["output"]  # (1, 2, 2)
 
     np.testing.assert_array_equal(conv(plain)[0], [[45, 110], [40, 40]])
     z = conv(detector)  # (1, 2, 2)
     np.testing.assert_allclose(z[0], 0.02 * np.array([[45, 110], [40, 40]]) - 4, rtol=1e-6)
-    y = page.ask("activation.run", {"input": {"channels": 1, "height": 2, "width": 2, "values": z.ravel().tolist()},
-                                    "name": "sigmoid"}).arrays["output"]
+    y = page.ask(
+        "activation.run",
+        {"input": {"channels": 1, "height": 2, "width": 2, "values": z.ravel().tolist()}, "name": "sigmoid"},
+    ).arrays["output"]
     np.testing.assert_allclose(y, torch.sigmoid(torch.tensor(z)).numpy(), rtol=1e-6)
     assert y.max() < 0.15  # even the best match (110) is a weak response: the −4 sets a high threshold
 
@@ -175,7 +194,9 @@ def test_presets_reproduce_seed003_through_conv_run(page):
     np.testing.assert_array_equal(y, [[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]])
     xs = page.ask("input.preset", {"name": "seed002"}).arrays["values"]  # (3, 5, 5)
     k = page.ask("kernel.preset", {"name": "seed002"}).arrays
-    out = page.ask("conv.run", grid_params(xs, k["values"], k["bias"], stride=[2, 2], padding=[1, 1, 1, 1])).arrays["output"]
+    out = page.ask("conv.run", grid_params(xs, k["values"], k["bias"], stride=[2, 2], padding=[1, 1, 1, 1])).arrays[
+        "output"
+    ]
     np.testing.assert_array_equal(out, conv2d(xs[None], SEED002_W, SEED002_B, stride=2, padding=1)[0])
     assert out[0, 0, 0] == 5
 
@@ -202,7 +223,9 @@ def encoded(img: Image.Image, fmt: str = "PNG") -> str:
 
 def test_upload_of_a_grey_png_at_its_own_size_is_its_pixels(page):
     pixels = (np.arange(48).reshape(6, 8) * 5).astype(np.uint8)  # (6, 8)
-    answer = page.ask("image.upload", {"data": encoded(Image.fromarray(pixels)), "height": 6, "width": 8, "channels": 1})
+    answer = page.ask(
+        "image.upload", {"data": encoded(Image.fromarray(pixels)), "height": 6, "width": 8, "channels": 1}
+    )
     assert answer.type == "input.values"
     assert answer.meta == {"name": "upload", "channels": 1, "height": 6, "width": 8}
     np.testing.assert_allclose(answer.arrays["values"][0], pixels / 255, atol=1e-7)
@@ -228,13 +251,16 @@ def test_upload_jpeg(page):
     np.testing.assert_allclose(answer.arrays["values"], 128 / 255, atol=3 / 255)
 
 
-@pytest.mark.parametrize("data, fragment", [
-    ("not base64!", "not valid base64"),
-    (base64.b64encode(b"plain text, not a picture").decode(), "must be a PNG or JPEG picture"),
-    (encoded(Image.new("L", (4, 4)), "GIF"), "must be a PNG or JPEG picture, got a GIF file"),
-    (base64.b64encode(b"\0" * (4 * 2**20 + 1)).decode(), "data must be a file of at most 4 MB, got 4.0 MB"),
-    ("A" * (5_600_000), "data must be at most 5592472 characters long"),
-])
+@pytest.mark.parametrize(
+    "data, fragment",
+    [
+        ("not base64!", "not valid base64"),
+        (base64.b64encode(b"plain text, not a picture").decode(), "must be a PNG or JPEG picture"),
+        (encoded(Image.new("L", (4, 4)), "GIF"), "must be a PNG or JPEG picture, got a GIF file"),
+        (base64.b64encode(b"\0" * (4 * 2**20 + 1)).decode(), "data must be a file of at most 4 MB, got 4.0 MB"),
+        ("A" * (5_600_000), "data must be at most 5592472 characters long"),
+    ],
+)
 def test_bad_uploads(page, data, fragment):
     answer = page.ask("image.upload", {"data": data, "height": 8, "width": 8})
     assert (answer.header["code"], answer.header["field"]) == ("invalid", "data")
@@ -252,7 +278,9 @@ def test_random_input_spread_and_rounding(page):
     plain = page.ask("input.preset", {"name": "random", "height": 6, "width": 6, "seed": 3})
     wide = page.ask("input.preset", {"name": "random", "height": 6, "width": 6, "seed": 3, "spread": 3, "decimals": 1})
     # Same seeded draw, stretched by the spread, then rounded to one decimal place.
-    np.testing.assert_allclose(wide.arrays["values"], np.round(plain.arrays["values"].astype(np.float64) * 3, 1), atol=1e-6)
+    np.testing.assert_allclose(
+        wide.arrays["values"], np.round(plain.arrays["values"].astype(np.float64) * 3, 1), atol=1e-6
+    )
     assert np.abs(wide.arrays["values"]).max() <= 3
     bad = page.ask("input.preset", {"name": "random", "height": 6, "width": 6, "spread": 0})
     assert bad.type == "error" and bad.header["field"] == "spread" and "0.001" in bad.header["message"]

@@ -33,7 +33,13 @@ def assert_still_answers(page):
 def assert_explained(page, type_name, params, code, field, message):
     """A bad request gets the one error shape, naming the field, in our words; the socket stays open."""
     answer = page.ask(type_name, params)
-    assert answer.header == {"id": page.last_id, "type": "error", "code": code, "field": field, "message": answer.header["message"]}
+    assert answer.header == {
+        "id": page.last_id,
+        "type": "error",
+        "code": code,
+        "field": field,
+        "message": answer.header["message"],
+    }
     assert message in answer.header["message"], answer.header["message"]
     assert "Input should" not in answer.header["message"]  # never pydantic's own wording
     assert_still_answers(page)
@@ -68,16 +74,65 @@ def test_seed004_stride_3_does_not_fit_and_says_why(page):
     assert meta["output_shape"] == [1, 2, 2]  # floored, as frameworks do
     np.testing.assert_array_equal(answer.arrays["output"], conv2d(x[None], w, stride=3)[0])
     height = meta["axes"]["height"]
-    assert height == {"n": 7, "k": 3, "s": 3, "pad_before": 0, "pad_after": 0, "d": 1, "span": 4, "exact": "7/3",
-                      "size": 2, "whole": False, "leftover": 1, "formula": "(7 − 3)/3 + 1 = 2.33"}
+    assert height == {
+        "n": 7,
+        "k": 3,
+        "s": 3,
+        "pad_before": 0,
+        "pad_after": 0,
+        "d": 1,
+        "span": 4,
+        "exact": "7/3",
+        "size": 2,
+        "whole": False,
+        "leftover": 1,
+        "formula": "(7 − 3)/3 + 1 = 2.33",
+    }
 
 
 SETTINGS = [
-    dict(C=3, F=1, H=7, W=7, K=(3, 3), stride=[1, 1], padding=[0, 0, 0, 0], dilation=[1, 1], pad_mode="zeros", flip=False),
-    dict(C=3, F=2, H=9, W=8, K=(3, 2), stride=[2, 1], padding=[1, 0, 2, 1], dilation=[1, 2], pad_mode="zeros", flip=True),
-    dict(C=2, F=4, H=10, W=11, K=(5, 5), stride=[3, 2], padding=[2, 2, 2, 2], dilation=[1, 1], pad_mode="reflect", flip=False),
-    dict(C=1, F=16, H=12, W=6, K=(2, 4), stride=[1, 3], padding=[3, 1, 0, 2], dilation=[2, 1], pad_mode="replicate", flip=True),
-    dict(C=3, F=3, H=40, W=33, K=(11, 11), stride=[8, 8], padding=[10, 10, 10, 10], dilation=[1, 1], pad_mode="zeros", flip=False),
+    dict(
+        C=3, F=1, H=7, W=7, K=(3, 3), stride=[1, 1], padding=[0, 0, 0, 0], dilation=[1, 1], pad_mode="zeros", flip=False
+    ),
+    dict(
+        C=3, F=2, H=9, W=8, K=(3, 2), stride=[2, 1], padding=[1, 0, 2, 1], dilation=[1, 2], pad_mode="zeros", flip=True
+    ),
+    dict(
+        C=2,
+        F=4,
+        H=10,
+        W=11,
+        K=(5, 5),
+        stride=[3, 2],
+        padding=[2, 2, 2, 2],
+        dilation=[1, 1],
+        pad_mode="reflect",
+        flip=False,
+    ),
+    dict(
+        C=1,
+        F=16,
+        H=12,
+        W=6,
+        K=(2, 4),
+        stride=[1, 3],
+        padding=[3, 1, 0, 2],
+        dilation=[2, 1],
+        pad_mode="replicate",
+        flip=True,
+    ),
+    dict(
+        C=3,
+        F=3,
+        H=40,
+        W=33,
+        K=(11, 11),
+        stride=[8, 8],
+        padding=[10, 10, 10, 10],
+        dilation=[1, 1],
+        pad_mode="zeros",
+        flip=False,
+    ),
 ]
 
 
@@ -103,8 +158,12 @@ def test_conv_run_equals_the_engine(page, s):
     assert meta.axes["width"].formula == out.cols.formula() and meta.axes["height"].span == out.rows.span
     assert meta.params.total == shapes.conv_params(s["K"], s["C"], s["F"]) == meta.params.weights + meta.params.bias
     top, _, left, _ = s["padding"]
-    assert answer.meta["ranges"]["height"] == shapes.conv_ranges(s["H"], s["K"][0], s["stride"][0], top, s["dilation"][0])
-    assert answer.meta["ranges"]["width"] == shapes.conv_ranges(s["W"], s["K"][1], s["stride"][1], left, s["dilation"][1])
+    assert answer.meta["ranges"]["height"] == shapes.conv_ranges(
+        s["H"], s["K"][0], s["stride"][0], top, s["dilation"][0]
+    )
+    assert answer.meta["ranges"]["width"] == shapes.conv_ranges(
+        s["W"], s["K"][1], s["stride"][1], left, s["dilation"][1]
+    )
     assert meta.limits == dataclasses.asdict(shapes.Limits())
 
 
@@ -129,8 +188,17 @@ def test_trace_of_seed001_first_step(page):
     np.testing.assert_array_equal(a["products"][0, 0], [[0, 40], [5, 0]])  # 1×0 + 0.5×80 + 0.25×20 + 0×40
     np.testing.assert_array_equal(a["running_sum"][0], [0, 40, 45, 45])
     dtypes = {e["name"]: e["dtype"] for e in answer.header["arrays"]}
-    assert dtypes == {"out_index": "int32", "origin": "int32", "window": "float32", "is_pad": "uint8", "products": "float32",
-                      "channel_sums": "float32", "running_sum": "float32", "bias": "float32", "result": "float32"}
+    assert dtypes == {
+        "out_index": "int32",
+        "origin": "int32",
+        "window": "float32",
+        "is_pad": "uint8",
+        "products": "float32",
+        "channel_sums": "float32",
+        "running_sum": "float32",
+        "bias": "float32",
+        "result": "float32",
+    }
 
 
 @pytest.mark.parametrize("f, start, count", [(0, 0, 1), (2, 5, 7), (1, 30, 4096), (2, 41, 1)])
@@ -146,9 +214,25 @@ def test_trace_steps_equal_the_engine_trace_of_that_filter(page, f, start, count
     y = conv2d(x[None], w, b, **engine_args)[0]  # (3, OH, OW)
     steps = y.shape[1] * y.shape[2]
     stop = min(steps, start + count)
-    assert answer.meta == {"filter": f, "start": start, "count": stop - start, "steps_total": steps, "output_shape": list(y.shape)}
+    assert answer.meta == {
+        "filter": f,
+        "start": start,
+        "count": stop - start,
+        "steps_total": steps,
+        "output_shape": list(y.shape),
+    }
     mine = slice(f * steps + start, f * steps + stop)  # the full trace runs filter by filter
-    for name in ("out_index", "origin", "window", "is_pad", "products", "channel_sums", "running_sum", "bias", "result"):
+    for name in (
+        "out_index",
+        "origin",
+        "window",
+        "is_pad",
+        "products",
+        "channel_sums",
+        "running_sum",
+        "bias",
+        "result",
+    ):
         np.testing.assert_array_equal(answer.arrays[name], full.arrays()[name][mine], err_msg=name)
     np.testing.assert_allclose(answer.arrays["result"], y[f].ravel()[start:stop], rtol=1e-5, atol=1e-5)
 
@@ -187,36 +271,126 @@ BAD = [
     ("conv.run", conv(stride=[1, 0]), "invalid", "stride", "stride must be from 1 to 8, got 0 for the width"),
     ("conv.run", conv(stride=[1, 1, 1]), "invalid", "stride", "stride must hold 2 numbers [height, width], got 3"),
     ("conv.run", conv(stride=2), "invalid", "stride", "stride must be a list [height, width], got 2"),
-    ("conv.run", conv(padding=[0, 0, 11, 0]), "invalid", "padding", "padding must be from 0 to 10, got 11 for the left"),
+    (
+        "conv.run",
+        conv(padding=[0, 0, 11, 0]),
+        "invalid",
+        "padding",
+        "padding must be from 0 to 10, got 11 for the left",
+    ),
     ("conv.run", conv(padding=[-1, 0, 0, 0]), "invalid", "padding", "padding must be from 0 to 10, got -1 for the top"),
     ("conv.run", conv(dilation=[6, 1]), "invalid", "dilation", "dilation must be from 1 to 5, got 6 for the height"),
-    ("conv.run", conv(**{"input.height": 257}), "invalid", "input.height", "input.height must be from 1 to 256, got 257"),
+    (
+        "conv.run",
+        conv(**{"input.height": 257}),
+        "invalid",
+        "input.height",
+        "input.height must be from 1 to 256, got 257",
+    ),
     ("conv.run", conv(**{"input.width": 0}), "invalid", "input.width", "input.width must be from 1 to 256, got 0"),
-    ("conv.run", conv(**{"input.channels": 4}), "invalid", "input.channels", "input.channels must be from 1 to 3, got 4"),
-    ("conv.run", conv(**{"kernels.height": 12}), "invalid", "kernels.height", "kernels.height must be from 1 to 11, got 12"),
-    ("conv.run", conv(**{"kernels.filters": 17}), "invalid", "kernels.filters", "kernels.filters must be from 1 to 16, got 17"),
-    ("conv.run", conv(**{"input.height": 2.5}), "invalid", "input.height", "input.height must be a whole number from 1 to 256, got 2.5"),
-    ("conv.run", conv(**{"input.height": "5"}), "invalid", "input.height", 'input.height must be a whole number from 1 to 256, got "5"'),
-    ("conv.run", conv(**{"kernels.values": [1] * 26}), "invalid", "kernels.values",
-     "kernels.values must hold 27 numbers (filters × channels × height × width = 1 × 3 × 3 × 3), got 26"),
-    ("conv.run", conv(**{"input.values": [1] * 74}), "invalid", "input.values",
-     "input.values must hold 75 numbers (channels × height × width = 3 × 5 × 5), got 74"),
-    ("conv.run", conv(**{"input.values": [1] * 10 + [2e6] + [1] * 64}), "invalid", "input.values",
-     "input.values must hold finite numbers from -1000000 to 1000000, got 2000000.0 at position 10"),
+    (
+        "conv.run",
+        conv(**{"input.channels": 4}),
+        "invalid",
+        "input.channels",
+        "input.channels must be from 1 to 3, got 4",
+    ),
+    (
+        "conv.run",
+        conv(**{"kernels.height": 12}),
+        "invalid",
+        "kernels.height",
+        "kernels.height must be from 1 to 11, got 12",
+    ),
+    (
+        "conv.run",
+        conv(**{"kernels.filters": 17}),
+        "invalid",
+        "kernels.filters",
+        "kernels.filters must be from 1 to 16, got 17",
+    ),
+    (
+        "conv.run",
+        conv(**{"input.height": 2.5}),
+        "invalid",
+        "input.height",
+        "input.height must be a whole number from 1 to 256, got 2.5",
+    ),
+    (
+        "conv.run",
+        conv(**{"input.height": "5"}),
+        "invalid",
+        "input.height",
+        'input.height must be a whole number from 1 to 256, got "5"',
+    ),
+    (
+        "conv.run",
+        conv(**{"kernels.values": [1] * 26}),
+        "invalid",
+        "kernels.values",
+        "kernels.values must hold 27 numbers (filters × channels × height × width = 1 × 3 × 3 × 3), got 26",
+    ),
+    (
+        "conv.run",
+        conv(**{"input.values": [1] * 74}),
+        "invalid",
+        "input.values",
+        "input.values must hold 75 numbers (channels × height × width = 3 × 5 × 5), got 74",
+    ),
+    (
+        "conv.run",
+        conv(**{"input.values": [1] * 10 + [2e6] + [1] * 64}),
+        "invalid",
+        "input.values",
+        "input.values must hold finite numbers from -1000000 to 1000000, got 2000000.0 at position 10",
+    ),
     ("conv.run", conv(**{"input.values": [1] * 74 + ["a"]}), "invalid", "input.values", 'got "a" at position 74'),
-    ("conv.run", conv(**{"kernels.channels": 1}), "invalid", "kernels.channels",
-     "kernels.channels must equal the input's channels (3), got 1: a filter spans every input channel"),
+    (
+        "conv.run",
+        conv(**{"kernels.channels": 1}),
+        "invalid",
+        "kernels.channels",
+        "kernels.channels must equal the input's channels (3), got 1: a filter spans every input channel",
+    ),
     ("conv.run", conv(bias=[0, 1]), "invalid", "bias", "bias must hold 1 number (one per filter), got 2"),
     ("conv.run", conv(flip="yes"), "invalid", "flip", 'flip must be true or false, got "yes"'),
-    ("conv.run", conv(pad_mode="circular"), "invalid", "pad_mode", "pad_mode must be 'zeros', 'reflect' or 'replicate', got \"circular\""),
+    (
+        "conv.run",
+        conv(pad_mode="circular"),
+        "invalid",
+        "pad_mode",
+        "pad_mode must be 'zeros', 'reflect' or 'replicate', got \"circular\"",
+    ),
     ("conv.run", conv(input=None), "invalid", "input", "input is required: {channels, height, width, values}"),
     ("conv.run", conv(input=7), "invalid", "input", "input must be an object {channels, height, width, values}, got 7"),
-    ("conv.run", conv(strides=[2, 2]), "invalid", "strides", "strides is not a parameter of conv.run; it takes input, kernels, bias"),
-    ("conv.run", conv(**{"kernels.height": 6, "kernels.values": [1] * 54}), "does_not_fit", "kernels",
-     "a 6×3 filter is larger than the 5×5 input, so there is no position for it"),
-    ("conv.run", conv(dilation=[3, 3]), "does_not_fit", "kernels", "a 3×3 filter (dilated to 7×7) is larger than the 5×5 input"),
-    ("conv.run", conv(padding=[5, 5, 0, 0], pad_mode="reflect"), "invalid", "padding",
-     "padding must be smaller than the input size (5) for reflect padding, got 5"),
+    (
+        "conv.run",
+        conv(strides=[2, 2]),
+        "invalid",
+        "strides",
+        "strides is not a parameter of conv.run; it takes input, kernels, bias",
+    ),
+    (
+        "conv.run",
+        conv(**{"kernels.height": 6, "kernels.values": [1] * 54}),
+        "does_not_fit",
+        "kernels",
+        "a 6×3 filter is larger than the 5×5 input, so there is no position for it",
+    ),
+    (
+        "conv.run",
+        conv(dilation=[3, 3]),
+        "does_not_fit",
+        "kernels",
+        "a 3×3 filter (dilated to 7×7) is larger than the 5×5 input",
+    ),
+    (
+        "conv.run",
+        conv(padding=[5, 5, 0, 0], pad_mode="reflect"),
+        "invalid",
+        "padding",
+        "padding must be smaller than the input size (5) for reflect padding, got 5",
+    ),
     ("conv.trace", conv(filter=1), "invalid", "filter", "filter must be from 0 to 0 (there is 1 filter), got 1"),
     ("conv.trace", conv(filter=16), "invalid", "filter", "filter must be from 0 to 15, got 16"),
     ("conv.trace", conv(count=4097), "invalid", "count", "count must be from 1 to 4096, got 4097"),
@@ -226,7 +400,9 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("type_name, params, code, field, message", BAD, ids=[f"{b[0]}-{b[3]}-{i}" for i, b in enumerate(BAD)])
+@pytest.mark.parametrize(
+    "type_name, params, code, field, message", BAD, ids=[f"{b[0]}-{b[3]}-{i}" for i, b in enumerate(BAD)]
+)
 def test_bad_params_are_explained_and_the_socket_stays_open(page, type_name, params, code, field, message):
     assert_explained(page, type_name, params, code, field, message)
 
@@ -252,15 +428,23 @@ def test_envelope_errors(page):
         assert_still_answers(page)
     page.ws.send(b"\xff\xfe not utf-8")  # a binary frame that is not JSON
     assert page.recv().header["code"] == "bad_json"
-    page.ws.send(json.dumps({"id": 9, "type": "kernel.preset", "params": {"name": "sobel_x"}}).encode())  # JSON as bytes is fine
+    page.ws.send(
+        json.dumps({"id": 9, "type": "kernel.preset", "params": {"name": "sobel_x"}}).encode()
+    )  # JSON as bytes is fine
     assert page.recv().header["type"] == "kernel.values"
 
 
 def test_every_bound_in_the_models_comes_from_the_engine_limits():
     limits = shapes.Limits()
     schema = json.dumps(protocol.ConvTraceParams.model_json_schema())
-    for name, hi in [("size", limits.size), ("kernel", limits.kernel), ("stride", limits.stride),
-                     ("padding", limits.padding), ("dilation", limits.dilation), ("filters", limits.filters)]:
+    for name, hi in [
+        ("size", limits.size),
+        ("kernel", limits.kernel),
+        ("stride", limits.stride),
+        ("padding", limits.padding),
+        ("dilation", limits.dilation),
+        ("filters", limits.filters),
+    ]:
         assert f'"maximum": {hi}' in schema, name
     assert protocol.limits() == dataclasses.asdict(limits)
     assert protocol.REQUESTS.keys() == protocol.ANSWERS.keys()

@@ -61,9 +61,13 @@ def test_output_derivative_and_gradient_equal_torch_autograd(page, name, shape, 
     answer = page.ask("activation.backward", params)
     assert answer.type == "activation.grad"
     default = ACTIVATIONS[name][2]
-    assert answer.meta == {"name": name, "param": None if default is None else (param if param is not None else default)}
+    assert answer.meta == {
+        "name": name,
+        "param": None if default is None else (param if param is not None else default),
+    }
     assert {a["name"]: (a["dtype"], a["shape"]) for a in answer.header["arrays"]} == {
-        n: ("float32", list(shape)) for n in ("output", "derivative", "grad")}
+        n: ("float32", list(shape)) for n in ("output", "derivative", "grad")
+    }
     y, derivative, grad = torch_backward(name, x, gy, param)
     a = answer.arrays
     np.testing.assert_allclose(a["output"], y, rtol=1e-6, atol=1e-6)
@@ -76,7 +80,9 @@ def test_output_derivative_and_gradient_equal_torch_autograd(page, name, shape, 
 def test_relu_passes_the_gradient_only_where_x_is_positive(page):
     x = np.array([[[-2, 0, 3], [0.5, -0.0, 0]]], np.float32)  # (1, 2, 3) exact zeros, one negative zero
     gy = np.array([[[5, -6, 7], [8, 9, -10]]], np.float32)  # (1, 2, 3)
-    answer = page.ask("activation.backward", {"input": grid(x), "name": "relu", "upstream": {"values": gy.ravel().tolist()}})
+    answer = page.ask(
+        "activation.backward", {"input": grid(x), "name": "relu", "upstream": {"values": gy.ravel().tolist()}}
+    )
     np.testing.assert_array_equal(answer.arrays["derivative"], (x > 0).astype(np.float32))
     np.testing.assert_array_equal(answer.arrays["grad"], np.where(x > 0, gy, 0))
     np.testing.assert_array_equal(answer.arrays["grad"], torch_backward("relu", x, gy, None)[2])
@@ -91,8 +97,12 @@ def test_slopes_at_the_kink_are_pytorchs(page):
             params["param"] = TORCH[name][1]
         answer = page.ask("activation.backward", params)
         np.testing.assert_allclose(answer.arrays["derivative"].item(), slope, rtol=1e-6, err_msg=name)
-        np.testing.assert_allclose(answer.arrays["derivative"].item(), torch_backward(name, x, x + 1, TORCH[name][1])[1].item(),
-                                   rtol=1e-6, err_msg=name)
+        np.testing.assert_allclose(
+            answer.arrays["derivative"].item(),
+            torch_backward(name, x, x + 1, TORCH[name][1])[1].item(),
+            rtol=1e-6,
+            err_msg=name,
+        )
 
 
 # ---------------------------------------------------------------- refusals
@@ -106,22 +116,43 @@ def act(**change) -> dict:
 
 
 BAD = [
-    (act(upstream={"values": [1, 2, 3]}), "invalid", "upstream.values",
-     "upstream.values must hold 6 numbers, one per output cell (channels × height × width = 1 × 2 × 3), got 3"),
+    (
+        act(upstream={"values": [1, 2, 3]}),
+        "invalid",
+        "upstream.values",
+        "upstream.values must hold 6 numbers, one per output cell (channels × height × width = 1 × 2 × 3), got 3",
+    ),
     (act(upstream={"values": [1.0] * 7}), "invalid", "upstream.values", "must hold 6 numbers"),
     (act(upstream={"values": [1, 2, 3, 4, 5, float("nan")]}), "invalid", "upstream.values", "finite numbers"),
-    (act(upstream={"values": [1, 2, 3, 4, 5, 2e6]}), "invalid", "upstream.values",
-     "upstream.values must hold finite numbers from -1000000 to 1000000, got 2000000.0 at position 5"),
+    (
+        act(upstream={"values": [1, 2, 3, 4, 5, 2e6]}),
+        "invalid",
+        "upstream.values",
+        "upstream.values must hold finite numbers from -1000000 to 1000000, got 2000000.0 at position 5",
+    ),
     (act(upstream=None), "invalid", "upstream", "upstream must be an object"),
     ({"input": grid(X), "name": "relu"}, "invalid", "upstream", "upstream is required"),
-    (act(name="swish"), "invalid", "name",
-     "name must be 'relu', 'leaky_relu', 'abs', 'sigmoid', 'tanh', 'elu' or 'selu', got \"swish\""),
-    (act(name="leaky_relu", param=1.5), "invalid", "param", "param (the leaky_relu slope) must be from 0 to 1, got 1.5"),
+    (
+        act(name="swish"),
+        "invalid",
+        "name",
+        "name must be 'relu', 'leaky_relu', 'abs', 'sigmoid', 'tanh', 'elu' or 'selu', got \"swish\"",
+    ),
+    (
+        act(name="leaky_relu", param=1.5),
+        "invalid",
+        "param",
+        "param (the leaky_relu slope) must be from 0 to 1, got 1.5",
+    ),
     (act(name="elu", param=11), "invalid", "param", "param must be from 0 to 10, got 11"),
     (act(name="elu", param=-1), "invalid", "param", "param must be from 0 to 10, got -1"),
     (act(name="elu", param="1"), "invalid", "param", "param must be a finite number from 0 to 10"),
-    (act(input={"channels": 1, "height": 2, "width": 3, "values": [1.0] * 5}), "invalid", "input.values",
-     "input.values must hold 6 numbers"),
+    (
+        act(input={"channels": 1, "height": 2, "width": 3, "values": [1.0] * 5}),
+        "invalid",
+        "input.values",
+        "input.values must hold 6 numbers",
+    ),
     (act(curve_min=-2), "invalid", "curve_min", "curve_min is not a parameter of activation.backward"),
 ]
 

@@ -85,12 +85,31 @@ def setting_for_traces(pad_mode="zeros", flip=False):
 @pytest.mark.parametrize("start, count, flip", [(0, 1, False), (4, 20, True), (30, 4096, False), (35, 1, True)])
 def test_weight_trace_pages_equal_the_engine_trace(page, start, count, flip):
     x, w, gy, settings, engine_args = setting_for_traces("reflect", flip)
-    answer = page.ask("backward.trace", dict(backward_params(x, w, gy, **settings), which="weights", start=start, count=count))
+    answer = page.ask(
+        "backward.trace", dict(backward_params(x, w, gy, **settings), which="weights", start=start, count=count)
+    )
     full = conv2d_weight_grad_trace(gy[None], x[None], w, **engine_args).arrays()  # every weight's steps
     stop = min(w.size, start + count)
     assert answer.type == "backward.trace"
-    assert answer.meta == {"which": "weights", "start": start, "count": stop - start, "steps_total": w.size, "output_shape": [3, 3, 5]}
-    for name in ("weight_index", "tap", "rows", "cols", "window", "is_pad", "grad", "products", "running_sum", "result"):
+    assert answer.meta == {
+        "which": "weights",
+        "start": start,
+        "count": stop - start,
+        "steps_total": w.size,
+        "output_shape": [3, 3, 5],
+    }
+    for name in (
+        "weight_index",
+        "tap",
+        "rows",
+        "cols",
+        "window",
+        "is_pad",
+        "grad",
+        "products",
+        "running_sum",
+        "result",
+    ):
         np.testing.assert_array_equal(answer.arrays[name], full[name][start:stop], err_msg=name)
     gw = conv2d_backward(gy[None], x[None], w, **engine_args)[1].ravel()  # (F*C*KH*KW,)
     np.testing.assert_allclose(answer.arrays["result"], gw[start:stop], rtol=1e-5, atol=1e-5)
@@ -100,10 +119,18 @@ def test_weight_trace_pages_equal_the_engine_trace(page, start, count, flip):
 @pytest.mark.parametrize("start, count", [(0, 1), (7, 30), (25, 4096), (59, 1)])
 def test_input_trace_pages_rebase_offsets_to_the_page(page, start, count, pad_mode):
     x, w, gy, settings, engine_args = setting_for_traces(pad_mode)
-    answer = page.ask("backward.trace", dict(backward_params(x, w, gy, **settings), which="input", start=start, count=count))
+    answer = page.ask(
+        "backward.trace", dict(backward_params(x, w, gy, **settings), which="input", start=start, count=count)
+    )
     full = conv2d_input_grad_trace(gy[None], x[None], w, **engine_args).arrays()
     stop = min(x.size, start + count)
-    assert answer.meta == {"which": "input", "start": start, "count": stop - start, "steps_total": x.size, "output_shape": [3, 3, 5]}
+    assert answer.meta == {
+        "which": "input",
+        "start": start,
+        "count": stop - start,
+        "steps_total": x.size,
+        "output_shape": [3, 3, 5],
+    }
     a, b = full["offsets"][start], full["offsets"][stop]
     np.testing.assert_array_equal(answer.arrays["offsets"], full["offsets"][start : stop + 1] - a)
     np.testing.assert_array_equal(answer.arrays["in_index"], full["in_index"][start:stop])
@@ -125,27 +152,54 @@ def bwd(**change) -> dict:
 BIG = np.zeros((1, 256, 256), np.float32)  # (1, 256, 256)
 
 BAD = [
-    ("backward.run", bwd(upstream={"values": [1, 2, 3]}), "invalid", "upstream.values",
-     "upstream.values must hold 4 numbers, one per output cell (filters × output height × output width = 1 × 2 × 2), got 3"),
+    (
+        "backward.run",
+        bwd(upstream={"values": [1, 2, 3]}),
+        "invalid",
+        "upstream.values",
+        "upstream.values must hold 4 numbers, one per output cell (filters × output height × output width = 1 × 2 × 2), got 3",
+    ),
     ("backward.run", bwd(upstream={"values": [1] * 9}), "invalid", "upstream.values", "must hold 4 numbers"),
     ("backward.run", bwd(upstream=None), "invalid", "upstream", "upstream must be an object"),
     ("backward.run", bwd(upstream={"values": [1, 2, 3, float("inf")]}), "invalid", "upstream.values", "finite numbers"),
     ("backward.run", bwd(stride=[9, 1]), "invalid", "stride", "stride must be from 1 to 8, got 9 for the height"),
-    ("backward.run", bwd(kernels={"filters": 1, "height": 4, "width": 1, "values": [1] * 4}), "does_not_fit", "kernels",
-     "a 4×1 filter is larger than the 3×3 input"),
+    (
+        "backward.run",
+        bwd(kernels={"filters": 1, "height": 4, "width": 1, "values": [1] * 4}),
+        "does_not_fit",
+        "kernels",
+        "a 4×1 filter is larger than the 3×3 input",
+    ),
     ("backward.trace", bwd(which="bias"), "invalid", "which", "which must be 'weights' or 'input', got \"bias\""),
     ("backward.trace", bwd(count=4097), "invalid", "count", "count must be from 1 to 4096, got 4097"),
     ("backward.trace", bwd(count=0), "invalid", "count", "count must be from 1 to 4096, got 0"),
     ("backward.trace", bwd(start=4), "invalid", "start", "start must be from 0 to 3, got 4"),
     ("backward.trace", bwd(which="input", start=9), "invalid", "start", "start must be from 0 to 8, got 9"),
-    ("backward.trace", dict(backward_params(BIG, np.ones((4, 1, 3, 3), np.float32), np.zeros((4, 254, 254), np.float32)),
-                            count=36, which="weights"),
-     "invalid", "count", "more than 1048576"),
-    ("backward.trace", dict(backward_params(BIG, np.ones((4, 1, 3, 3), np.float32), np.zeros((4, 254, 254), np.float32)),
-                            which="input"), "invalid", "input", "more than 1048576"),
+    (
+        "backward.trace",
+        dict(
+            backward_params(BIG, np.ones((4, 1, 3, 3), np.float32), np.zeros((4, 254, 254), np.float32)),
+            count=36,
+            which="weights",
+        ),
+        "invalid",
+        "count",
+        "more than 1048576",
+    ),
+    (
+        "backward.trace",
+        dict(
+            backward_params(BIG, np.ones((4, 1, 3, 3), np.float32), np.zeros((4, 254, 254), np.float32)), which="input"
+        ),
+        "invalid",
+        "input",
+        "more than 1048576",
+    ),
 ]
 
 
-@pytest.mark.parametrize("type_name, params, code, field, message", BAD, ids=[f"{b[0]}-{b[3]}-{i}" for i, b in enumerate(BAD)])
+@pytest.mark.parametrize(
+    "type_name, params, code, field, message", BAD, ids=[f"{b[0]}-{b[3]}-{i}" for i, b in enumerate(BAD)]
+)
 def test_bad_params_are_explained_and_the_socket_stays_open(page, type_name, params, code, field, message):
     assert_explained(page, type_name, params, code, field, message)

@@ -28,7 +28,9 @@ def test_seed002_fourth_element_is_31(page):
     a = page.ask("conv1d.run", {"signal": SEED002_G, "kernel": SEED002_F})
     assert a.type == "conv1d.result"
     out = a.arrays["output"]
-    np.testing.assert_array_equal(out, conv1d(np.array(SEED002_G, np.float32)[None, None], np.array(SEED002_F, np.float32)[None, None])[0, 0])
+    np.testing.assert_array_equal(
+        out, conv1d(np.array(SEED002_G, np.float32)[None, None], np.array(SEED002_F, np.float32)[None, None])[0, 0]
+    )
     np.testing.assert_array_equal(out, torch_conv1d(SEED002_G, SEED002_F))
     # The seed counts from 1 and slides f along g without turning it: (g * f)[n] = Σ g[n + i] f[i].
     step = 3  # the 4th element
@@ -97,22 +99,44 @@ def test_a_stride_that_leaves_values_over_says_so(page):
 OK = {"signal": SEED002_G, "kernel": SEED002_F}
 
 
-@pytest.mark.parametrize("params, code, field, message", [
-    ({**OK, "signal": []}, "invalid", "signal", "signal must hold 1 to 64 numbers, got 0"),
-    ({**OK, "signal": [1] * 65}, "invalid", "signal", "signal must hold 1 to 64 numbers, got 65"),
-    ({**OK, "kernel": [1] * 16}, "invalid", "kernel", "kernel must hold 1 to 15 numbers, got 16"),
-    ({**OK, "signal": "3 1 4"}, "invalid", "signal", "signal must be a list of 1 to 64 numbers"),
-    ({**OK, "kernel": [5, 1, 2000]}, "invalid", "kernel", "kernel must hold finite numbers from -1000 to 1000, got 2000 at position 2"),
-    ({**OK, "signal": [1, "x"]}, "invalid", "signal", "at position 1"),
-    ({**OK, "stride": 9}, "invalid", "stride", "stride must be from 1 to 8, got 9"),
-    ({**OK, "stride": 1.5}, "invalid", "stride", "stride must be a whole number from 1 to 8"),
-    ({**OK, "padding": 11}, "invalid", "padding", "padding must be from 0 to 10, got 11"),
-    ({**OK, "flip": "yes"}, "invalid", "flip", "flip must be true or false"),
-    ({**OK, "strides": 2}, "invalid", "strides", "strides is not a parameter of conv1d.run; it takes signal, kernel, stride, padding, flip"),
-    ({"signal": [1, 2], "kernel": [1, 2, 3]}, "does_not_fit", "kernel",
-     "kernel must fit the padded input: a filter of 3 taps is longer than the input of 2"),
-    ({"signal": [1, 2], "kernel": [1] * 9, "padding": 3}, "does_not_fit", "kernel", "longer than the padded input of 8"),
-    ({"kernel": [1]}, "invalid", "signal", "signal is required"),
-])
+@pytest.mark.parametrize(
+    "params, code, field, message",
+    [
+        ({**OK, "signal": []}, "invalid", "signal", "signal must hold 1 to 64 numbers, got 0"),
+        ({**OK, "signal": [1] * 65}, "invalid", "signal", "signal must hold 1 to 64 numbers, got 65"),
+        ({**OK, "kernel": [1] * 16}, "invalid", "kernel", "kernel must hold 1 to 15 numbers, got 16"),
+        ({**OK, "signal": "3 1 4"}, "invalid", "signal", "signal must be a list of 1 to 64 numbers"),
+        (
+            {**OK, "kernel": [5, 1, 2000]},
+            "invalid",
+            "kernel",
+            "kernel must hold finite numbers from -1000 to 1000, got 2000 at position 2",
+        ),
+        ({**OK, "signal": [1, "x"]}, "invalid", "signal", "at position 1"),
+        ({**OK, "stride": 9}, "invalid", "stride", "stride must be from 1 to 8, got 9"),
+        ({**OK, "stride": 1.5}, "invalid", "stride", "stride must be a whole number from 1 to 8"),
+        ({**OK, "padding": 11}, "invalid", "padding", "padding must be from 0 to 10, got 11"),
+        ({**OK, "flip": "yes"}, "invalid", "flip", "flip must be true or false"),
+        (
+            {**OK, "strides": 2},
+            "invalid",
+            "strides",
+            "strides is not a parameter of conv1d.run; it takes signal, kernel, stride, padding, flip",
+        ),
+        (
+            {"signal": [1, 2], "kernel": [1, 2, 3]},
+            "does_not_fit",
+            "kernel",
+            "kernel must fit the padded input: a filter of 3 taps is longer than the input of 2",
+        ),
+        (
+            {"signal": [1, 2], "kernel": [1] * 9, "padding": 3},
+            "does_not_fit",
+            "kernel",
+            "longer than the padded input of 8",
+        ),
+        ({"kernel": [1]}, "invalid", "signal", "signal is required"),
+    ],
+)
 def test_errors_name_the_field_and_its_range(page, params, code, field, message):
     assert_explained(page, "conv1d.run", params, code, field, message)

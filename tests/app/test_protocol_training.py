@@ -41,7 +41,12 @@ def start(page: Page, config: dict | None = None):
     ready = ask(page, "train.start", {"config": config or {}})
     assert ready.type == "train.ready", ready.header
     first = page.recv()
-    assert (first.id, first.type, first.meta["step"], first.meta["run"]) == (None, "train.snapshot", 0, ready.meta["run"])
+    assert (first.id, first.type, first.meta["step"], first.meta["run"]) == (
+        None,
+        "train.snapshot",
+        0,
+        ready.meta["run"],
+    )
     return ready, first
 
 
@@ -159,20 +164,23 @@ def test_classify_runs_a_drawn_grid_through_both_networks(page):
     assert answer.meta["hand"]["label"] == "X"
 
 
-@pytest.mark.parametrize(("type", "params", "field"), [
-    ("train.start", {"config": {"lr": 50.0}}, "config.lr"),
-    ("train.start", {"config": {"momentom": 0.9}}, "config.momentom"),
-    ("train.start", {"config": {"batch": 2.5}}, "config.batch"),
-    ("train.start", {"config": {"variations": {"rotation": 400.0}}}, "config.variations.rotation"),
-    ("train.set", {"lr": -1.0}, "lr"),
-    ("train.set", {"batch": 100000}, "batch"),
-    ("train.set", {"sample": 100000}, "sample"),
-    ("train.set", {"speed": -1}, "speed"),
-    ("train.step", {"batches": 0}, "batches"),
-    ("train.step", {"batches": 1001}, "batches"),
-    ("train.classify", {"grid": {"height": 4, "width": 4, "values": [1.0] * 16}}, "grid"),
-    ("train.classify", {"grid": {"height": 9, "width": 9, "values": [1.0] * 80}}, "grid.values"),
-])
+@pytest.mark.parametrize(
+    ("type", "params", "field"),
+    [
+        ("train.start", {"config": {"lr": 50.0}}, "config.lr"),
+        ("train.start", {"config": {"momentom": 0.9}}, "config.momentom"),
+        ("train.start", {"config": {"batch": 2.5}}, "config.batch"),
+        ("train.start", {"config": {"variations": {"rotation": 400.0}}}, "config.variations.rotation"),
+        ("train.set", {"lr": -1.0}, "lr"),
+        ("train.set", {"batch": 100000}, "batch"),
+        ("train.set", {"sample": 100000}, "sample"),
+        ("train.set", {"speed": -1}, "speed"),
+        ("train.step", {"batches": 0}, "batches"),
+        ("train.step", {"batches": 1001}, "batches"),
+        ("train.classify", {"grid": {"height": 4, "width": 4, "values": [1.0] * 16}}, "grid"),
+        ("train.classify", {"grid": {"height": 9, "width": 9, "values": [1.0] * 80}}, "grid.values"),
+    ],
+)
 def test_bad_settings_are_refused_by_name_and_the_run_goes_on(page, type, params, field):
     start(page)
     ask(page, "train.step", {"batches": 2})
@@ -251,6 +259,12 @@ def test_reset_replays_with_the_settings_in_use(page):
     ask(page, "train.set", {"lr": 0.02, "batch": 4, "speed": 7, "sample": 3})
     ask(page, "train.step", {"batches": 5})
     reset = ask(page, "train.reset")
-    assert (reset.meta["step"], reset.meta["lr"], reset.meta["batch"], reset.meta["speed"], reset.meta["sample"]) == (0, 0.02, 4, 7, 3)
+    assert (reset.meta["step"], reset.meta["lr"], reset.meta["batch"], reset.meta["speed"], reset.meta["sample"]) == (
+        0,
+        0.02,
+        4,
+        7,
+        3,
+    )
     again = ask(page, "train.step", {"batches": 5})
     assert again.meta["train_loss"] == engine_run({"seed": 2, "lr": 0.02, "batch": 4}, 5).evaluate().train_loss

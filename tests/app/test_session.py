@@ -157,7 +157,9 @@ def test_playground_page_has_the_limits(server_url):
 @contextmanager
 def serve(app):
     """Run ``app`` with uvicorn on a free loopback port in this process (so a test can patch it)."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port("127.0.0.1", 8950), log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port("127.0.0.1", 8950), log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

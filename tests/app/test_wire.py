@@ -29,7 +29,9 @@ def test_round_trip_and_alignment(meta_text):
     arrays = arrays_of_odd_sizes()
     frame = wire.encode(7, "conv.result", {"note": meta_text, "shape": [1, 2]}, arrays)
     header, back = wire.decode(frame)
-    assert header["id"] == 7 and header["type"] == "conv.result" and header["meta"] == {"note": meta_text, "shape": [1, 2]}
+    assert (
+        header["id"] == 7 and header["type"] == "conv.result" and header["meta"] == {"note": meta_text, "shape": [1, 2]}
+    )
     protocol.FrameHeader.model_validate(header)  # the header has the documented shape
     assert [e["name"] for e in header["arrays"]] == list(arrays)  # order kept
 
@@ -57,8 +59,9 @@ def test_arrays_do_not_overlap_and_follow_each_other():
 
 
 def test_bytes_are_little_endian():
-    frame = wire.encode(1, "t", {}, {"one": np.array([1.0], np.float32), "n": np.array([1], np.int32),
-                                     "big": np.array([1.0], ">f4")})
+    frame = wire.encode(
+        1, "t", {}, {"one": np.array([1.0], np.float32), "n": np.array([1], np.int32), "big": np.array([1.0], ">f4")}
+    )
     header, back = wire.decode(frame)
     (length,) = struct.unpack_from("<I", frame, 0)
     start = -(-(4 + length) // 8) * 8

@@ -102,8 +102,18 @@ def torch_cases() -> dict:
     d = {k: torch.tensor(v) for k, v in inputs().items()}
     xo = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(27, 2))
     lenet = nn.Sequential(
-        nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+        nn.Conv2d(1, 6, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(256, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, 10),
     )
     opt = torch.optim.SGD(lenet.parameters(), 0.01, momentum=0.9)
     labels = {n: torch.arange(n) % 2 for n in (1, 16)} | {64: torch.arange(64) % 10}
@@ -127,6 +137,7 @@ def torch_cases() -> dict:
         def run():
             with torch.no_grad():
                 fn()
+
         return run
 
     return {
@@ -159,7 +170,9 @@ def startup_times() -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, CONVSCOPE_CACHE_DIR=cache)
         env.pop("NUMBA_CACHE_DIR", None)
-        run = lambda: float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout)
+        run = lambda: float(
+            subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+        )
         return run(), run()
 
 
@@ -185,10 +198,14 @@ def main() -> None:
         e, t = engine[name], torch_[name]
         print(f"{label:44} {fmt(e):>11} {fmt(t):>11} {t / e:>8.1f}×")
     lenet = engine["lenet_b64"], torch_["lenet_b64"]
-    print(f"LeNet-5 batch 64: {1 / lenet[0]:.0f} steps/s (engine) vs {1 / lenet[1]:.0f} steps/s (PyTorch), time ratio {lenet[0] / lenet[1]:.2f}")
+    print(
+        f"LeNet-5 batch 64: {1 / lenet[0]:.0f} steps/s (engine) vs {1 / lenet[1]:.0f} steps/s (PyTorch), time ratio {lenet[0] / lenet[1]:.2f}"
+    )
     if args.compile:
         cold, warm = startup_times()
-        print(f"kernels ready from a fresh process: cold compile {cold:.1f} s, warm start from the disk cache {warm:.2f} s")
+        print(
+            f"kernels ready from a fresh process: cold compile {cold:.1f} s, warm start from the disk cache {warm:.2f} s"
+        )
 
 
 def fmt(seconds: float) -> str:

@@ -29,20 +29,37 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[2]
 PORT = 8911
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 MEASURE = "convscope:change-to-drawn"
 DRAWING = "convscope:answer-to-drawn"  # the part of it spent in the page after the answer came
 # (slider, key to press): stride 1↔2, kernel 3↔4, padding 0↔1; the second round undoes the first.
-ROUND = [("stride", "ArrowRight"), ("kernel", "ArrowRight"), ("padding", "ArrowRight"),
-         ("stride", "ArrowLeft"), ("kernel", "ArrowLeft"), ("padding", "ArrowLeft")]
+ROUND = [
+    ("stride", "ArrowRight"),
+    ("kernel", "ArrowRight"),
+    ("padding", "ArrowRight"),
+    ("stride", "ArrowLeft"),
+    ("kernel", "ArrowLeft"),
+    ("padding", "ArrowLeft"),
+]
 WARMUP = 12
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "--no-browser", "--port", str(PORT)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "--no-browser", "--port", str(PORT)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
     line = proc.stdout.readline()
     match = re.search(r"(http://\S+/)", line)
     if not match:
@@ -107,8 +124,10 @@ def main() -> None:
                 times = run_size(browser, url, size, args.changes)
                 every = [t for name, ts in times.items() if name != "(drawing)" for t in ts]
                 for name, ts in [*times.items(), ("all", every)]:
-                    print(f"{size:>5}×{size:<2} {name:>8} {len(ts):>4} {statistics.median(ts):>7.1f} "
-                          f"{percentile(ts, 95):>7.1f} {max(ts):>7.1f}")
+                    print(
+                        f"{size:>5}×{size:<2} {name:>8} {len(ts):>4} {statistics.median(ts):>7.1f} "
+                        f"{percentile(ts, 95):>7.1f} {max(ts):>7.1f}"
+                    )
                 verdict = "meets" if percentile(every, 95) <= 30 else "misses"
                 print(f"  p95 {percentile(every, 95):.1f} ms {verdict} the 30 ms target")
             browser.close()

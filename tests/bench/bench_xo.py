@@ -74,7 +74,9 @@ def main() -> None:
     print("\ndefault run to 100% test accuracy (evaluating every", CHUNK, "batches):")
     for seed in args.seeds:
         steps, train_s, total_s = time_to_target(seed)
-        print(f"  seed {seed}: {steps:5d} batches, {train_s * 1e3:7.2f} ms of training, {total_s * 1e3:7.2f} ms with evaluations")
+        print(
+            f"  seed {seed}: {steps:5d} batches, {train_s * 1e3:7.2f} ms of training, {total_s * 1e3:7.2f} ms with evaluations"
+        )
 
     trainer = Trainer(TrainConfig())
     trainer.train(100)
@@ -87,7 +89,9 @@ def main() -> None:
     eval_us = median_us(trainer.evaluate, args.repeats)
     record_us = median_us(trainer.record, args.repeats)
     x = NAMED_SAMPLES["seed_distorted_x"]
-    print(f"evaluate():          {eval_us:8.1f} µs  ({trainer.config.n_train}+{trainer.config.n_test} examples, one forward)")
+    print(
+        f"evaluate():          {eval_us:8.1f} µs  ({trainer.config.n_train}+{trainer.config.n_test} examples, one forward)"
+    )
     print(f"evaluate()+record(): {record_us:8.1f} µs")
     print(f"maps(x, 'trained'):  {median_us(lambda: trainer.maps(x), args.repeats):8.1f} µs")
     print(f"maps(x, 'hand'):     {median_us(lambda: trainer.maps(x, 'hand'), args.repeats):8.1f} µs")

@@ -30,8 +30,14 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[2]
 PORT = 8912
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 TARGET = 20  # snapshots a second
 
 # Installed in the page before Play: when Play was pressed, when 100% test accuracy was first drawn.
@@ -43,14 +49,21 @@ WATCH = """() => {
   window.benchXO.playAt = performance.now();
   document.querySelector(".xo-play").click();
 }"""
-COUNTS = ("({...window.convscopeXO.counters, seq: window.convscopeXO.meta.seq, step: window.convscopeXO.meta.step,"
-          " now: performance.now()})")
+COUNTS = (
+    "({...window.convscopeXO.counters, seq: window.convscopeXO.meta.seq, step: window.convscopeXO.meta.step,"
+    " now: performance.now()})"
+)
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "--no-browser", "--port", str(PORT)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "--no-browser", "--port", str(PORT)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
     line = proc.stdout.readline()
     match = re.search(r"(http://\S+/)", line)
     if not match:
@@ -73,24 +86,37 @@ def start_server() -> tuple[subprocess.Popen, str]:
 def run_speed(browser, url: str, speed: int, seconds: float) -> dict:
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(f"{url}xo?speed={speed}")
-    page.wait_for_function("window.convscopeXO && window.convscopeXO.meta && document.querySelector('#train-widget').dataset.ready",
-                           timeout=120_000)
+    page.wait_for_function(
+        "window.convscopeXO && window.convscopeXO.meta && document.querySelector('#train-widget').dataset.ready",
+        timeout=120_000,
+    )
     page.evaluate(WATCH)
     page.wait_for_function("window.convscopeXO.meta.playing", timeout=60_000)
     page.wait_for_timeout(300)  # past the first frames
     a = page.evaluate(COUNTS)
     # Count for `seconds`, or until the run stops by itself (at "max" it trains its last batch in under a second).
-    page.wait_for_function("!window.convscopeXO.meta.playing", timeout=seconds * 1000) if speed == 0 else page.wait_for_timeout(seconds * 1000)
+    page.wait_for_function(
+        "!window.convscopeXO.meta.playing", timeout=seconds * 1000
+    ) if speed == 0 else page.wait_for_timeout(seconds * 1000)
     b = page.evaluate(COUNTS)
     page.wait_for_function("window.benchXO.perfectAt !== null", timeout=120_000)
-    perfect = page.evaluate("({ms: window.benchXO.perfectAt - window.benchXO.playAt, step: window.convscopeXO.meta.first_perfect_step})")
+    perfect = page.evaluate(
+        "({ms: window.benchXO.perfectAt - window.benchXO.playAt, step: window.convscopeXO.meta.first_perfect_step})"
+    )
     page.close()
     span = (b["now"] - a["now"]) / 1000
     return {
-        "received": (b["received"] - a["received"]) / span, "drawn": (b["drawn"] - a["drawn"]) / span,
-        "stale": b["stale"] - a["stale"], "behind": b["seq"] - b["drawnSeq"], "lag": b["lagMs"], "max_lag": b["maxLagMs"],
-        "batches": (b["step"] - a["step"]) / span, "perfect_ms": perfect["ms"], "perfect_step": perfect["step"],
-        "span": span, "draw_ms": (b["drawMs"] - a["drawMs"]) / max(1, b["drawn"] - a["drawn"]),
+        "received": (b["received"] - a["received"]) / span,
+        "drawn": (b["drawn"] - a["drawn"]) / span,
+        "stale": b["stale"] - a["stale"],
+        "behind": b["seq"] - b["drawnSeq"],
+        "lag": b["lagMs"],
+        "max_lag": b["maxLagMs"],
+        "batches": (b["step"] - a["step"]) / span,
+        "perfect_ms": perfect["ms"],
+        "perfect_step": perfect["step"],
+        "span": span,
+        "draw_ms": (b["drawMs"] - a["drawMs"]) / max(1, b["drawn"] - a["drawn"]),
     }
 
 
@@ -105,19 +131,25 @@ def main() -> None:
             path = CHROMIUM if os.access(CHROMIUM, os.X_OK) else None
             browser = p.chromium.launch(executable_path=path, args=FLAGS)
             print(f"/xo playing for {args.seconds:g} s per speed (default run: seed 0, 9×9, 3 filters)")
-            print(f"{'speed':>6} {'counted':>8} {'batches/s':>10} {'received/s':>11} {'drawn/s':>8} {'draw ms':>8} {'stale':>6} "
-                  f"{'behind':>7} {'lag ms':>7} {'max lag':>8} {'100% after':>11} {'at step':>8}")
+            print(
+                f"{'speed':>6} {'counted':>8} {'batches/s':>10} {'received/s':>11} {'drawn/s':>8} {'draw ms':>8} {'stale':>6} "
+                f"{'behind':>7} {'lag ms':>7} {'max lag':>8} {'100% after':>11} {'at step':>8}"
+            )
             for speed in args.speeds:
                 r = run_speed(browser, url, speed, args.seconds)
                 name = "max" if speed == 0 else f"{speed}/s"
-                print(f"{name:>6} {r['span']:>7.1f}s {r['batches']:>10.0f} {r['received']:>11.1f} {r['drawn']:>8.1f} {r['draw_ms']:>8.1f} "
-                      f"{r['stale']:>6} {r['behind']:>7} "
-                      f"{r['lag']:>7.1f} {r['max_lag']:>8.1f} {r['perfect_ms'] / 1000:>10.2f}s {r['perfect_step']!s:>8}")
+                print(
+                    f"{name:>6} {r['span']:>7.1f}s {r['batches']:>10.0f} {r['received']:>11.1f} {r['drawn']:>8.1f} {r['draw_ms']:>8.1f} "
+                    f"{r['stale']:>6} {r['behind']:>7} "
+                    f"{r['lag']:>7.1f} {r['max_lag']:>8.1f} {r['perfect_ms'] / 1000:>10.2f}s {r['perfect_step']!s:>8}"
+                )
                 # Below TARGET batches a second a snapshot per batch is the most there is to send.
                 need = min(TARGET, r["batches"])
                 verdict = "meets" if r["received"] >= 0.95 * need and r["behind"] <= 1 else "misses"
-                print(f"  {verdict} the target: {need:.0f} snapshots a second (one per batch, at most {TARGET}) "
-                      "without falling behind")
+                print(
+                    f"  {verdict} the target: {need:.0f} snapshots a second (one per batch, at most {TARGET}) "
+                    "without falling behind"
+                )
             browser.close()
     finally:
         proc.terminate()

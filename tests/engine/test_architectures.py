@@ -132,8 +132,11 @@ def test_vgg16_parameters_live_in_the_fully_connected_layers():
 
 def test_errors_name_the_layer_by_its_place():
     with pytest.raises(ValueError, match=r"^layer 3 \(p\): a 2×2 window is larger than the 1×1 input"):
-        arch.layer_table((1, 2, 2), [{"type": "maxpool", "kernel": 2}, {"type": "activation"}, {"type": "maxpool", "kernel": 2}],
-                         ["a", "b", "p"])
+        arch.layer_table(
+            (1, 2, 2),
+            [{"type": "maxpool", "kernel": 2}, {"type": "activation"}, {"type": "maxpool", "kernel": 2}],
+            ["a", "b", "p"],
+        )
     with pytest.raises(ValueError, match=r"^layer 2 \(r\): a residual layer cannot follow a flattened vector"):
         arch.layer_table((1, 4, 4), [{"type": "flatten"}, {"type": "residual", "filters": 2}], ["f", "r"])
     with pytest.raises(ValueError, match=r"^net must be one of lenet5, alexnet, vgg16, resnet18"):
@@ -190,8 +193,23 @@ def test_pattern_against_torch(n, m, k, pool):
 
 def test_pattern_reads_as_the_seed_writes_it():
     _, layers, names = arch.pattern_layers(2, 2, 1)
-    assert names == ["conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1", "conv2_1", "relu2_1", "conv2_2", "relu2_2", "pool2",
-                     "flatten", "fc1", "relu_fc1", "scores", "softmax"]
+    assert names == [
+        "conv1_1",
+        "relu1_1",
+        "conv1_2",
+        "relu1_2",
+        "pool1",
+        "conv2_1",
+        "relu2_1",
+        "conv2_2",
+        "relu2_2",
+        "pool2",
+        "flatten",
+        "fc1",
+        "relu_fc1",
+        "scores",
+        "softmax",
+    ]
     assert [s["filters"] for s in layers if s["type"] == "conv"] == [16, 16, 32, 32]  # doubled after each pool
 
 
@@ -203,10 +221,16 @@ def test_pattern_max_m_is_the_last_m_that_fits():
 
 
 def test_describe():
-    assert arch.describe({"type": "conv", "filters": 64, "kernel": 11, "stride": 4, "padding": 2}) == "conv 11×11, 64 filters, stride 4, pad 2"
+    assert (
+        arch.describe({"type": "conv", "filters": 64, "kernel": 11, "stride": 4, "padding": 2})
+        == "conv 11×11, 64 filters, stride 4, pad 2"
+    )
     assert arch.describe({"type": "maxpool", "kernel": 3, "stride": 2, "padding": 1}) == "max pool 3×3, stride 2, pad 1"
     assert arch.describe({"type": "dense", "units": 4096}) == "fully connected, 4,096 units"
-    assert arch.describe({"type": "residual", "filters": 128, "stride": 2}) == "2 × conv 3×3, 128 filters, stride 2 + 1×1 shortcut"
+    assert (
+        arch.describe({"type": "residual", "filters": 128, "stride": 2})
+        == "2 × conv 3×3, 128 filters, stride 2 + 1×1 shortcut"
+    )
 
 
 @pytest.mark.parametrize("net", list(arch.NETWORKS))

@@ -73,7 +73,9 @@ def torch_rotate(x: np.ndarray, angle: float, mode: str, fill: float) -> np.ndar
     _, h, w = x.shape
     a = math.radians(angle)
     # Normalised coordinates run −1..1 over W (x) and H (y), so the turn's off-diagonal terms carry H/W.
-    theta = torch.tensor([[[math.cos(a), -math.sin(a) * h / w, 0], [math.sin(a) * w / h, math.cos(a), 0]]], dtype=torch.float64)
+    theta = torch.tensor(
+        [[[math.cos(a), -math.sin(a) * h / w, 0], [math.sin(a) * w / h, math.cos(a), 0]]], dtype=torch.float64
+    )
     grid = F.affine_grid(theta, (1, x.shape[0], h, w), align_corners=False)  # (1, H, W, 2)
     padding = {"constant": "zeros", "edge": "border", "reflect": "reflection"}[mode]
     shift = fill if mode == "constant" else 0.0
@@ -88,7 +90,9 @@ def test_rotation_equals_grid_sample_on_the_same_affine_grid(seed, mode):
     x = picture(seed, c=int(rng.choice([1, 3])))
     angle = float(rng.uniform(-200, 200))
     fill = float(rng.uniform(0, 1))
-    ref.assert_close(A.rotate(x, angle, mode, fill), torch_rotate(x, angle, mode, fill), 1e-5, f"rotate {angle:.1f}° {mode}")
+    ref.assert_close(
+        A.rotate(x, angle, mode, fill), torch_rotate(x, angle, mode, fill), 1e-5, f"rotate {angle:.1f}° {mode}"
+    )
 
 
 # ---------------------------------------------------------------- resize, crop and scale
@@ -113,7 +117,9 @@ def test_crop_and_scale_equals_interpolate_of_the_box(seed):
     out = (h, w) if seed % 2 else (int(rng.integers(2, 30)), int(rng.integers(2, 30)))
     box = t64(x[:, top : top + bh, left : left + bw])[None]  # (1, C, bh, bw)
     expected = F.interpolate(box, size=out, mode="bilinear", align_corners=False)[0]
-    ref.assert_close(A.crop_and_scale(x, top, left, bh, bw, None if seed % 2 else out), expected.numpy(), 1e-5, "crop and scale")
+    ref.assert_close(
+        A.crop_and_scale(x, top, left, bh, bw, None if seed % 2 else out), expected.numpy(), 1e-5, "crop and scale"
+    )
 
 
 def test_the_whole_picture_as_the_box_is_the_identity():
@@ -126,7 +132,7 @@ def test_every_crop_setting_is_a_box_inside_the_picture(scale):
     for x_, y_ in [(0, 0), (1, 1), (0.5, 0.5), (0.2, 0.9)]:
         for h, w in [(64, 64), (7, 30), (1, 1)]:
             top, left, bh, bw = A.crop_box((3, h, w), scale, x_, y_)
-            assert 0 <= top and top + bh <= h and 0 <= left and left + bw <= w
+            assert top >= 0 and top + bh <= h and left >= 0 and left + bw <= w
             assert bh == max(1, round(scale * h)) and bw == max(1, round(scale * w))
     assert A.crop_box((3, 100, 100), 0.5, 0, 1) == (50, 0, 50, 50)  # left edge, bottom edge
 
@@ -188,7 +194,12 @@ TV = {
     "saturation": lambda x, f: x if x.shape[0] == 1 else tv_blend(x, tv_grey(x), f),
     "hue": tv_hue,
 }
-OURS = {"brightness": A.adjust_brightness, "contrast": A.adjust_contrast, "saturation": A.adjust_saturation, "hue": A.adjust_hue}
+OURS = {
+    "brightness": A.adjust_brightness,
+    "contrast": A.adjust_contrast,
+    "saturation": A.adjust_saturation,
+    "hue": A.adjust_hue,
+}
 
 
 @pytest.mark.parametrize("channels", [1, 3])
@@ -197,7 +208,11 @@ OURS = {"brightness": A.adjust_brightness, "contrast": A.adjust_contrast, "satur
 def test_colour_ops_follow_torchvisions_definitions(op, channels, seed):
     rng = np.random.default_rng(seed)
     x = picture(seed, c=channels)
-    factor = float(rng.uniform(-0.5, 0.5)) if op == "hue" else float(rng.choice([0.0, rng.uniform(0, 1), rng.uniform(1, 2.5)]))
+    factor = (
+        float(rng.uniform(-0.5, 0.5))
+        if op == "hue"
+        else float(rng.choice([0.0, rng.uniform(0, 1), rng.uniform(1, 2.5)]))
+    )
     ref.assert_close(OURS[op](x, factor), TV[op](t64(x), factor).numpy(), 1e-5, f"{op} {factor:.2f}")
 
 
@@ -221,8 +236,15 @@ def test_grey_picture_ignores_saturation_and_hue_and_jitter_keeps_it_in_range():
 
 def test_apply_runs_the_ops_in_order_and_reports_each_setting():
     x = picture(4, h=16, w=12)
-    y, applied = A.apply(x, [{"op": "crop", "scale": 0.5, "x": 1, "y": 0}, {"op": "hflip"}, {"op": "rotate", "angle": 30},
-                              {"op": "jitter", "brightness": 1.2}])
+    y, applied = A.apply(
+        x,
+        [
+            {"op": "crop", "scale": 0.5, "x": 1, "y": 0},
+            {"op": "hflip"},
+            {"op": "rotate", "angle": 30},
+            {"op": "jitter", "brightness": 1.2},
+        ],
+    )
     box = A.crop_box(x.shape, 0.5, 1, 0)
     expected = A.color_jitter(A.rotate(A.hflip(A.crop_and_scale(x, *box)), 30), 1.2)
     np.testing.assert_array_equal(y, expected)
@@ -261,24 +283,30 @@ def test_each_variants_listed_ops_are_exactly_what_made_it():
     assert 16 < flips < 48  # about half
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda x: A.rotate(x, 400), "angle must be from -360.0 to 360.0"),
-    (lambda x: A.rotate(x, 10, "wrap"), "mode must be one of 'constant', 'edge', 'reflect'"),
-    (lambda x: A.rotate(x, 10, "constant", 2), "fill must be from 0.0 to 1.0"),
-    (lambda x: A.crop_and_scale(x, 5, 0, 8, 8), "top must be from 0 to 2"),
-    (lambda x: A.crop_and_scale(x, 0, 0, 11, 4), "height must be from 1 to 10"),
-    (lambda x: A.crop_box(x.shape, 0.05), "scale must be from 0.1 to 1.0"),
-    (lambda x: A.adjust_hue(x, 0.7), "hue must be from -0.5 to 0.5"),
-    (lambda x: A.color_jitter(x, -1), "brightness must be from 0.0 to 5.0"),
-    (lambda x: A.random_augment(x, ["spin"], 0, 4), "ops must be one of 'hflip', 'vflip', 'rotate', 'crop', 'jitter'"),
-    (lambda x: A.random_augment(x, ["hflip", "hflip"], 0, 4), "ops must name each op at most once"),
-    (lambda x: A.random_augment(x, ["hflip"], 0, 0), "n must be from 1 to 64"),
-    (lambda x: A.random_augment(x, ["crop"], 0, 2, scale=(0.9, 0.5)), "scale must be a range"),
-    (lambda x: A.random_augment(x, ["crop"], 0, 2, size=3), "size is not a range of random_augment"),
-    (lambda x: A.hflip(x * 2), "image must hold values from 0 to 1"),
-    (lambda x: A.hflip(np.zeros((2, 4, 4))), "image must have 1 channel (grey) or 3 (RGB), got 2"),
-    (lambda x: A.hflip(np.zeros((4, 4))), "image must have 3 axes (C, H, W)"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda x: A.rotate(x, 400), "angle must be from -360.0 to 360.0"),
+        (lambda x: A.rotate(x, 10, "wrap"), "mode must be one of 'constant', 'edge', 'reflect'"),
+        (lambda x: A.rotate(x, 10, "constant", 2), "fill must be from 0.0 to 1.0"),
+        (lambda x: A.crop_and_scale(x, 5, 0, 8, 8), "top must be from 0 to 2"),
+        (lambda x: A.crop_and_scale(x, 0, 0, 11, 4), "height must be from 1 to 10"),
+        (lambda x: A.crop_box(x.shape, 0.05), "scale must be from 0.1 to 1.0"),
+        (lambda x: A.adjust_hue(x, 0.7), "hue must be from -0.5 to 0.5"),
+        (lambda x: A.color_jitter(x, -1), "brightness must be from 0.0 to 5.0"),
+        (
+            lambda x: A.random_augment(x, ["spin"], 0, 4),
+            "ops must be one of 'hflip', 'vflip', 'rotate', 'crop', 'jitter'",
+        ),
+        (lambda x: A.random_augment(x, ["hflip", "hflip"], 0, 4), "ops must name each op at most once"),
+        (lambda x: A.random_augment(x, ["hflip"], 0, 0), "n must be from 1 to 64"),
+        (lambda x: A.random_augment(x, ["crop"], 0, 2, scale=(0.9, 0.5)), "scale must be a range"),
+        (lambda x: A.random_augment(x, ["crop"], 0, 2, size=3), "size is not a range of random_augment"),
+        (lambda x: A.hflip(x * 2), "image must hold values from 0 to 1"),
+        (lambda x: A.hflip(np.zeros((2, 4, 4))), "image must have 1 channel (grey) or 3 (RGB), got 2"),
+        (lambda x: A.hflip(np.zeros((4, 4))), "image must have 3 axes (C, H, W)"),
+    ],
+)
 def test_argument_errors_name_the_argument_and_its_range(call, message):
     x = picture(0, h=10, w=10)
     with pytest.raises(ValueError) as info:

@@ -67,7 +67,9 @@ class Conv2dCase:
         return x, w, b, gy
 
     def engine_kwargs(self) -> dict:
-        return dict(stride=self.stride, padding=self.padding, dilation=self.dilation, pad_mode=self.pad_mode, flip=self.flip)
+        return dict(
+            stride=self.stride, padding=self.padding, dilation=self.dilation, pad_mode=self.pad_mode, flip=self.flip
+        )
 
 
 def conv2d_case(index: int, max_size: int = 20, modes=MODES) -> Conv2dCase:
@@ -81,12 +83,22 @@ def conv2d_case(index: int, max_size: int = 20, modes=MODES) -> Conv2dCase:
             padding = [0, 0, 0, 0]  # the unpadded fast path
         if mode == "reflect":  # reflection needs a cell to reflect onto
             padding = [min(p, size[i // 2] - 1) for i, p in enumerate(padding)]
-        stride = (1, 1) if index % 3 == 0 else tuple(int(v) for v in rng.integers(1, 4, 2))  # stride 1 has its own kernel
+        stride = (
+            (1, 1) if index % 3 == 0 else tuple(int(v) for v in rng.integers(1, 4, 2))
+        )  # stride 1 has its own kernel
         case = Conv2dCase(
-            n=int(rng.integers(1, 5)), c=int(rng.integers(1, 5)), f=int(rng.integers(1, 6)), size=size,
-            kernel=tuple(int(v) for v in rng.integers(1, 6, 2)), stride=stride, padding=tuple(padding),
-            dilation=tuple(int(v) for v in rng.integers(1, 4, 2)), flip=bool(rng.integers(2)),
-            pad_mode=mode, bias=index % 5 != 4, seed=index,
+            n=int(rng.integers(1, 5)),
+            c=int(rng.integers(1, 5)),
+            f=int(rng.integers(1, 6)),
+            size=size,
+            kernel=tuple(int(v) for v in rng.integers(1, 6, 2)),
+            stride=stride,
+            padding=tuple(padding),
+            dilation=tuple(int(v) for v in rng.integers(1, 4, 2)),
+            flip=bool(rng.integers(2)),
+            pad_mode=mode,
+            bias=index % 5 != 4,
+            seed=index,
         )
         if case.fits():
             return case
@@ -131,7 +143,9 @@ def check_conv2d(case: Conv2dCase, expect):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", CONV2D_CASES + LARGE_CASES, ids=[f"{i:03d}-{c}" for i, c in enumerate(CONV2D_CASES + LARGE_CASES)])
+@pytest.mark.parametrize(
+    "case", CONV2D_CASES + LARGE_CASES, ids=[f"{i:03d}-{c}" for i, c in enumerate(CONV2D_CASES + LARGE_CASES)]
+)
 def test_conv2d_matches_torch(case):
     check_conv2d(case, torch_conv2d)
 
@@ -142,7 +156,9 @@ def test_conv2d_accepts_int_and_pair_settings(stride, padding, dilation):
     rng = np.random.default_rng(7)
     x = rng.standard_normal((2, 3, 9, 8)).astype(np.float32)  # (N, C, H, W)
     w = rng.standard_normal((4, 3, 3, 2)).astype(np.float32)  # (F, C, KH, KW)
-    expected = F.conv2d(torch.from_numpy(x).double(), torch.from_numpy(w).double(), None, stride, padding, dilation)  # (N, F, OH, OW)
+    expected = F.conv2d(
+        torch.from_numpy(x).double(), torch.from_numpy(w).double(), None, stride, padding, dilation
+    )  # (N, F, OH, OW)
     ref.assert_close(conv2d(x, w, stride=stride, padding=padding, dilation=dilation), expected.numpy(), 1e-4, "y")
 
 
@@ -151,7 +167,9 @@ def test_large_conv2d_is_deterministic():
     for case in LARGE_CASES[4:]:
         x, w, b, gy = case.arrays()
         np.testing.assert_array_equal(conv2d(x, w, b, **case.engine_kwargs()), conv2d(x, w, b, **case.engine_kwargs()))
-        for first, again in zip(conv2d_backward(gy, x, w, **case.engine_kwargs()), conv2d_backward(gy, x, w, **case.engine_kwargs())):
+        for first, again in zip(
+            conv2d_backward(gy, x, w, **case.engine_kwargs()), conv2d_backward(gy, x, w, **case.engine_kwargs())
+        ):
             np.testing.assert_array_equal(first, again)
 
 
@@ -190,7 +208,9 @@ def test_conv2d_matches_reference(case):
 def test_reference_conv2d_matches_torch(case):
     """The reference itself agrees with PyTorch to float64 rounding."""
     x, w, b, gy = case.arrays()
-    for name, mine, theirs in zip(("y", "dL/dx", "dL/dw", "dL/db"), reference_conv2d(case, x, w, b, gy), torch_conv2d(case, x, w, b, gy)):
+    for name, mine, theirs in zip(
+        ("y", "dL/dx", "dL/dw", "dL/db"), reference_conv2d(case, x, w, b, gy), torch_conv2d(case, x, w, b, gy)
+    ):
         ref.assert_close(mine, theirs, 1e-10, f"reference {name} of {case}")
 
 
@@ -201,9 +221,15 @@ def conv1d_case(index: int) -> dict:
     rng = np.random.default_rng(30_000 + index)
     while True:
         case = dict(
-            n=int(rng.integers(1, 5)), c=int(rng.integers(1, 5)), f=int(rng.integers(1, 6)),
-            length=int(rng.integers(1, 31)), k=int(rng.integers(1, 6)), stride=int(rng.integers(1, 4)),
-            padding=int(rng.integers(0, 4)), dilation=int(rng.integers(1, 4)), flip=bool(rng.integers(2)),
+            n=int(rng.integers(1, 5)),
+            c=int(rng.integers(1, 5)),
+            f=int(rng.integers(1, 6)),
+            length=int(rng.integers(1, 31)),
+            k=int(rng.integers(1, 6)),
+            stride=int(rng.integers(1, 4)),
+            padding=int(rng.integers(0, 4)),
+            dilation=int(rng.integers(1, 4)),
+            flip=bool(rng.integers(2)),
         )
         if case["dilation"] * (case["k"] - 1) + 1 <= case["length"] + 2 * case["padding"]:
             return case
@@ -223,7 +249,9 @@ def test_conv1d_matches_torch(case):
     xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)  # (N, C, L)
     wt = torch.tensor(w, dtype=torch.float64, requires_grad=True)  # (F, C, K)
     bt = torch.tensor(b, dtype=torch.float64, requires_grad=True)  # (F,)
-    yt = F.conv1d(xt, wt.flip(2) if case["flip"] else wt, bt, case["stride"], case["padding"], case["dilation"])  # (N, F, L_out)
+    yt = F.conv1d(
+        xt, wt.flip(2) if case["flip"] else wt, bt, case["stride"], case["padding"], case["dilation"]
+    )  # (N, F, L_out)
     gy = rng.standard_normal(yt.shape).astype(np.float32)  # (N, F, L_out)
     (yt * torch.from_numpy(gy.astype(np.float64))).sum().backward()
 

@@ -79,12 +79,21 @@ def test_one_by_one_convolution_seed004():
     assert counts.pointwise(64, 32, 56, 56, bias=False).count.total == numel(nn.Conv2d(64, 32, 1, bias=False))
 
 
-@pytest.mark.parametrize("n, two, rough", [
-    (0, "0", "0"), (7, "7", "7"), (999, "1 thousand", "1 thousand"), (2080, "2.1 thousand", "2 thousand"),
-    (67_108_864, "67 million", "70 million"), (61_100_840, "61 million", "60 million"),
-    (138_357_544, "140 million", "100 million"), (1_600_000_000, "1.6 billion", "2 billion"),
-    (1_050_000, "1.1 million", "1 million"), (3 * 10**12, "3 trillion", "3 trillion"),
-])
+@pytest.mark.parametrize(
+    "n, two, rough",
+    [
+        (0, "0", "0"),
+        (7, "7", "7"),
+        (999, "1 thousand", "1 thousand"),
+        (2080, "2.1 thousand", "2 thousand"),
+        (67_108_864, "67 million", "70 million"),
+        (61_100_840, "61 million", "60 million"),
+        (138_357_544, "140 million", "100 million"),
+        (1_600_000_000, "1.6 billion", "2 billion"),
+        (1_050_000, "1.1 million", "1 million"),
+        (3 * 10**12, "3 trillion", "3 trillion"),
+    ],
+)
 def test_words(n, two, rough):
     assert counts.words(n) == two and counts.rough(n) == rough
 
@@ -94,14 +103,17 @@ def test_log10_and_powers_of_two():
     assert counts.power_of_two(1024) == 10 and counts.power_of_two(1000) is None and counts.power_of_two(0) is None
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: counts.fully_connected(0, 5, 1, 3), r"^height must be at least 1, got 0"),
-    (lambda: counts.fully_connected(5, 5, 1, 2.5), r"^units must be a whole number"),
-    (lambda: counts.locally_connected(4, 0), r"^window must be at least 1, got 0"),
-    (lambda: counts.shared_filters(0, 3), r"^filters must be at least 1, got 0"),
-    (lambda: counts.pointwise(3, 0, 4, 4), r"^c_out must be at least 1, got 0"),
-    (lambda: counts.words(-1), r"^n must be at least 0, got -1"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: counts.fully_connected(0, 5, 1, 3), r"^height must be at least 1, got 0"),
+        (lambda: counts.fully_connected(5, 5, 1, 2.5), r"^units must be a whole number"),
+        (lambda: counts.locally_connected(4, 0), r"^window must be at least 1, got 0"),
+        (lambda: counts.shared_filters(0, 3), r"^filters must be at least 1, got 0"),
+        (lambda: counts.pointwise(3, 0, 4, 4), r"^c_out must be at least 1, got 0"),
+        (lambda: counts.words(-1), r"^n must be at least 0, got -1"),
+    ],
+)
 def test_errors_name_the_argument(call, message):
     with pytest.raises(ValueError, match=message):
         call()

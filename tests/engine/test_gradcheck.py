@@ -18,9 +18,21 @@ import numpy as np
 import pytest
 
 from engine import (
-    activation, activation_backward, avg_pool2d, avg_pool2d_backward, batch_norm, batch_norm_backward, conv2d,
-    conv2d_backward, dense, dense_backward, local_contrast_norm, local_contrast_norm_backward, max_pool2d,
-    max_pool2d_backward, softmax_cross_entropy,
+    activation,
+    activation_backward,
+    avg_pool2d,
+    avg_pool2d_backward,
+    batch_norm,
+    batch_norm_backward,
+    conv2d,
+    conv2d_backward,
+    dense,
+    dense_backward,
+    local_contrast_norm,
+    local_contrast_norm_backward,
+    max_pool2d,
+    max_pool2d_backward,
+    softmax_cross_entropy,
 )
 
 EPS = 2.0**-10
@@ -108,9 +120,19 @@ def test_avg_pool_gradient(kernel, stride):
 # ------------------------------------------------------------------ activations
 
 
-@pytest.mark.parametrize("name, param", [
-    ("relu", None), ("leaky_relu", 0.2), ("abs", None), ("sigmoid", None), ("tanh", None), ("elu", 1.0), ("elu", 0.3), ("selu", None),
-])
+@pytest.mark.parametrize(
+    "name, param",
+    [
+        ("relu", None),
+        ("leaky_relu", 0.2),
+        ("abs", None),
+        ("sigmoid", None),
+        ("tanh", None),
+        ("elu", 1.0),
+        ("elu", 0.3),
+        ("selu", None),
+    ],
+)
 def test_activation_gradient(name, param):
     rng = np.random.default_rng(5)
     x = grid(rng, (4, 10), step=2.0**-6, high=4.0)  # (4, 10)

@@ -54,7 +54,11 @@ def test_a_changed_kernel_source_changes_the_cache_directory(tmp_path):
     for src in (ROOT / "engine").glob("*.py"):
         (copy / src.name).write_bytes(src.read_bytes())
     env = clean_env(CONVSCOPE_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(tmp_path))
-    probe = lambda: Path(subprocess.run([sys.executable, "-c", PROBE], cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.strip())
+    probe = lambda: Path(
+        subprocess.run(
+            [sys.executable, "-c", PROBE], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
     before = probe()
     with open(copy / "pool.py", "a") as f:
         f.write("\n# an edit\n")
@@ -80,8 +84,14 @@ print(before == dict(os.environ), numba.config.CACHE_DIR == "")
 
 
 def test_importing_the_engine_does_no_io_and_sets_no_environment(tmp_path):
-    out = subprocess.run([sys.executable, "-c", IMPORT_AUDIT], cwd=ROOT, env=clean_env(CONVSCOPE_CACHE_DIR=str(tmp_path)),
-                         capture_output=True, text=True, check=True).stdout.splitlines()
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORT_AUDIT],
+        cwd=ROOT,
+        env=clean_env(CONVSCOPE_CACHE_DIR=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     assert out[0] == "[]", f"importing engine touched the disk: {out[0]}"
     assert out[1] == "True True"  # no environment variable set, Numba's cache directory not chosen yet
     assert list(tmp_path.iterdir()) == []  # the cache directory is made on first compile, not on import
@@ -98,8 +108,9 @@ print(stats.cache_hits.total(), stats.cache_misses.total())
 
 def test_the_cache_is_made_on_first_compile_and_read_by_the_next_process(tmp_path):
     env = clean_env(CONVSCOPE_CACHE_DIR=str(tmp_path))
-    run = lambda: subprocess.run([sys.executable, "-c", COMPILE], cwd=ROOT, env=env, capture_output=True, text=True,
-                                 check=True).stdout.split()
+    run = lambda: subprocess.run(
+        [sys.executable, "-c", COMPILE], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert run() == ["0", "1"]  # compiled, and saved
     made = [p for p in tmp_path.iterdir() if p.name.startswith("numba-")]
     assert len(made) == 1 and any(made[0].rglob("*.nbi")), "the first compile wrote no cache index"

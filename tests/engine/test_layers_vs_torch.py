@@ -17,8 +17,17 @@ import torch
 import torch.nn.functional as F
 
 from engine import (
-    ACTIVATIONS, activation, activation_backward, batch_norm, batch_norm_backward, dense, dense_backward,
-    local_contrast_norm, local_contrast_norm_backward, softmax, softmax_cross_entropy,
+    ACTIVATIONS,
+    activation,
+    activation_backward,
+    batch_norm,
+    batch_norm_backward,
+    dense,
+    dense_backward,
+    local_contrast_norm,
+    local_contrast_norm_backward,
+    softmax,
+    softmax_cross_entropy,
 )
 from tests.engine import reference as ref
 
@@ -33,7 +42,9 @@ def elementwise_close(actual, expected, tol=1e-5, what="value"):
     assert np.shape(actual) == expected.shape, what
     err = np.abs(np.asarray(actual, np.float64) - expected)  # like expected
     worst = np.unravel_index(np.argmax(err / np.maximum(1, np.abs(expected))), err.shape)
-    assert np.all(err <= tol * np.maximum(1, np.abs(expected))), f"{what}: {actual[worst]} vs {expected[worst]} at {worst}"
+    assert np.all(err <= tol * np.maximum(1, np.abs(expected))), (
+        f"{what}: {actual[worst]} vs {expected[worst]} at {worst}"
+    )
 
 
 # ------------------------------------------------------------------ activations
@@ -48,9 +59,20 @@ TORCH_ACTIVATIONS = {
     "selu": lambda x, p: F.selu(x),
 }
 VARIANTS = [
-    ("relu", None), ("abs", None), ("sigmoid", None), ("tanh", None), ("selu", None),
-    ("leaky_relu", None), ("leaky_relu", 0.0), ("leaky_relu", 0.2), ("leaky_relu", 1.0),
-    ("elu", None), ("elu", 0.0), ("elu", 0.5), ("elu", 2.5), ("elu", 10.0),
+    ("relu", None),
+    ("abs", None),
+    ("sigmoid", None),
+    ("tanh", None),
+    ("selu", None),
+    ("leaky_relu", None),
+    ("leaky_relu", 0.0),
+    ("leaky_relu", 0.2),
+    ("leaky_relu", 1.0),
+    ("elu", None),
+    ("elu", 0.0),
+    ("elu", 0.5),
+    ("elu", 2.5),
+    ("elu", 10.0),
 ]
 SPECIAL = np.array([0.0, -0.0, 50.0, -50.0, 1e-4, -1e-4, 20.0, -20.0, 1.0, -1.0, 88.0, -88.0, 5.0, -5.0])
 
@@ -111,7 +133,9 @@ def test_dense_matches_torch(seed):
     (yt * f64(gy)).sum().backward()
 
     ref.assert_close(dense(x, w, b), yt.detach().numpy(), 1e-5, "y")
-    for name, actual, expected in zip(("dL/dx", "dL/dw", "dL/db"), dense_backward(gy, x, w), (xt.grad, wt.grad, bt.grad)):
+    for name, actual, expected in zip(
+        ("dL/dx", "dL/dw", "dL/db"), dense_backward(gy, x, w), (xt.grad, wt.grad, bt.grad)
+    ):
         ref.assert_close(actual, expected.numpy(), 1e-5, name)
 
 
@@ -163,7 +187,9 @@ def test_batch_norm_matches_torch(seed, four_d):
 
     y, cache = batch_norm(x, gamma, beta, eps)
     ref.assert_close(y, yt.detach().numpy(), 1e-4, "y")
-    for name, actual, expected in zip(("dL/dx", "dL/dgamma", "dL/dbeta"), batch_norm_backward(gy, cache), (xt.grad, gt.grad, bt.grad)):
+    for name, actual, expected in zip(
+        ("dL/dx", "dL/dgamma", "dL/dbeta"), batch_norm_backward(gy, cache), (xt.grad, gt.grad, bt.grad)
+    ):
         assert actual.dtype == np.float32
         ref.assert_close(actual, expected.numpy(), 1e-4, name)
 
@@ -187,7 +213,9 @@ def lcn_case(seed: int):
     n, c = int(rng.integers(1, 4)), int(rng.integers(1, 4))
     size = int(rng.choice([1, 3, 5, 7] if c > 1 else [3, 5, 7]))  # size 1 with one channel: v = 0 everywhere
     sigma = None if seed % 3 == 0 else float(rng.uniform(0.5, 3))
-    x = (rng.standard_normal((n, c, *rng.integers(3, 13, 2))) * rng.choice([0.1, 1, 3])).astype(np.float32)  # (N, C, H, W)
+    x = (rng.standard_normal((n, c, *rng.integers(3, 13, 2))) * rng.choice([0.1, 1, 3])).astype(
+        np.float32
+    )  # (N, C, H, W)
     return x, size, sigma, float(rng.uniform(0.05, 1.0))
 
 

@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from engine import Adam, Network, SGD
+from engine import SGD, Adam, Network
 from engine.network import XO_INPUT, XO_LAYERS, lenet5_layers
 from engine.optim import make
 
@@ -22,12 +22,16 @@ def torch_twin(net: Network) -> nn.Sequential:
             spec = layer.conv
             top, bottom, left, right = spec.padding
             assert top == bottom and left == right
-            m = nn.Conv2d(w.shape[1], w.shape[0], w.shape[2:], spec.stride, (top, left), spec.dilation, bias=layer.has_bias)
+            m = nn.Conv2d(
+                w.shape[1], w.shape[0], w.shape[2:], spec.stride, (top, left), spec.dilation, bias=layer.has_bias
+            )
             m.weight.data = torch.tensor(w)
             if layer.has_bias:
                 m.bias.data = torch.tensor(b)
         elif layer.kind == "activation":
-            m = {"relu": nn.ReLU(), "tanh": nn.Tanh(), "sigmoid": nn.Sigmoid(), "elu": nn.ELU(), "selu": nn.SELU()}[layer.name]
+            m = {"relu": nn.ReLU(), "tanh": nn.Tanh(), "sigmoid": nn.Sigmoid(), "elu": nn.ELU(), "selu": nn.SELU()}[
+                layer.name
+            ]
         elif layer.kind == "maxpool":
             m = nn.MaxPool2d(layer.pool.kernel, layer.pool.stride)
         elif layer.kind == "avgpool":
@@ -60,16 +64,21 @@ CASES = {
     "xo-sgd-momentum": (XO_INPUT, XO_LAYERS, 2, ("sgd", {"lr": 0.1, "momentum": 0.9})),
     "xo-adam": (XO_INPUT, XO_LAYERS, 2, ("adam", {"lr": 0.01})),
     "lenet-sgd": ((1, 28, 28), lenet5_layers(), 10, ("sgd", {"lr": 0.05, "momentum": 0.5, "weight_decay": 1e-3})),
-    "bn-avgpool-tanh-adam": ((2, 10, 10), [
-        # No bias before batch norm: its gradient is rounding noise, which Adam would amplify.
-        {"type": "conv", "filters": 4, "kernel": 3, "stride": 1, "padding": 1, "bias": False},
-        {"type": "batchnorm"},
-        {"type": "activation", "name": "tanh"},
-        {"type": "avgpool", "kernel": 2},
-        {"type": "conv", "filters": 3, "kernel": 3, "stride": 2, "dilation": 1},
-        {"type": "activation", "name": "elu"},
-        {"type": "dense", "units": 3},
-    ], 3, ("adam", {"lr": 0.005, "beta1": 0.8})),
+    "bn-avgpool-tanh-adam": (
+        (2, 10, 10),
+        [
+            # No bias before batch norm: its gradient is rounding noise, which Adam would amplify.
+            {"type": "conv", "filters": 4, "kernel": 3, "stride": 1, "padding": 1, "bias": False},
+            {"type": "batchnorm"},
+            {"type": "activation", "name": "tanh"},
+            {"type": "avgpool", "kernel": 2},
+            {"type": "conv", "filters": 3, "kernel": 3, "stride": 2, "dilation": 1},
+            {"type": "activation", "name": "elu"},
+            {"type": "dense", "units": 3},
+        ],
+        3,
+        ("adam", {"lr": 0.005, "beta1": 0.8}),
+    ),
 }
 
 
@@ -145,7 +154,15 @@ def test_optimizer_settings_are_checked():
 FUSABLE = {
     "xo": XO_LAYERS,
     "strided-leaky-no-bias": [
-        {"type": "conv", "filters": 4, "kernel": (3, 2), "stride": (2, 1), "padding": 1, "dilation": (1, 2), "bias": False},
+        {
+            "type": "conv",
+            "filters": 4,
+            "kernel": (3, 2),
+            "stride": (2, 1),
+            "padding": 1,
+            "dilation": (1, 2),
+            "bias": False,
+        },
         {"type": "activation", "name": "leaky_relu", "param": 0.1},
         {"type": "maxpool", "kernel": 2, "stride": 1},
         {"type": "flatten"},

@@ -86,7 +86,9 @@ def test_lcn_steps_are_the_layers_own_numbers():
 @pytest.mark.parametrize("seed", range(10))
 def test_batch_norm_steps_match_torch_training_mode(seed):
     rng = np.random.default_rng(seed)
-    x = example_batch(int(rng.integers(2, 6)), int(rng.integers(1, 4)), int(rng.integers(1, 5)), int(rng.integers(1, 5)), seed)
+    x = example_batch(
+        int(rng.integers(2, 6)), int(rng.integers(1, 4)), int(rng.integers(1, 5)), int(rng.integers(1, 5)), seed
+    )
     gamma = rng.uniform(-2, 2, x.shape[1]).astype(np.float32)  # (C,)
     beta = rng.uniform(-2, 2, x.shape[1]).astype(np.float32)  # (C,)
     eps = float(rng.choice([1e-5, 1e-3, 0.1]))
@@ -96,8 +98,15 @@ def test_batch_norm_steps_match_torch_training_mode(seed):
     mean = xt.mean(dim=(0, 2, 3))  # (C,)
     var = xt.var(dim=(0, 2, 3), unbiased=False)  # (C,) the mini-batch variance, divided by m
     xhat = (xt - mean[None, :, None, None]) / torch.sqrt(var[None, :, None, None] + eps)  # (N, C, H, W)
-    yt = F.batch_norm(xt, None, None, torch.tensor(gamma, dtype=torch.float64), torch.tensor(beta, dtype=torch.float64),
-                      training=True, eps=eps)  # (N, C, H, W)
+    yt = F.batch_norm(
+        xt,
+        None,
+        None,
+        torch.tensor(gamma, dtype=torch.float64),
+        torch.tensor(beta, dtype=torch.float64),
+        training=True,
+        eps=eps,
+    )  # (N, C, H, W)
     ref.assert_close(s.mean, mean.numpy(), 1e-5, "μ")
     ref.assert_close(s.var, var.numpy(), 1e-5, "σ²")
     ref.assert_close(s.std, torch.sqrt(var + eps).numpy(), 1e-5, "√(σ² + ε)")
@@ -129,14 +138,17 @@ def test_example_batch_is_seeded_and_one_decimal():
     np.testing.assert_allclose(a, np.round(a.astype(np.float64), 1), atol=1e-6)
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda: lcn_steps(np.zeros((1, 1, 5, 5)), 4), "size must be odd"),
-    (lambda: lcn_steps(np.zeros((1, 1, 5, 5)), 3, None, 0), "c must be from"),
-    (lambda: batch_norm_steps(np.zeros((1, 1, 1, 1))), "at least 2 values per channel"),
-    (lambda: batch_norm_steps(np.zeros((2, 2, 2, 2)), [1], [0, 0]), "gamma must have one value per channel (2)"),
-    (lambda: batch_norm_steps(np.zeros((2, 2, 2))), "x must have 4 axes"),
-    (lambda: example_batch(0, 2, 3, 3), "batch must be from 1 to 64"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: lcn_steps(np.zeros((1, 1, 5, 5)), 4), "size must be odd"),
+        (lambda: lcn_steps(np.zeros((1, 1, 5, 5)), 3, None, 0), "c must be from"),
+        (lambda: batch_norm_steps(np.zeros((1, 1, 1, 1))), "at least 2 values per channel"),
+        (lambda: batch_norm_steps(np.zeros((2, 2, 2, 2)), [1], [0, 0]), "gamma must have one value per channel (2)"),
+        (lambda: batch_norm_steps(np.zeros((2, 2, 2))), "x must have 4 axes"),
+        (lambda: example_batch(0, 2, 3, 3), "batch must be from 1 to 64"),
+    ],
+)
 def test_arguments_are_named_with_their_range(call, message):
     with pytest.raises(ValueError) as info:
         call()

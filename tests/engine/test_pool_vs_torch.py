@@ -83,7 +83,12 @@ def engine_pool(case: PoolCase, x, gy):
 
 def reference_pool(case: PoolCase, x, gy):
     k, s = case.kernel, case.steps
-    return (*ref.max_pool2d(x, k, s), ref.max_pool2d_backward(gy, x, k, s), ref.avg_pool2d(x, k, s), ref.avg_pool2d_backward(gy, x, k, s))
+    return (
+        *ref.max_pool2d(x, k, s),
+        ref.max_pool2d_backward(gy, x, k, s),
+        ref.avg_pool2d(x, k, s),
+        ref.avg_pool2d_backward(gy, x, k, s),
+    )
 
 
 def compare(case: PoolCase, expect):

@@ -15,7 +15,9 @@ def test_formula_matches_the_kernels_for_every_small_setting():
         ax = shapes.AxisSize(n, k, s, pb, pa, d)
         if not ax.fits_at_all:
             continue
-        y = conv2d(np.zeros((1, 1, 1, n), np.float32), np.zeros((1, 1, 1, k), np.float32), None, (1, s), (0, 0, pb, pa), (1, d))
+        y = conv2d(
+            np.zeros((1, 1, 1, n), np.float32), np.zeros((1, 1, 1, k), np.float32), None, (1, s), (0, 0, pb, pa), (1, d)
+        )
         assert y.shape[3] == ax.size
         # Whole exactly when the last window ends on the last padded cell.
         last_end = (ax.size - 1) * s + d * (k - 1) + 1
@@ -47,7 +49,9 @@ def test_whole_setting_has_no_problem_and_no_suggestions():
     assert out.problem() is None and out.suggestions() == {}
 
 
-@pytest.mark.parametrize(("n", "k", "s", "p", "d"), [(7, 3, 3, 0, 1), (9, 3, 2, 1, 1), (5, 5, 1, 0, 1), (12, 3, 4, 2, 2), (1, 1, 1, 0, 1)])
+@pytest.mark.parametrize(
+    ("n", "k", "s", "p", "d"), [(7, 3, 3, 0, 1), (9, 3, 2, 1, 1), (5, 5, 1, 0, 1), (12, 3, 4, 2, 2), (1, 1, 1, 0, 1)]
+)
 def test_legal_ranges_are_exactly_the_settings_that_produce_output(n, k, s, p, d):
     ranges = shapes.conv_ranges(n, k, s, p, d)
     limits = shapes.Limits()
@@ -73,12 +77,15 @@ def test_padding_range_stops_where_borders_would_see_only_zeros():
 
 
 def test_layer_table_flattens_before_dense_and_counts_batchnorm():
-    rows = shapes.layer_table((3, 8, 8), [
-        {"type": "conv", "filters": 4, "kernel": 3, "padding": 1},
-        {"type": "batchnorm"},
-        {"type": "avgpool", "kernel": 2},
-        {"type": "dense", "units": 5, "bias": False},
-    ])
+    rows = shapes.layer_table(
+        (3, 8, 8),
+        [
+            {"type": "conv", "filters": 4, "kernel": 3, "padding": 1},
+            {"type": "batchnorm"},
+            {"type": "avgpool", "kernel": 2},
+            {"type": "dense", "units": 5, "bias": False},
+        ],
+    )
     assert [r.shape for r in rows] == [(8, 8, 4), (8, 8, 4), (4, 4, 4), (5,)]
     assert [r.params for r in rows] == [(9 * 3 + 1) * 4, 8, 0, 64 * 5]
     assert rows[0].formula == "(3×3×3 + 1)×4"
@@ -86,11 +93,14 @@ def test_layer_table_flattens_before_dense_and_counts_batchnorm():
 
 def test_layer_table_names_the_layer_that_does_not_fit():
     with pytest.raises(ValueError, match=r"layer 3 \(conv3\): a 5×5 filter is larger than the 4×4 input"):
-        shapes.layer_table((1, 12, 12), [
-            {"type": "conv", "filters": 2, "kernel": 5},
-            {"type": "maxpool", "kernel": 2},
-            {"type": "conv", "filters": 2, "kernel": 5},
-        ])
+        shapes.layer_table(
+            (1, 12, 12),
+            [
+                {"type": "conv", "filters": 2, "kernel": 5},
+                {"type": "maxpool", "kernel": 2},
+                {"type": "conv", "filters": 2, "kernel": 5},
+            ],
+        )
     with pytest.raises(ValueError, match="layer type must be one of"):
         shapes.layer_table((1, 4, 4), [{"type": "lstm"}])
     with pytest.raises(ValueError, match="filters must be at least 1"):

@@ -36,11 +36,28 @@ def nonzero(rng, shape):
 # Hand-picked settings covering each feature at least once, then random ones.
 EXPLICIT = [
     dict(N=1, C=1, F=1, H=5, W=5, K=(3, 3), stride=1, padding=0, dilation=1, pad_mode="zeros", flip=False, n=0),
-    dict(N=2, C=2, F=3, H=7, W=6, K=(3, 3), stride=2, padding=(1, 0, 2, 1), dilation=1, pad_mode="zeros", flip=False, n=1),
+    dict(
+        N=2, C=2, F=3, H=7, W=6, K=(3, 3), stride=2, padding=(1, 0, 2, 1), dilation=1, pad_mode="zeros", flip=False, n=1
+    ),
     dict(N=2, C=3, F=2, H=9, W=10, K=(3, 2), stride=1, padding=2, dilation=(2, 3), pad_mode="reflect", flip=True, n=1),
-    dict(N=3, C=2, F=2, H=8, W=9, K=(2, 4), stride=(3, 2), padding=(0, 2, 1, 0), dilation=1, pad_mode="replicate", flip=True, n=2),
+    dict(
+        N=3,
+        C=2,
+        F=2,
+        H=8,
+        W=9,
+        K=(2, 4),
+        stride=(3, 2),
+        padding=(0, 2, 1, 0),
+        dilation=1,
+        pad_mode="replicate",
+        flip=True,
+        n=2,
+    ),
     dict(N=1, C=2, F=4, H=6, W=5, K=(1, 1), stride=2, padding=1, dilation=1, pad_mode="zeros", flip=True, n=0),
-    dict(N=2, C=1, F=2, H=3, W=4, K=(4, 3), stride=1, padding=(1, 0, 0, 1), dilation=1, pad_mode="zeros", flip=True, n=1),
+    dict(
+        N=2, C=1, F=2, H=3, W=4, K=(4, 3), stride=1, padding=(1, 0, 0, 1), dilation=1, pad_mode="zeros", flip=True, n=1
+    ),
 ]
 N_CASES = 30
 
@@ -57,9 +74,18 @@ def conv_case(i: int) -> dict:
     W = max(3, dilation[1] * (K[1] - 1) + 1 - padding[2] - padding[3]) + int(rng.integers(0, 5))
     N = int(rng.integers(1, 4))
     return dict(
-        N=N, C=int(rng.integers(1, 4)), F=int(rng.integers(1, 4)), H=H, W=W, K=K,
-        stride=tuple(int(s) for s in rng.integers(1, 4, 2)), padding=padding, dilation=dilation,
-        pad_mode=("zeros", "reflect", "replicate")[i % 3], flip=bool(i % 2), n=int(rng.integers(0, N)),
+        N=N,
+        C=int(rng.integers(1, 4)),
+        F=int(rng.integers(1, 4)),
+        H=H,
+        W=W,
+        K=K,
+        stride=tuple(int(s) for s in rng.integers(1, 4, 2)),
+        padding=padding,
+        dilation=dilation,
+        pad_mode=("zeros", "reflect", "replicate")[i % 3],
+        flip=bool(i % 2),
+        n=int(rng.integers(0, N)),
     )
 
 
@@ -164,9 +190,7 @@ def test_conv_trace_windows_and_padding(i):
     inside = (r >= 0) & (r < H) & (c >= 0) & (c < W)
     np.testing.assert_array_equal(t.is_pad, ~inside)
     s_idx, kh, kw = np.nonzero(inside)
-    np.testing.assert_array_equal(
-        t.window[s_idx, :, kh, kw], x[case["n"]][:, r[s_idx, kh, 0], c[s_idx, 0, kw]].T
-    )
+    np.testing.assert_array_equal(t.window[s_idx, :, kh, kw], x[case["n"]][:, r[s_idx, kh, 0], c[s_idx, 0, kw]].T)
     if case["pad_mode"] == "zeros":
         # x is never zero, so zeros in the window are exactly the padding cells.
         np.testing.assert_array_equal(t.window == 0, np.broadcast_to(t.is_pad[:, None], t.window.shape))
@@ -410,7 +434,9 @@ def test_input_grad_trace_matches_backward(i):
     inner = t.padded_grad[:, reach_h : reach_h + (OH - 1) * sh + 1 : sh, reach_w : reach_w + (OW - 1) * sw + 1 : sw]
     np.testing.assert_array_equal(inner, gy[n])
     assert np.count_nonzero(t.padded_grad) == np.count_nonzero(gy[n])
-    by_conv = conv.conv2d(t.padded_grad[None], t.flipped_kernel.transpose(1, 0, 2, 3), dilation=(dh, dw))[0]  # (C, Hp, Wp)
+    by_conv = conv.conv2d(t.padded_grad[None], t.flipped_kernel.transpose(1, 0, 2, 3), dilation=(dh, dw))[
+        0
+    ]  # (C, Hp, Wp)
     close(t.padded_input_grad, by_conv)
     folded = pad_backward(t.padded_input_grad[None], (1, C, H, W), pads_of(case), case["pad_mode"])[0]  # (C, H, W)
     close(folded, gx)
@@ -491,16 +517,20 @@ def all_traces():
     w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)  # (F, C, KH, KW)
     gy = rng.standard_normal((2, 3, 6, 6)).astype(np.float32)  # (N, F, OH, OW)
     gp = rng.standard_normal((2, 2, 3, 3)).astype(np.float32)  # (N, C, 3, 3)
-    return x, w, [
-        trace.conv2d_trace(x, w, padding=1, n=1),
-        trace.conv1d_trace(x[:, :, 0], w[:, :, 0], padding=1),
-        trace.pool2d_trace(x, 2, mode="max"),
-        trace.pool2d_trace(x, 2, mode="avg"),
-        trace_grad.conv2d_weight_grad_trace(gy, x, w, padding=1),
-        trace_grad.conv2d_input_grad_trace(gy, x, w, padding=1),
-        trace_grad.max_pool_grad_trace(gp, x, 2),
-        trace_grad.avg_pool_grad_trace(gp, x, 2),
-    ]
+    return (
+        x,
+        w,
+        [
+            trace.conv2d_trace(x, w, padding=1, n=1),
+            trace.conv1d_trace(x[:, :, 0], w[:, :, 0], padding=1),
+            trace.pool2d_trace(x, 2, mode="max"),
+            trace.pool2d_trace(x, 2, mode="avg"),
+            trace_grad.conv2d_weight_grad_trace(gy, x, w, padding=1),
+            trace_grad.conv2d_input_grad_trace(gy, x, w, padding=1),
+            trace_grad.max_pool_grad_trace(gp, x, 2),
+            trace_grad.avg_pool_grad_trace(gp, x, 2),
+        ],
+    )
 
 
 def test_traces_are_frozen_wire_ready_arrays():

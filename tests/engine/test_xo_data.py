@@ -81,7 +81,7 @@ def test_canonical_x_has_its_centre_and_both_diagonals_on(size):
     diag = np.arange(1, size - 1)
     assert (x[diag, diag] == 1).all() and (x[diag, size - 1 - diag] == 1).all()
     mid = (size - 1) // 2
-    assert (x[mid: size - mid, mid: size - mid] == 1).all()  # the centre cell (the 2×2 centre at even sizes)
+    assert (x[mid : size - mid, mid : size - mid] == 1).all()  # the centre cell (the 2×2 centre at even sizes)
     # Nothing but the two strokes, a pen 1 pixel wide: at most 2 ink cells per row.
     assert ((x == 1).sum(axis=1) <= 2).all()
     np.testing.assert_array_equal(x, x.T)

@@ -113,7 +113,7 @@ def test_each_epoch_sees_every_example_once():
     trainer = Trainer(TrainConfig(n_train=24, batch=5))
     seen = np.concatenate([trainer._next_indices(5) for _ in range(24)])  # 120 = 5 epochs of 24
     for epoch in range(5):
-        assert sorted(seen[24 * epoch: 24 * (epoch + 1)]) == list(range(24))
+        assert sorted(seen[24 * epoch : 24 * (epoch + 1)]) == list(range(24))
     assert not np.array_equal(seen[:24], seen[24:48])  # a new order each epoch
 
 
@@ -266,9 +266,12 @@ def test_hand_init_starts_from_the_hand_filters_and_shares_the_rest():
     np.testing.assert_array_equal(two.filters(), hand_filters(3)[:2])
 
 
-@pytest.mark.parametrize("config", [TrainConfig(seed=s) for s in (0, 1, 2)] + [
-    TrainConfig(size=s, kernel=k, pool=p) for s, k, p in ((6, 3, 2), (12, 3, 2), (16, 5, 2), (9, 5, 1), (9, 2, 3))
-] + [TrainConfig(variations=Variations.none()), TrainConfig(variations=Variations(noise=0.1, distorted=True))])
+@pytest.mark.parametrize(
+    "config",
+    [TrainConfig(seed=s) for s in (0, 1, 2)]
+    + [TrainConfig(size=s, kernel=k, pool=p) for s, k, p in ((6, 3, 2), (12, 3, 2), (16, 5, 2), (9, 5, 1), (9, 2, 3))]
+    + [TrainConfig(variations=Variations.none()), TrainConfig(variations=Variations(noise=0.1, distorted=True))],
+)
 def test_hand_network_classifies_the_canonical_x_and_o(config):
     trainer = Trainer(config)
     probs_x = trainer.maps(draw(0, config.size), "hand")["probs"]
@@ -324,8 +327,14 @@ def test_filters_returns_a_copy():
         ({"n_test": 1}, "n_test must be from 2 to 512, got 1"),
         ({"init": "zeros"}, "init must be one of 'hand', 'random', got 'zeros'"),
         ({"variations": Variations(rotation=60)}, "variations.rotation must be from 0 to 45 degrees, got 60"),
-        ({"size": 5, "kernel": 5, "pool": 2}, "pool must be from 1 to 1 for the 1×1 map of a 5×5 filter on a 5×5 grid, got 2"),
-        ({"size": 6, "kernel": 4, "pool": 4}, "pool must be from 1 to 3 for the 3×3 map of a 4×4 filter on a 6×6 grid, got 4"),
+        (
+            {"size": 5, "kernel": 5, "pool": 2},
+            "pool must be from 1 to 1 for the 1×1 map of a 5×5 filter on a 5×5 grid, got 2",
+        ),
+        (
+            {"size": 6, "kernel": 4, "pool": 4},
+            "pool must be from 1 to 3 for the 3×3 map of a 4×4 filter on a 6×6 grid, got 4",
+        ),
     ],
 )
 def test_config_errors_name_the_field_and_range(change, message):

@@ -1,0 +1,23 @@
+"""The server's caps: the engine's limits for a lesson's grids, and what one page may send."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from engine import shapes
+
+LIMITS = shapes.Limits()
+MAX_VALUE = 1e6  # abs bound on any number in a grid: far beyond any lesson, far below float32 overflow
+MAX_TRACE_STEPS = 4096
+MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # decoded image file
+MAX_FRAME_BYTES = 8 * 1024 * 1024  # one websocket message; larger closes the socket (abuse)
+MAX_REQUESTS_PER_SECOND = 200
+MAX_LANES = 64  # distinct (type, lane) pairs one page may use; far above any lesson's widgets
+# Base64 spends 4 characters per 3 bytes; leave room for a "data:image/png;base64," prefix.
+MAX_UPLOAD_CHARS = 4 * math.ceil(MAX_UPLOAD_BYTES / 3) + 64
+
+
+def limits() -> dict[str, int]:
+    """The engine's limits by name, for the pages."""
+    return dataclasses.asdict(LIMITS)

@@ -1,0 +1,226 @@
+"""One websocket session: read requests, run them off the event loop, send answers.
+
+Each request type has a lane holding at most one waiting request: a newer one
+replaces it (the older is dropped without an answer, since the page has moved
+on), while the one already running finishes and is answered. Lanes of
+different types run side by side. All sends go through one lock, so frames from
+two lanes never interleave. Closing the socket cancels every lane.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+
+import anyio
+from pydantic import ValidationError
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from .dispatch import Reply, answer
+from .errors import error, explain
+from .limits import MAX_FRAME_BYTES, MAX_LANES, MAX_REQUESTS_PER_SECOND
+from .models import Request
+from .table import Table
+
+log = logging.getLogger("convscope.session")
+
+POLICY_VIOLATION = 1008
+GOING_AWAY = 1001
+# JSON under this size parses faster on the loop than a hop to a thread takes.
+PARSE_ON_LOOP = 64 * 1024
+
+
+def _size(raw: str | bytes) -> int:
+    """Bytes of a message; text is only encoded to count it when the count could matter."""
+    if isinstance(raw, bytes) or len(raw) * 4 <= MAX_FRAME_BYTES or len(raw) > MAX_FRAME_BYTES:
+        return len(raw)  # a UTF-8 character is 1 to 4 bytes, so this is exact enough either way
+    return len(raw.encode())
+
+
+class Lane:
+    """The requests of one type for one session: one running, at most one waiting."""
+
+    def __init__(self, session: Session, type_name: str):
+        self.session, self.type_name = session, type_name
+        self.waiting: tuple[int, dict] | None = None
+        self.task: asyncio.Task | None = None
+
+    def submit(self, id: int, params: dict) -> None:
+        self.waiting = (id, params)  # supersedes any request still waiting
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._drain(), name=f"lane {self.type_name}")
+
+    async def _drain(self) -> None:
+        while self.waiting is not None:
+            (id, params), self.waiting = self.waiting, None
+            # abandon_on_cancel: on disconnect the task ends at once; the worker thread
+            # finishes its (bounded) computation and its answer is dropped.
+            reply = await anyio.to_thread.run_sync(
+                answer,
+                self.session.table,
+                id,
+                self.type_name,
+                params,
+                abandon_on_cancel=True,
+                limiter=self.session.limiter,
+            )
+            await self.session.send(reply)
+
+    def cancel(self) -> None:
+        self.waiting = None
+        if self.task is not None:
+            self.task.cancel()
+
+
+class Session:
+    def __init__(
+        self, websocket: WebSocket, table: Table, idle_seconds: float, limiter: anyio.CapacityLimiter | None = None
+    ):
+        self.ws = websocket
+        self.table = table
+        self.idle_seconds = idle_seconds
+        self.limiter = limiter  # worker threads shared by every session's engine work
+        self.lanes: dict[tuple[str, str | None], Lane] = {}  # keyed by (type, lane)
+        self.send_lock = asyncio.Lock()
+        self.recent: deque[float] = deque()  # arrival times within the last second
+        self.last_seen = time.monotonic()
+        self.closed = False
+        self.desks: dict[str, object] = {}  # by feature: the page's desks (its training job), made on first use
+
+    async def send(self, reply: Reply) -> None:
+        async with self.send_lock:
+            if self.closed:
+                return
+            try:
+                if isinstance(reply, bytes):
+                    await self.ws.send_bytes(reply)
+                else:
+                    await self.ws.send_text(reply)
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                self.closed = True  # the page went away mid-send; the read loop ends the session
+
+    async def close(self, code: int, reason: str) -> None:
+        async with self.send_lock:
+            if not self.closed:
+                self.closed = True
+                try:
+                    await self.ws.close(code, reason)
+                except (RuntimeError, OSError):
+                    pass
+
+    async def run(self) -> None:
+        await self.ws.accept()
+        watchdog = asyncio.create_task(self._close_when_idle(), name="idle watchdog")
+        try:
+            while not self.closed:
+                message = await self.ws.receive()
+                if message["type"] == "websocket.disconnect" or self.closed:
+                    break
+                self.last_seen = time.monotonic()
+                raw = message.get("text") if message.get("text") is not None else message.get("bytes") or b""
+                if not await self._admit(raw):
+                    break
+                try:
+                    await self._dispatch(raw)
+                except Exception:  # a bug of ours must not cost the page its socket
+                    log.exception("dispatching a message failed")
+                    await self.send(
+                        error(None, "internal", None, "the server failed to read this message; the error was logged")
+                    )
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self.closed = True
+            watchdog.cancel()
+            for lane in self.lanes.values():
+                lane.cancel()
+            self.lanes.clear()
+            for desk in self.desks.values():
+                desk.close()  # ends the job: nothing trains for a page that left
+
+    async def _admit(self, raw: str | bytes) -> bool:
+        """False (and the socket closed with 1008) for abuse: an oversized frame or a flood."""
+        size = _size(raw)
+        if size > MAX_FRAME_BYTES:
+            await self.send(
+                error(
+                    None,
+                    "too_large",
+                    None,
+                    f"a message must be at most 8 MB, got {size / 2**20:.1f} MB; closing the connection",
+                )
+            )
+            await self.close(POLICY_VIOLATION, "message over 8 MB")
+            return False
+        now = time.monotonic()
+        self.recent.append(now)
+        while self.recent and self.recent[0] <= now - 1.0:
+            self.recent.popleft()
+        if len(self.recent) > MAX_REQUESTS_PER_SECOND:
+            await self.close(POLICY_VIOLATION, f"more than {MAX_REQUESTS_PER_SECOND} requests a second")
+            return False
+        return True
+
+    async def _dispatch(self, raw: str | bytes) -> None:
+        try:
+            if len(raw) > PARSE_ON_LOOP:
+                data = await anyio.to_thread.run_sync(json.loads, raw, abandon_on_cancel=True)
+            else:
+                data = json.loads(raw)
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            return await self.send(error(None, "bad_json", None, "the message is not valid JSON"))
+        if not isinstance(data, dict):
+            return await self.send(
+                error(
+                    None,
+                    "bad_json",
+                    None,
+                    f"the message must be a JSON object {{id, type, params}}, got a {type(data).__name__}",
+                )
+            )
+        raw_id = data.get("id")
+        id = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) and raw_id >= 1 else None
+        try:
+            request = Request.model_validate(data)
+        except ValidationError as exc:
+            return await self.send(error(id, "invalid", *explain(exc, Request, "the message")))
+        message = self.table.messages.get(request.type)
+        if message is None:
+            known = ", ".join(self.table.messages)
+            return await self.send(
+                error(request.id, "unknown_type", "type", f"type must be one of {known}, got {request.type!r}")
+            )
+        if message.handler is None:  # a message its feature's desk answers, in order, with the page's state
+            feature = self.table.feature_of[request.type]
+            desk = self.desks.get(feature.name)
+            if desk is None:
+                desk = self.desks[feature.name] = feature.desk(self.send, self.limiter)
+            return await desk.submit(request.id, request.type, request.params)
+        key = (request.type, request.lane)
+        lane = self.lanes.get(key)
+        if lane is None:
+            if len(self.lanes) >= MAX_LANES:
+                return await self.send(
+                    error(
+                        request.id,
+                        "invalid",
+                        "lane",
+                        f"lane: a page may use at most {MAX_LANES} distinct (type, lane) pairs; reuse a lane name",
+                    )
+                )
+            lane = self.lanes[key] = Lane(self, request.type)
+        lane.submit(request.id, request.params)
+
+    async def _close_when_idle(self) -> None:
+        """Close a page that has sent nothing for ``idle_seconds``; it reconnects when used again."""
+        while not self.closed:
+            busy = any(lane.task is not None and not lane.task.done() for lane in self.lanes.values())
+            busy = busy or any(desk.busy for desk in self.desks.values())
+            quiet = time.monotonic() - self.last_seen
+            if quiet >= self.idle_seconds and not busy:
+                await self.close(GOING_AWAY, "idle")
+                return
+            await asyncio.sleep(max(0.05, min(self.idle_seconds - quiet, self.idle_seconds, 30.0)))

@@ -1,0 +1,28 @@
+"""The one table of features: every message type (request model, answer type, handler) and every widget.
+
+The socket session, the pages, the lesson renderer and the tests read it. To add a
+feature, write its module (models beside handlers, ending in a ``FEATURE``) and
+list it here; nothing else holds a list of message types or widgets.
+"""
+
+from __future__ import annotations
+
+from ..core.table import Table
+from . import activation, architecture, augment, backprop, conv, conv1d, norm, params, pipeline, pool, presets, training
+
+TABLE = Table(
+    (
+        conv.FEATURE,
+        presets.FEATURE,
+        pool.FEATURE,
+        activation.FEATURE,
+        backprop.FEATURE,
+        pipeline.FEATURE,
+        conv1d.FEATURE,
+        params.FEATURE,
+        architecture.FEATURE,
+        norm.FEATURE,
+        augment.FEATURE,
+        training.FEATURE,
+    )
+)

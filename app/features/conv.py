@@ -1,0 +1,194 @@
+"""conv.run and conv.trace: a 2-D convolution's output, and every step of it, for the playground.
+
+No math here: the output comes from engine.conv2d, the steps from the engine's trace
+(built from the same index arithmetic), the sizes, formulas and slider ranges from
+engine.shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field, model_validator
+
+from engine import conv2d, shapes, trace
+from engine.conv import ConvSpec
+from engine.pad import pad
+
+from ..core.feature import Answer, Feature, Message, Widget
+from ..core.limits import LIMITS, MAX_TRACE_STEPS, limits
+from ..core.models import (
+    HW,
+    Dilation,
+    InputGrid,
+    KernelGrid,
+    Number,
+    Pad,
+    Params,
+    Stride,
+    check_input,
+    count_text,
+    inconsistent,
+    whole,
+)
+from .grids import AxisMeta, axis_meta, conv_arrays, conv_output, conv_settings
+
+# What the padding menu calls each pad_mode.
+PAD_MODE_LABELS = {"zeros": "zeros", "reflect": "reflection", "replicate": "copies of the edge"}
+
+
+class ConvRunParams(Params):
+    input: InputGrid = Field(description="{channels, height, width, values}")
+    kernels: KernelGrid = Field(description="{filters, height, width, values}")
+    bias: list[Number] | None = Field(None, max_length=LIMITS.filters, description="one number per filter")
+    stride: tuple[Stride, Stride] = Field((1, 1), description="[height, width]", json_schema_extra=HW)
+    padding: tuple[Pad, Pad, Pad, Pad] = Field(
+        (0, 0, 0, 0),
+        description="[top, bottom, left, right]",
+        json_schema_extra={"parts": ["top", "bottom", "left", "right"]},
+    )
+    dilation: tuple[Dilation, Dilation] = Field((1, 1), description="[height, width]", json_schema_extra=HW)
+    flip: bool = Field(False, strict=True)
+    pad_mode: Literal["zeros", "reflect", "replicate"] = "zeros"
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        x, k = self.input, self.kernels
+        check_input(x)
+        if k.channels is not None and k.channels != x.channels:
+            raise inconsistent(
+                "kernels.channels",
+                f"kernels.channels must equal the input's channels ({x.channels}), "
+                f"got {k.channels}: a filter spans every input channel",
+            )
+        need = k.filters * x.channels * k.height * k.width
+        if len(k.values) != need:
+            raise inconsistent(
+                "kernels.values",
+                f"kernels.values must hold {need} numbers (filters × channels × height × width = "
+                f"{k.filters} × {x.channels} × {k.height} × {k.width}), got {len(k.values)}",
+            )
+        if self.bias is not None and len(self.bias) != k.filters:
+            raise inconsistent("bias", f"bias must hold {count_text(k.filters)} (one per filter), got {len(self.bias)}")
+        return self
+
+
+class ConvTraceParams(ConvRunParams):
+    filter: whole(0, LIMITS.filters - 1) = 0
+    start: whole(0, 2**31 - 1) = 0
+    count: whole(1, MAX_TRACE_STEPS) = 1
+
+    @model_validator(mode="after")
+    def _filter_exists(self):
+        last = self.kernels.filters - 1
+        if self.filter > last:
+            there = "there is 1 filter" if last == 0 else f"there are {last + 1} filters"
+            raise inconsistent("filter", f"filter must be from 0 to {last} ({there}), got {self.filter}")
+        return self
+
+
+class ParamsMeta(BaseModel):
+    weights: int
+    bias: int
+    total: int
+    formula: str
+
+
+class ConvResultMeta(BaseModel):
+    output_shape: tuple[int, int, int]
+    fits: bool
+    problem: str | None
+    suggestions: dict[str, dict[str, int]]
+    axes: dict[str, AxisMeta]
+    params: ParamsMeta
+    ranges: dict[str, dict[str, dict]]
+    limits: dict[str, int]
+
+
+class ConvTraceMeta(BaseModel):
+    filter: int
+    start: int
+    count: int
+    steps_total: int
+    output_shape: tuple[int, int, int]
+
+
+def conv_meta(p: ConvRunParams, out: shapes.Output2D) -> dict:
+    x, k = p.input, p.kernels
+    layer = {
+        "type": "conv",
+        "filters": k.filters,
+        "kernel": (k.height, k.width),
+        "stride": p.stride,
+        "padding": p.padding,
+        "dilation": p.dilation,
+    }
+    row = shapes.layer_table((x.channels, x.height, x.width), [layer])[0]
+    top, _, left, _ = p.padding
+    # The ranges assume symmetric padding per axis, as the sliders set it: the top (left) side stands for both.
+    ranges = {
+        name: shapes.conv_ranges(ax.n, ax.k, ax.s, before, ax.d, shapes.Limits())
+        for name, ax, before in (("height", out.rows, top), ("width", out.cols, left))
+    }
+    return ConvResultMeta(
+        output_shape=(k.filters, *out.shape),
+        fits=out.whole,
+        problem=out.problem(),
+        suggestions=out.suggestions(),
+        axes={"height": axis_meta(out.rows), "width": axis_meta(out.cols)},
+        params={
+            "weights": shapes.conv_params((k.height, k.width), x.channels, k.filters, bias=False),
+            "bias": k.filters,
+            "total": row.params,
+            "formula": row.formula,
+        },
+        ranges=ranges,
+        limits=limits(),
+    ).model_dump()
+
+
+def conv_run(p: ConvRunParams) -> Answer:
+    out = conv_output(p)
+    x, w, b = conv_arrays(p)
+    y = conv2d(x, w, b, **conv_settings(p))[0]  # (F, OH, OW)
+    spec = ConvSpec.make(p.stride, p.padding, p.dilation, p.pad_mode, p.flip)
+    padded = pad(x, spec.padding, spec.pad_mode)[0]  # (C, Hp, Wp)
+    weights = spec.kernel_weights(w)  # (F, C, KH, KW) as multiplied: turned 180° when flip
+    arrays = {"output": y, "padded": padded, "weights": weights, "bias": b}
+    return Answer(conv_meta(p, out), arrays)
+
+
+TRACE_ARRAYS = ("out_index", "origin", "window", "is_pad", "products", "channel_sums", "running_sum", "bias", "result")
+
+
+def conv_trace(p: ConvTraceParams) -> Answer:
+    out = conv_output(p)
+    x, w, b = conv_arrays(p)
+    f = p.filter
+    # Only the one filter, and only the steps asked for: a 256×256 trace page costs what it shows.
+    t = trace.conv2d_trace(x, w[f : f + 1], b[f : f + 1], **conv_settings(p), start=p.start, count=p.count)
+    arrays = {name: t.arrays()[name] for name in TRACE_ARRAYS}
+    arrays["out_index"] = arrays["out_index"].copy()  # (S, 3)
+    arrays["out_index"][:, 0] = f  # the trace saw filter f as its only filter, 0
+    meta = ConvTraceMeta(
+        filter=f,
+        start=p.start,
+        count=len(t.result),
+        steps_total=int(np.prod(t.output_shape)),
+        output_shape=(p.kernels.filters, *out.shape),
+    )
+    return Answer(meta.model_dump(), arrays)
+
+
+FEATURE = Feature(
+    name="conv",
+    messages=(
+        Message("conv.run", ConvRunParams, "conv.result", conv_run),
+        Message("conv.trace", ConvTraceParams, "conv.trace", conv_trace),
+    ),
+    widgets=(
+        Widget("playground", "Convolution playground", "js/widgets/playground/index.js", ("css/playground.css",)),
+    ),
+    fields={"x": "input", "w": "kernels", "b": "bias"},
+)

@@ -1,0 +1,373 @@
+"""One page's X-vs-O training job: commands in order, training in chunks, snapshots streamed.
+
+All work on the trainer happens in one driver task, one step at a time on a
+worker thread, so the trainer is never touched by two threads at once and the
+run (every weight at every step) depends only on the config and the order of
+the page's requests, never on how the wall clock cut the chunks; only which
+steps the history samples does. Snapshots go through a one-slot outbox:
+a slow page gets the newest one, never a queue (PROTOCOL.md, "Training").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import anyio
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from engine import xo_train
+from engine.errors import ArgumentError
+from engine.xo_data import CLASSES, Variations, named_samples
+
+from ...core import wire
+from ...core.errors import Problem, error, explain
+from .models import IN_ORDER, MAPS, MAX_WAITING, READY, SNAPSHOT, TRAINING_REQUESTS
+
+log = logging.getLogger("convscope.training")
+
+SNAPSHOT_SECONDS = 1 / 30  # at most 30 pushed snapshots a second
+CHUNK_SECONDS = 0.02  # at most this much training between two looks at the page's requests
+MAX_STEPS = 20_000  # batches; playing stops there so a forgotten tab does not train all night
+NO_JOB = "start a training run first (train.start)"
+
+Send = Callable[[bytes | str], Awaitable[None]]
+
+
+def _error(id: int | None, field: str | None, message: str, code: str = "invalid") -> str:
+    return error(id, code, field, message)
+
+
+def ranges(config: xo_train.TrainConfig) -> dict[str, list]:
+    """Every setting's legal range, from the engine, so the page's sliders reach only what it accepts."""
+    out = {name: list(lo_hi) for name, lo_hi in xo_train.RANGES.items()}
+    out["pool"] = list(xo_train.pool_range(config.size, config.kernel))  # the window must fit the filter's map
+    out.update({f"variations.{name}": [lo, hi] for name, (lo, hi, _unit) in Variations.RANGES.items()})
+    return out
+
+
+class Job:
+    """The trainer of one page, and the state of its play button."""
+
+    def __init__(self, config: xo_train.TrainConfig, run: int):
+        self.trainer = xo_train.Trainer(config)
+        self.config = config
+        self.run = run  # which train.start/reset made it: the page ignores snapshots of older runs
+        self.playing = False
+        self.stopped: str | None = None
+        self.speed = 0  # batches a second; 0 = as fast as possible
+        self.sample = 0
+        self.seq = 0
+        self.compute = 0.0  # seconds spent training
+        self.recorded_step = -1
+        self.first_perfect: int | None = None
+        self.batch_seconds = 1e-4  # running estimate, sizes the chunks
+        self.play_clock: tuple[float, int] | None = None  # (time, steps) when play (or a speed change) began
+
+    # -- work done on a worker thread --
+
+    def train(self, batches: int) -> None:
+        t0 = time.perf_counter()
+        done = 0
+        # Until the test split is all right, look after every batch, so "100% at step N" is exact
+        # and the same however the chunks fell (an evaluation costs about four batches).
+        while self.first_perfect is None and done < batches:
+            self.trainer.train(1)
+            done += 1
+            if self.trainer.evaluate().test_acc >= 1.0:
+                self.first_perfect = self.trainer.steps
+        self.trainer.train(batches - done)
+        spent = time.perf_counter() - t0
+        self.compute += spent
+        self.batch_seconds = 0.7 * self.batch_seconds + 0.3 * spent / batches
+
+    def chunk(self, budget: float = CHUNK_SECONDS) -> int:
+        """Batches to train now: about ``budget`` seconds of work, or what the speed limit lets through."""
+        n = max(1, int(min(budget, CHUNK_SECONDS) / max(self.batch_seconds, 1e-7)))
+        if self.speed:
+            start, steps0 = self.play_clock
+            due = int((time.monotonic() - start) * self.speed) - (self.trainer.steps - steps0)
+            n = min(n, due)
+        return max(0, min(n, MAX_STEPS - self.trainer.steps))
+
+    def snapshot(self, id: int | None) -> bytes:
+        t = self.trainer
+        if t.steps != self.recorded_step:  # one history point per step, however often the page looks
+            m = t.record()
+            self.recorded_step = t.steps
+        else:
+            m = t.evaluate()
+        self.seq += 1
+        x = t.dataset.test_x[self.sample, 0]  # (S, S)
+        maps = t.maps(x, "trained")
+        h = t.history
+        arrays = {
+            "history_steps": h["steps"],
+            "history_train_loss": h["train_loss"],
+            "history_train_acc": h["train_acc"],
+            "history_test_loss": h["test_loss"],
+            "history_test_acc": h["test_acc"],
+            "filters": t.filters()[:, 0],  # (F, k, k)
+            "test_probs": m.test_probs,  # (N, 2)
+            "sample_conv": maps["conv"],
+            "sample_relu": maps["relu"],
+            "sample_pool": maps["pool"],
+            "sample_probs": maps["probs"],
+        }
+        meta = {
+            "run": self.run,
+            "seq": self.seq,
+            "step": t.steps,
+            "epoch": t.epoch,
+            "playing": self.playing,
+            "stopped": self.stopped,
+            "train_loss": m.train_loss,
+            "train_acc": m.train_acc,
+            "test_loss": m.test_loss,
+            "test_acc": m.test_acc,
+            "lr": t.lr,
+            "momentum": t.momentum,
+            "batch": t.batch,
+            "speed": self.speed,
+            "sample": self.sample,
+            "compute_seconds": self.compute,
+            "first_perfect_step": self.first_perfect,
+            "max_steps": MAX_STEPS,
+        }
+        return wire.encode(id, SNAPSHOT, meta, {k: np.asarray(v, np.float32) for k, v in arrays.items()})
+
+    def ready(self, id: int) -> bytes:
+        d = self.trainer.dataset
+        arrays = {
+            "test_x": d.test_x[:, 0],
+            "test_y": d.test_y.astype(np.int32),  # (N, S, S), (N,)
+            "train_x": d.train_x[:, 0],
+            "train_y": d.train_y.astype(np.int32),  # (M, S, S), (M,)
+            "hand_filters": self.trainer.hand_filters()[:, 0],  # (F, k, k)
+        }
+        samples = named_samples(self.config.size)  # name -> (S, S)
+        arrays.update({f"sample_{name}": grid for name, grid in samples.items()})
+        meta = {
+            "config": xo_train.config_dict(self.config),
+            "classes": list(CLASSES),
+            "samples": list(samples),
+            "ranges": ranges(self.config),
+            "max_steps": MAX_STEPS,
+            "run": self.run,
+        }
+        return wire.encode(id, READY, meta, arrays)
+
+    def classify(self, id: int, grid: np.ndarray) -> bytes:
+        arrays, meta = {}, {"classes": list(CLASSES), "step": self.trainer.steps}
+        for net in ("trained", "hand"):
+            maps = self.trainer.maps(grid, net)
+            arrays.update({f"{net}_{k}": maps[k] for k in ("conv", "relu", "pool", "scores", "probs")})
+            best = int(np.argmax(maps["probs"]))
+            meta[net] = {"label": CLASSES[best], "confidence": float(maps["probs"][best])}
+        arrays["trained_filters"] = self.trainer.filters()[:, 0]  # (F, k, k)
+        arrays["hand_filters"] = self.trainer.hand_filters()[:, 0]  # (F, k, k)
+        return wire.encode(id, MAPS, meta, arrays)
+
+
+class TrainingDesk:
+    """A page's training desk: queue, driver task, outbox. Made on the first train.* request."""
+
+    def __init__(self, send: Send, limiter: anyio.CapacityLimiter | None):
+        self.send, self.limiter = send, limiter
+        self.job: Job | None = None
+        self.runs = 0
+        self.queue: asyncio.Queue[tuple[int, str, dict]] = asyncio.Queue()
+        self.classify_waiting: tuple[int, dict] | None = None
+        self.wake = asyncio.Event()
+        self.outbox: bytes | None = None
+        self.outbox_ready = asyncio.Event()
+        # A token bucket paces the pushes: 30 tokens a second, at most 2 saved up, one per snapshot.
+        # A batch that lands a little early still gets its snapshot, and the average never passes 30.
+        self.tokens, self.tokens_at = 1.0, time.monotonic()
+        self.tasks = [
+            asyncio.create_task(self._drive(), name="training driver"),
+            asyncio.create_task(self._deliver(), name="training outbox"),
+        ]
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None and self.job.playing
+
+    async def submit(self, id: int, type_name: str, params: dict) -> None:
+        if type_name == "train.classify":
+            self.classify_waiting = (id, params)  # a newer drawing replaces one not yet classified
+        elif self.queue.qsize() >= MAX_WAITING:
+            await self.send(
+                _error(id, "type", f"type: at most {MAX_WAITING} training requests may wait; wait for their answers")
+            )
+            return
+        else:
+            self.queue.put_nowait((id, type_name, params))
+        self.wake.set()
+
+    def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        self.job = None
+
+    async def _thread(self, fn, *args):
+        return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True, limiter=self.limiter)
+
+    async def _drive(self) -> None:
+        while True:
+            try:
+                if not self.queue.empty():
+                    id, type_name, params = self.queue.get_nowait()
+                    await self.send(await self._thread(self._command, id, type_name, params))
+                    if type_name in ("train.start", "train.reset") and self.job is not None:
+                        self._post(await self._thread(self.job.snapshot, None))
+                elif self.classify_waiting is not None:
+                    (id, params), self.classify_waiting = self.classify_waiting, None
+                    await self.send(await self._thread(self._classify, id, params))
+                elif self.busy:
+                    await self._play_once()
+                else:
+                    self.wake.clear()
+                    await self.wake.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug of ours must not end the page's training desk
+                log.exception("training driver failed")
+                if self.job is not None:
+                    self.job.playing = False
+                await self.send(
+                    _error(
+                        None,
+                        None,
+                        "the server failed while training; the error was logged. Press play to go on.",
+                        "internal",
+                    )
+                )
+
+    async def _play_once(self) -> None:
+        job = self.job
+        # Train until the next snapshot is due, so snapshots keep their 30 a second.
+        n = job.chunk(self._until_token())
+        if n == 0:
+            if job.trainer.steps >= MAX_STEPS:
+                job.playing, job.stopped = False, "max_steps"
+                self._post(await self._thread(job.snapshot, None))
+                return
+            # The speed limit holds the next batch back; sleep until it is due, or a request arrives.
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=max(0.001, 1 / job.speed))
+            except TimeoutError:
+                pass
+            return
+        await self._thread(job.train, n)
+        if self._take_token() and self.job is job:
+            self._post(await self._thread(job.snapshot, None))
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self.tokens = min(2.0, self.tokens + (now - self.tokens_at) / SNAPSHOT_SECONDS)
+        self.tokens_at = now
+
+    def _until_token(self) -> float:
+        self._refill()
+        return max(0.0, (1.0 - self.tokens) * SNAPSHOT_SECONDS)
+
+    def _take_token(self) -> bool:
+        self._refill()
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+    def _post(self, frame: bytes) -> None:
+        self.outbox = frame  # replaces a snapshot the page has not been sent yet
+        self.outbox_ready.set()
+
+    async def _deliver(self) -> None:
+        while True:
+            await self.outbox_ready.wait()
+            self.outbox_ready.clear()
+            frame, self.outbox = self.outbox, None
+            if frame is not None:
+                await self.send(frame)
+
+    # -- on a worker thread --
+
+    def _command(self, id: int, type_name: str, raw: dict) -> bytes | str:
+        model: type[BaseModel] = IN_ORDER[type_name]
+        try:
+            p = model.model_validate(raw)
+        except ValidationError as exc:
+            return _error(id, *explain(exc, model, type_name))
+        try:
+            if type_name == "train.start":
+                return self._start(id, p)
+            job = self.job
+            if job is None:
+                raise Problem("invalid", "type", NO_JOB)
+            if type_name == "train.play":
+                job.playing, job.stopped = job.trainer.steps < MAX_STEPS, None
+                job.play_clock = (time.monotonic(), job.trainer.steps)
+            elif type_name == "train.pause":
+                job.playing = False
+            elif type_name == "train.step":
+                n = min(p.batches, MAX_STEPS - job.trainer.steps)  # a run never goes past MAX_STEPS
+                if n > 0:
+                    job.train(n)
+            elif type_name == "train.reset":
+                # The same run again from step 0 with the settings in use now: train.set's changes,
+                # the speed and the chosen sample carry over, so "reset, play" replays what was on screen.
+                self.runs += 1
+                old, self.job = job, Job(job.trainer.config, self.runs)
+                job = self.job
+                job.speed, job.sample = old.speed, old.sample
+                self.outbox = None  # a snapshot of the old run must not follow the reset's answer
+            elif type_name == "train.set":
+                self._set(job, p)
+            return job.snapshot(id)
+        except Problem as r:
+            return _error(id, r.field, r.message, r.code)
+        except ArgumentError as exc:  # the engine refused a setting, naming it
+            prefix = "config." if type_name == "train.start" else ""
+            return _error(id, prefix + exc.argument, str(exc))
+
+    def _start(self, id: int, p) -> bytes:
+        config = xo_train.make_config(p.config.given())  # raises ArgumentError naming the field
+        self.runs += 1
+        self.job = Job(config, self.runs)
+        self.outbox = None
+        return self.job.ready(id)
+
+    def _set(self, job: Job, p) -> None:
+        if p.sample is not None and p.sample >= job.config.n_test:
+            raise Problem(
+                "invalid",
+                "sample",
+                f"sample must be from 0 to {job.config.n_test - 1} (a test example), got {p.sample}",
+            )
+        job.trainer.set_hyper(lr=p.lr, momentum=p.momentum, batch=p.batch)
+        if p.speed is not None:
+            job.speed = p.speed
+            job.play_clock = (time.monotonic(), job.trainer.steps)
+        if p.sample is not None:
+            job.sample = p.sample
+
+    def _classify(self, id: int, raw: dict) -> bytes | str:
+        model = TRAINING_REQUESTS["train.classify"]
+        try:
+            p = model.model_validate(raw)
+        except ValidationError as exc:
+            return _error(id, *explain(exc, model, "train.classify"))
+        if self.job is None:
+            return _error(id, "type", NO_JOB)
+        size = self.job.config.size
+        if (p.grid.height, p.grid.width) != (size, size):
+            return _error(
+                id, "grid", f"grid must be {size}×{size} (the run's size), got {p.grid.height}×{p.grid.width}"
+            )
+        grid = np.asarray(p.grid.values, np.float32).reshape(size, size)  # (S, S)
+        return self.job.classify(id, grid)

@@ -1,0 +1,179 @@
+"""The FastAPI application: pages, static files and the websocket, assembled from the feature table.
+
+Every page gets the same context (:func:`page_context`): the engine's limits, the
+request → answer map, each request's parameter schema, the widgets and the labels
+of named things, so the browser types none of them a second time.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from html import escape
+
+import anyio
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from engine import shapes
+from engine.warmup import warm_up
+from engine.xo_data import named_samples
+
+from .core.limits import limits
+from .core.paths import STATIC, TEMPLATES
+from .core.session import Session
+from .core.table import Table
+from .features import TABLE, activation, architecture, conv, presets
+from .lessons.course import load_course, widget_mounts
+
+templates = Jinja2Templates(directory=TEMPLATES)
+# A page that sent nothing for this long is closed; its socket client reconnects when it is used again.
+IDLE_SECONDS = 30 * 60
+# Engine work gets its own threads, so a lecture hall of heavy requests never
+# starves the page routes (which use anyio's default pool) of theirs.
+ENGINE_THREADS = 32
+
+
+@functools.cache
+def page_context(table: Table = TABLE) -> dict:
+    """What every page (and every widget's mount()) may read; the same for every page, so made once."""
+    return {
+        "limits": limits(),
+        "choices": activation.activation_choices(),
+        "samples": list(named_samples(9)),
+        # Each request's answer type (and whether it is carried out in order), and its parameters as a schema.
+        "protocol": table.protocol(),
+        "schemas": table.schemas(),
+        "widgets": {w.name: {"title": w.title, "module": w.module, "css": list(w.css)} for w in table.widgets.values()},
+        "labels": {
+            "inputs": presets.INPUT_LABELS,
+            "kernels": presets.KERNEL_LABELS,
+            "pad_modes": conv.PAD_MODE_LABELS,
+            "networks": architecture.NETWORK_LABELS,
+        },
+    }
+
+
+def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS) -> FastAPI:
+    """Build the app; with ``warm`` the kernels compile (or load from disk) in the background."""
+    app = FastAPI(title="Convscope", docs_url=None, redoc_url=None)
+    app.state.sessions = set()  # live websocket sessions, counted by /healthz
+    app.state.engine_threads = None  # made on first use, inside the server's event loop
+    app.state.engine_ready = threading.Event()
+    if warm:
+        threading.Thread(
+            target=lambda: (warm_up(), app.state.engine_ready.set()), daemon=True, name="jit-warmup"
+        ).start()
+    else:
+        app.state.engine_ready.set()
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", response_class=HTMLResponse)
+    def index(request: Request):
+        rows = shapes.layer_table(shapes.LENET5_INPUT, shapes.LENET5, shapes.LENET5_NAMES)
+        return templates.TemplateResponse(request, "index.html", {"rows": rows})
+
+    @app.get("/playground", response_class=HTMLResponse)
+    def playground(request: Request):
+        # embed=1: inside a lesson's frame, without the top bar.
+        context = {
+            "limits": limits(),
+            "engine_ready": app.state.engine_ready.is_set(),
+            "embed": request.query_params.get("embed") == "1",
+            "context": page_context(),
+        }
+        return templates.TemplateResponse(request, "playground.html", context)
+
+    @app.get("/lessons", response_class=HTMLResponse)
+    def lessons(request: Request):
+        return templates.TemplateResponse(request, "lessons.html", {"course": load_course()})
+
+    @app.get("/lessons/{slug}", response_class=HTMLResponse)
+    def lesson(request: Request, slug: str):
+        course = load_course()
+        found = course.find(slug)
+        if found is None:  # an unknown slug, or a lesson whose file has a mistake (shown to its author)
+            error = next((e for e in course.errors if e.path.stem.partition("-")[2] == slug), None)
+            return templates.TemplateResponse(
+                request,
+                "lessons.html",
+                {"course": course, "missing": slug, "error": error},
+                status_code=500 if error else 404,
+            )
+        before, after = course.neighbours(found)
+        mounts, sheets = widget_mounts(found)
+        context = {
+            "lesson": found,
+            "course": course,
+            "before": before,
+            "after": after,
+            "mounts": mounts,
+            "sheets": sheets,
+            "context": page_context(),
+            "position": course.lessons.index(found) + 1,
+        }
+        return templates.TemplateResponse(request, "lesson.html", context)
+
+    @app.get("/layers", response_class=HTMLResponse)
+    def layers(request: Request):
+        context = {
+            "limits": limits(),
+            "engine_ready": app.state.engine_ready.is_set(),
+            "activations": activation.activation_choices(),
+            "context": page_context(),
+        }
+        return templates.TemplateResponse(request, "layers.html", context)
+
+    @app.get("/xo", response_class=HTMLResponse)
+    def xo(request: Request):
+        # The named samples' names make the drawing's URL field; their grids come with train.ready.
+        context = {
+            "limits": limits(),
+            "engine_ready": app.state.engine_ready.is_set(),
+            "samples": list(named_samples(9)),
+            "context": page_context(),
+        }
+        return templates.TemplateResponse(request, "xo.html", context)
+
+    @app.get("/widget/{type}", response_class=HTMLResponse)
+    def widget(request: Request, type: str):
+        spec = TABLE.widgets.get(type)
+        if spec is None:
+            known = ", ".join(TABLE.widgets)
+            return HTMLResponse(
+                f"<!doctype html><title>No such widget</title><p>There is no widget called "
+                f"{escape(type)}. The widgets are: {known}.</p>",
+                status_code=404,
+            )
+        return templates.TemplateResponse(
+            request, "widget.html", {"type": type, "spec": spec, "context": page_context()}
+        )
+
+    @app.websocket("/ws")
+    async def socket(websocket: WebSocket):
+        if app.state.engine_threads is None:
+            app.state.engine_threads = anyio.CapacityLimiter(ENGINE_THREADS)
+        session = Session(websocket, TABLE, idle_seconds, app.state.engine_threads)
+        app.state.sessions.add(session)
+        try:
+            await session.run()
+        finally:
+            app.state.sessions.discard(session)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return RedirectResponse("/static/favicon.svg")
+
+    @app.get("/healthz")
+    def health():
+        jobs = sum(1 for s in app.state.sessions for desk in s.desks.values() if desk.job is not None)
+        return {
+            "ok": True,
+            "engine_ready": app.state.engine_ready.is_set(),
+            "sessions": len(app.state.sessions),
+            "training_jobs": jobs,
+        }
+
+    return app
