@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from websockets.sync.client import connect
 
-from app import wire
+from app.core import wire
 
 
 @dataclass
@@ -114,3 +114,35 @@ def grid_params(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, **set
     if b is not None:
         params["bias"] = b.tolist()
     return params
+
+
+# ---------------------------------------------------------------- shared checks
+
+SEED001_X = np.array([[[0, 80, 40], [20, 40, 0], [0, 0, 40]]], np.float32)  # (1, 3, 3)
+SEED001_K = np.array([[[[0, 0.25], [0.5, 1]]]], np.float32)  # (1, 1, 2, 2)
+
+
+def ok_params() -> dict:
+    return grid_params(SEED001_X, SEED001_K, flip=True)
+
+
+def assert_still_answers(page):
+    """After any error the socket must still serve a good request."""
+    answer = page.ask("conv.run", ok_params())
+    assert answer.type == "conv.result"
+    np.testing.assert_array_equal(answer.arrays["output"][0], [[45, 110], [40, 40]])
+
+
+def assert_explained(page, type_name, params, code, field, message):
+    """A bad request gets the one error shape, naming the field, in our words; the socket stays open."""
+    answer = page.ask(type_name, params)
+    assert answer.header == {
+        "id": page.last_id,
+        "type": "error",
+        "code": code,
+        "field": field,
+        "message": answer.header["message"],
+    }
+    assert message in answer.header["message"], answer.header["message"]
+    assert "Input should" not in answer.header["message"]  # never pydantic's own wording
+    assert_still_answers(page)

@@ -7,9 +7,10 @@ import pytest
 import torch
 from torch import nn
 
+from app.pages import page_context
 from engine import counts
 
-from .test_protocol import assert_explained
+from ..conftest import assert_explained
 
 
 def numel(module: nn.Module) -> int:
@@ -79,13 +80,18 @@ def test_one_by_one_convolution_seed004(page):
 def test_defaults_are_the_seed001_example(page):
     m = page.ask("params.count", {}).meta
     assert (m["fully"]["total"], m["local"]["total"], m["shared"]["total"]) == (1_600_000_000, 4_000_000, 10_000)
-    assert m["limits"] == {
-        "side": 1024,
+    props = page_context()["schemas"]["params.count"]["properties"]  # the page's sliders read their bounds here
+    bounds = {
+        name: props[name]["maximum"] for name in ("height", "width", "channels", "units", "window", "filters", "c_in")
+    }
+    assert bounds == {
+        "height": 1024,
+        "width": 1024,
         "channels": 4,
         "units": 1_000_000,
         "window": 64,
         "filters": 4096,
-        "depth": 4096,
+        "c_in": 4096,
     }
 
 

@@ -8,9 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as tf
 
+from app.pages import page_context
 from engine import conv1d, shapes
 
-from .test_protocol import assert_explained
+from ..conftest import assert_explained
 
 SEED002_F = [5, 1, 2]  # the filter
 SEED002_G = [3, 1, 4, 5, 6, 0, 0, 1]  # the signal
@@ -93,7 +94,13 @@ def test_a_stride_that_leaves_values_over_says_so(page):
     assert not ax.whole and ax.leftover == 1
     assert a.meta["problem"].startswith(ax.formula() + ":")
     assert "leaves the last value of the padded signal unvisited, so the output has 4 values" in a.meta["problem"]
-    assert a.meta["limits"] == {"signal": 64, "kernel": 15, "stride": 8, "padding": 10, "value": 1000}
+
+
+def test_the_page_gets_the_bounds_from_the_model_schema():
+    props = page_context()["schemas"]["conv1d.run"]["properties"]
+    assert (props["signal"]["minItems"], props["signal"]["maxItems"], props["kernel"]["maxItems"]) == (1, 64, 15)
+    assert (props["stride"]["maximum"], props["padding"]["maximum"]) == (8, 10)
+    assert props["signal"]["items"] == {"type": "number", "minimum": -1000, "maximum": 1000}
 
 
 OK = {"signal": SEED002_G, "kernel": SEED002_F}

@@ -9,41 +9,12 @@ from itertools import product
 import numpy as np
 import pytest
 
-from app import protocol
+from app.core import limits as core_limits
+from app.features import conv as conv_feature
 from engine import conv2d, shapes, trace
 from engine.pad import pad
 
-from .conftest import grid_params
-
-SEED001_X = np.array([[[0, 80, 40], [20, 40, 0], [0, 0, 40]]], np.float32)  # (1, 3, 3)
-SEED001_K = np.array([[[[0, 0.25], [0.5, 1]]]], np.float32)  # (1, 1, 2, 2)
-
-
-def ok_params() -> dict:
-    return grid_params(SEED001_X, SEED001_K, flip=True)
-
-
-def assert_still_answers(page):
-    """After any error the socket must still serve a good request."""
-    answer = page.ask("conv.run", ok_params())
-    assert answer.type == "conv.result"
-    np.testing.assert_array_equal(answer.arrays["output"][0], [[45, 110], [40, 40]])
-
-
-def assert_explained(page, type_name, params, code, field, message):
-    """A bad request gets the one error shape, naming the field, in our words; the socket stays open."""
-    answer = page.ask(type_name, params)
-    assert answer.header == {
-        "id": page.last_id,
-        "type": "error",
-        "code": code,
-        "field": field,
-        "message": answer.header["message"],
-    }
-    assert message in answer.header["message"], answer.header["message"]
-    assert "Input should" not in answer.header["message"]  # never pydantic's own wording
-    assert_still_answers(page)
-
+from ..conftest import SEED001_K, SEED001_X, assert_explained, assert_still_answers, grid_params, ok_params
 
 # ---------------------------------------------------------------- conv.run
 
@@ -152,7 +123,7 @@ def test_conv_run_equals_the_engine(page, s):
     np.testing.assert_array_equal(answer.arrays["bias"], b)
 
     out = shapes.window_output((s["H"], s["W"]), s["K"], tuple(s["stride"]), tuple(s["padding"]), tuple(s["dilation"]))
-    meta = protocol.ConvResultMeta.model_validate(answer.meta)  # the documented shape
+    meta = conv_feature.ConvResultMeta.model_validate(answer.meta)  # the documented shape
     assert list(meta.output_shape) == [s["F"], *out.shape] == list(y.shape)
     assert meta.fits == out.whole and meta.problem == out.problem() and meta.suggestions == out.suggestions()
     assert meta.axes["width"].formula == out.cols.formula() and meta.axes["height"].span == out.rows.span
@@ -436,7 +407,7 @@ def test_envelope_errors(page):
 
 def test_every_bound_in_the_models_comes_from_the_engine_limits():
     limits = shapes.Limits()
-    schema = json.dumps(protocol.ConvTraceParams.model_json_schema())
+    schema = json.dumps(conv_feature.ConvTraceParams.model_json_schema())
     for name, hi in [
         ("size", limits.size),
         ("kernel", limits.kernel),
@@ -446,8 +417,7 @@ def test_every_bound_in_the_models_comes_from_the_engine_limits():
         ("filters", limits.filters),
     ]:
         assert f'"maximum": {hi}' in schema, name
-    assert protocol.limits() == dataclasses.asdict(limits)
-    assert protocol.REQUESTS.keys() == protocol.ANSWERS.keys()
+    assert core_limits.limits() == dataclasses.asdict(limits)
 
 
 @pytest.mark.parametrize("kh, kw", list(product([1, 3], [2, 5])))

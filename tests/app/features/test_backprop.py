@@ -9,8 +9,7 @@ import torch
 from engine.conv import conv2d_backward
 from engine.trace_grad import conv2d_input_grad_trace, conv2d_weight_grad_trace
 
-from .conftest import grid_params
-from .test_protocol import assert_explained
+from ..conftest import assert_explained, grid_params
 
 # Seed 002's backprop example: dL/dW is the input X correlated with dL/dY.
 X = np.array([[[2, 3, 5], [7, 11, 13], [17, 19, 23]]], np.float32)  # (1, 3, 3)

@@ -9,7 +9,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from app import protocol, wire
+from app.core import wire
 
 
 def arrays_of_odd_sizes() -> dict[str, np.ndarray]:
@@ -32,7 +32,7 @@ def test_round_trip_and_alignment(meta_text):
     assert (
         header["id"] == 7 and header["type"] == "conv.result" and header["meta"] == {"note": meta_text, "shape": [1, 2]}
     )
-    protocol.FrameHeader.model_validate(header)  # the header has the documented shape
+    wire.FrameHeader.model_validate(header)  # the header has the documented shape
     assert [e["name"] for e in header["arrays"]] == list(arrays)  # order kept
 
     (length,) = struct.unpack_from("<I", frame, 0)

@@ -13,12 +13,13 @@ import pytest
 import uvicorn
 from websockets.exceptions import ConnectionClosed
 
-from app import handlers
 from app.cli import free_port
-from app.main import create_app
+from app.core.feature import Message
+from app.features import TABLE
+from app.pages import create_app
 from engine import conv2d
 
-from .conftest import Page, grid_params, health
+from ..conftest import Page, grid_params, health
 
 
 def heavy_params(seed: int = 0, size: int = 128) -> tuple[dict, np.ndarray, np.ndarray]:
@@ -195,10 +196,11 @@ def test_a_busy_page_is_not_idle():
 
 
 def test_an_unexpected_failure_is_an_internal_error_not_a_closed_socket(monkeypatch, caplog):
-    def broken(id, params):
+    def broken(params):
         raise RuntimeError("a bug")
 
-    monkeypatch.setitem(handlers.HANDLERS, "kernel.preset", broken)
+    message = TABLE.messages["kernel.preset"]
+    monkeypatch.setitem(TABLE.messages, "kernel.preset", Message(message.type, message.params, message.answer, broken))
     with serve(create_app(warm=False)) as host, Page(f"ws://{host}/ws") as page:
         error = page.ask("kernel.preset", {"name": "sobel_x"}).header
         assert (error["code"], error["field"]) == ("internal", None)

@@ -9,7 +9,7 @@ from torch import nn
 from engine import architectures as arch
 from engine import counts, shapes
 
-from .test_protocol import assert_explained
+from ..conftest import assert_explained
 
 
 def as_chw(row: shapes.Row) -> list[int]:

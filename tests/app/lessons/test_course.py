@@ -16,11 +16,11 @@ import torch
 import torch.nn.functional as F
 import yaml
 
-from app import lesson_checks as lc
-from app.lessons import FILE_NAME, LessonError, check_course, lesson_files, load_course, parse_lesson
-from app.widgets import WIDGET_TYPES
+from app.features import TABLE
+from app.lessons import checks as lc
+from app.lessons.course import FILE_NAME, LessonError, check_course, lesson_files, load_course, parse_lesson
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LESSONS = ROOT / "lessons"
 COURSE = lesson_files(LESSONS)
 FIXTURES = ROOT / "tests" / "fixtures" / "lessons"
@@ -52,20 +52,20 @@ def _module_text(first: Path) -> str:
     """A module's source and that of every local module it imports (fields may be declared in a part)."""
     seen, todo, text = set(), [first], ""
     while todo:
-        path = todo.pop()
+        path = todo.pop().resolve()
         if path in seen:
             continue
         seen.add(path)
         source = path.read_text(encoding="utf-8")
         text += source
-        todo += [path.parent / name for name in re.findall(r'from "\./([\w.-]+\.js)"', source)]
+        todo += [path.parent / name for name in re.findall(r'from "(\.{1,2}/[\w./-]+\.js)"', source)]
     return text
 
 
 def field_patterns(widget_type: str) -> list[re.Pattern]:
     """The state keys a widget module declares in fields(), read from its source; `${…}` parts match any text."""
-    spec = WIDGET_TYPES[widget_type]
-    source = ROOT / "static" / "js" / "state.js" if "page" in spec else ROOT / "static" / spec["module"]
+    spec = TABLE.widgets[widget_type]
+    source = ROOT / "static" / spec.module
     assert source.is_file(), f"{widget_type}: {source.relative_to(ROOT)} does not exist"
     keys = re.findall(r'\bkey: (?:"(\w+)"|`([^`]+)`)', _module_text(source))
     return [
@@ -101,7 +101,7 @@ def test_every_widget_and_setting_a_lesson_names_exists(path):
     """Types are in the widget table, modules exist, and state (and reveal) keys are fields of the widget."""
     meta = front_matter(need(path))
     for wid, use in meta["widgets"].items():
-        assert use["type"] in WIDGET_TYPES, f"{path.name}: widget {wid} has unknown type {use['type']}"
+        assert use["type"] in TABLE.widgets, f"{path.name}: widget {wid} has unknown type {use['type']}"
         patterns = field_patterns(use["type"])
         named = list((use.get("state") or {}).keys())
         named += [
@@ -509,7 +509,7 @@ def test_an_unknown_lesson_is_a_friendly_404(server_url):
 def test_a_lesson_with_a_mistake_shows_it_and_the_rest_of_the_course_stays(tmp_path, monkeypatch):
     from fastapi.testclient import TestClient
 
-    from app.main import create_app
+    from app.pages import create_app
 
     write(tmp_path, GOOD.replace("answer: 3", "answer: 4"), "01-broken.md")
     write(tmp_path, GOOD.replace("title: A lesson", "title: Still here"), "02-fine.md")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app import presets
-from app.protocol_norm import BNMeta, LCNMeta
+from app.features import pictures as presets
+from app.features.norm import BNMeta, LCNMeta
 from engine.norm import batch_norm, local_contrast_norm
 from engine.norm_steps import batch_norm_steps, example_batch, lcn_steps
 
-from .test_protocol import assert_explained
+from ..conftest import assert_explained
 
 
 def grid(x: np.ndarray) -> dict:

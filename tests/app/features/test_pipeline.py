@@ -3,8 +3,6 @@ shapes, formulas and parameter counts are engine.shapes'; every refusal names it
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,16 +11,17 @@ import torch
 import torch.nn.functional as tf
 from pydantic import ValidationError
 
-from app import presets, protocol
-from app.grids import axis_meta
-from app.protocol_pipeline import MAX_MAP_VALUES, MAX_WORK, PipelineResultMeta, PipelineRunParams
+from app.core.errors import explain
+from app.features import pictures as presets
+from app.features.grids import axis_meta
+from app.features.pipeline import MAX_MAP_VALUES, MAX_WORK, PipelineResultMeta, PipelineRunParams
 from engine import conv2d, shapes
 from engine.activations import activation
 from engine.pool import avg_pool2d, max_pool2d
 
-from .test_protocol import assert_explained
+from ..conftest import assert_explained
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 # ---------------------------------------------------------------- building requests and expectations
 
@@ -451,16 +450,6 @@ def test_explain_names_the_stage_by_its_position():
     try:
         PipelineRunParams.model_validate(p(XO, pool("max", (2, 2), (1, 12))))
     except ValidationError as exc:
-        assert protocol.explain(exc, PipelineRunParams, "pipeline.run")[0] == "stages[1].stride"
+        assert explain(exc, PipelineRunParams, "pipeline.run")[0] == "stages[1].stride"
     else:
         raise AssertionError("a stride of 12 was accepted")
-
-
-@pytest.mark.parametrize("first", ["app.protocol_pipeline", "app.protocol", "app.handlers"])
-def test_pipeline_run_is_in_the_tables_whichever_module_is_imported_first(first):
-    code = (
-        f"import {first}; from app.protocol import ANSWERS, REQUESTS; from app.handlers import HANDLERS; "
-        "assert REQUESTS['pipeline.run'].__name__ == 'PipelineRunParams'; "
-        "assert ANSWERS['pipeline.run'] == 'pipeline.result' and 'pipeline.run' in HANDLERS"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

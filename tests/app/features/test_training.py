@@ -12,11 +12,11 @@ import time
 import numpy as np
 import pytest
 
-from app import training
+from app.features.training import desk as training
 from engine import xo_train
 from engine.xo_data import NAMED_SAMPLES
 
-from .conftest import Page, health
+from ..conftest import Page, health
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app import presets
+from app.features import pictures as presets
 from engine import conv2d
 
-from ..engine.test_seeds import SEED002_B, SEED002_PADDED, SEED002_W, SEED003_INPUT, VERTICAL
-from .conftest import grid_params
+from ...engine.test_seeds import SEED002_B, SEED002_PADDED, SEED002_W, SEED003_INPUT, VERTICAL
+from ..conftest import grid_params
 
 SEED001 = [[0, 80, 40], [20, 40, 0], [0, 0, 40]]
 

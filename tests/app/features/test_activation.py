@@ -8,7 +8,7 @@ import torch
 
 from engine.activations import ACTIVATIONS, SELU_ALPHA
 
-from .test_protocol import assert_explained
+from ..conftest import assert_explained
 
 # name -> (PyTorch's function of (x, param), the param sent, or None for the engine's default)
 TORCH = {

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app import presets
-from app.protocol_augment import AugmentMeta
+from app.features import pictures as presets
+from app.features.augment import AugmentMeta
 from engine import augment
 
-from .test_protocol import assert_explained
+from ..conftest import assert_explained
 
 PHOTO = {"preset": "photo", "channels": 3, "height": 48, "width": 40}
 OPS = [

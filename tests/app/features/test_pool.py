@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app import protocol
+from app.features import pool as pool_feature
 from engine import shapes, trace
 from engine.activations import ACTIVATIONS, activation
 from engine.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
-from .test_protocol import assert_explained
+from ..conftest import assert_explained
 
 
 def grid(x: np.ndarray) -> dict:
@@ -45,7 +45,7 @@ def test_seed003_pooling_halves_a_32x32_map(page, mode):
     else:
         np.testing.assert_array_equal(answer.arrays["output"], avg_pool2d(x[None], 2, 2)[0])
         assert "winners" not in answer.arrays
-    meta = protocol.PoolResultMeta.model_validate(answer.meta)
+    meta = pool_feature.PoolResultMeta.model_validate(answer.meta)
     assert meta.output_shape == (3, 16, 16) and meta.fits and meta.problem is None and meta.suggestions == {}
     assert meta.axes["height"].formula == shapes.window_output((32, 32), (2, 2), (2, 2), what="window").rows.formula()
     assert answer.meta["ranges"]["width"] == shapes.pool_ranges(32, 2, 2)
