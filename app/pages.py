@@ -70,25 +70,24 @@ def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS) -> FastAPI
         app.state.engine_ready.set()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
+    def render(request: Request, template: str, status_code: int = 200, **values) -> HTMLResponse:
+        """A page: every template gets the shared context, the engine's limits and whether the engine is warm."""
+        shared = {"context": page_context(), "limits": limits(), "engine_ready": app.state.engine_ready.is_set()}
+        return templates.TemplateResponse(request, template, shared | values, status_code=status_code)
+
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request):
-        rows = shapes.layer_table(shapes.LENET5_INPUT, shapes.LENET5, shapes.LENET5_NAMES)
-        return templates.TemplateResponse(request, "index.html", {"rows": rows})
+        return render(
+            request, "index.html", rows=shapes.layer_table(shapes.LENET5_INPUT, shapes.LENET5, shapes.LENET5_NAMES)
+        )
 
     @app.get("/playground", response_class=HTMLResponse)
     def playground(request: Request):
-        # embed=1: inside a lesson's frame, without the top bar.
-        context = {
-            "limits": limits(),
-            "engine_ready": app.state.engine_ready.is_set(),
-            "embed": request.query_params.get("embed") == "1",
-            "context": page_context(),
-        }
-        return templates.TemplateResponse(request, "playground.html", context)
+        return render(request, "playground.html", embed=request.query_params.get("embed") == "1")
 
     @app.get("/lessons", response_class=HTMLResponse)
     def lessons(request: Request):
-        return templates.TemplateResponse(request, "lessons.html", {"course": load_course()})
+        return render(request, "lessons.html", course=load_course())
 
     @app.get("/lessons/{slug}", response_class=HTMLResponse)
     def lesson(request: Request, slug: str):
@@ -96,46 +95,30 @@ def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS) -> FastAPI
         found = course.find(slug)
         if found is None:  # an unknown slug, or a lesson whose file has a mistake (shown to its author)
             error = next((e for e in course.errors if e.path.stem.partition("-")[2] == slug), None)
-            return templates.TemplateResponse(
-                request,
-                "lessons.html",
-                {"course": course, "missing": slug, "error": error},
-                status_code=500 if error else 404,
-            )
+            return render(request, "lessons.html", 500 if error else 404, course=course, missing=slug, error=error)
         before, after = course.neighbours(found)
         mounts, sheets = widget_mounts(found)
-        context = {
-            "lesson": found,
-            "course": course,
-            "before": before,
-            "after": after,
-            "mounts": mounts,
-            "sheets": sheets,
-            "context": page_context(),
-            "position": course.lessons.index(found) + 1,
-        }
-        return templates.TemplateResponse(request, "lesson.html", context)
+        position = course.lessons.index(found) + 1
+        return render(
+            request,
+            "lesson.html",
+            lesson=found,
+            course=course,
+            before=before,
+            after=after,
+            mounts=mounts,
+            sheets=sheets,
+            position=position,
+        )
 
     @app.get("/layers", response_class=HTMLResponse)
     def layers(request: Request):
-        context = {
-            "limits": limits(),
-            "engine_ready": app.state.engine_ready.is_set(),
-            "activations": activation.activation_choices(),
-            "context": page_context(),
-        }
-        return templates.TemplateResponse(request, "layers.html", context)
+        return render(request, "layers.html", activations=activation.activation_choices())
 
     @app.get("/xo", response_class=HTMLResponse)
     def xo(request: Request):
         # The named samples' names make the drawing's URL field; their grids come with train.ready.
-        context = {
-            "limits": limits(),
-            "engine_ready": app.state.engine_ready.is_set(),
-            "samples": list(named_samples(9)),
-            "context": page_context(),
-        }
-        return templates.TemplateResponse(request, "xo.html", context)
+        return render(request, "xo.html", samples=list(named_samples(9)))
 
     @app.get("/widget/{type}", response_class=HTMLResponse)
     def widget(request: Request, type: str):
@@ -147,9 +130,7 @@ def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS) -> FastAPI
                 f"{escape(type)}. The widgets are: {known}.</p>",
                 status_code=404,
             )
-        return templates.TemplateResponse(
-            request, "widget.html", {"type": type, "spec": spec, "context": page_context()}
-        )
+        return render(request, "widget.html", type=type, spec=spec)
 
     @app.websocket("/ws")
     async def socket(websocket: WebSocket):

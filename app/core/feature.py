@@ -7,9 +7,10 @@ the lesson renderer and the tests read. Nothing registers itself by being import
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_type_hints
 
 import numpy as np
 from pydantic import BaseModel
@@ -40,14 +41,41 @@ class Message:
     ordered: bool = False
 
 
+# The style sheets every widget on the layers page shares (grids, sliders, panes).
+LAYER_CSS = ("css/playground.css", "css/layers.css")
+
+
+def answers(type_name: str, answer: str) -> Callable[[Callable[[Any], Answer]], Message]:
+    """Make a handler the :class:`Message` it answers; the request model is its parameter's annotation.
+
+    So a handler, its type and its model are declared in one place::
+
+        @answers("pool.run", "pool.result")
+        def pool_run(p: PoolRunParams) -> Answer: ...
+    """
+
+    def make(handler: Callable[[Any], Answer]) -> Message:
+        (name,) = inspect.signature(handler).parameters  # one parameter: the checked params
+        return Message(type_name, get_type_hints(handler)[name], answer, handler)
+
+    return make
+
+
 @dataclass(frozen=True)
 class Widget:
-    """A widget a page or lesson mounts: its ES module (face: fields, consistent, mount) and style sheets."""
+    """A widget a page or lesson mounts: its ES module (face: fields, consistent, mount) and style sheets.
+
+    The module is ``js/widgets/<name>/index.js`` unless given.
+    """
 
     name: str
     title: str
-    module: str  # path under /static
     css: tuple[str, ...] = ()
+    module: str = ""  # path under /static
+
+    def __post_init__(self):
+        if not self.module:
+            object.__setattr__(self, "module", f"js/widgets/{self.name}/index.js")
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
+from .errors import explain, show
 from .limits import LIMITS, MAX_VALUE
 
 
@@ -109,3 +110,34 @@ class Request(BaseModel):
     # Which widget sent it: requests supersede only others of the same type *and* lane,
     # so two widgets on one page (a lesson) never cancel each other's work.
     lane: Annotated[str, Field(strict=True, pattern=r"^[a-z0-9_.-]{1,32}$")] | None = None
+
+
+def tagged(
+    raw,
+    models: dict[str, type[Params]],
+    tag: str,
+    at: str,
+    place: str,
+    *,
+    example: str,
+    choices: str,
+    noun: str,
+    required: str | None = None,
+) -> Params:
+    """One item of a tagged list (an augmentation op, a pipeline stage) checked by the model its ``tag`` names.
+
+    pydantic's own union errors would read ``stages.pool.stride``; here every error names the item
+    (``stages[1].stride``) and starts with its place in words ("stage 2 (pool): ...").
+    """
+    if not isinstance(raw, dict):
+        raise inconsistent(at, f"{place}: {at} must be an object such as {example}, got {show(raw)}")
+    name = raw.get(tag)
+    if name is None and required:
+        raise inconsistent(f"{at}.{tag}", f"{place}: {tag} is required: {required}")
+    if not isinstance(name, str) or name not in models:
+        raise inconsistent(f"{at}.{tag}", f"{place}: {tag} must be {choices}, got {show(name)}")
+    try:
+        return models[name].model_validate(raw)
+    except ValidationError as exc:
+        field, message = explain(exc, models[name], f"a {name} {noun}")
+        raise inconsistent(f"{at}.{field}", f"{place} ({name}): {message}") from None

@@ -10,54 +10,50 @@ from pydantic import BaseModel, Field, model_validator
 from engine import activations
 from engine.activations import ACTIVATIONS
 
-from ..core.feature import Answer, Feature, Message, Widget
+from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
 from ..core.models import Bounded, InputGrid, Params, Upstream, check_input, check_upstream, inconsistent, number_text
 from .grids import input_array
 
 
-class ActivationRunParams(Params):
+class ActivationParams(Params):
+    """What both messages name: the feature map, the activation, and the one parameter some activations take."""
+
     input: InputGrid = Field(description="{channels, height, width, values}")
     name: Literal[tuple(ACTIVATIONS)]
     param: Annotated[float, Field(strict=True, ge=0, le=10, allow_inf_nan=False)] | None = Field(
         None, description="the leaky_relu slope (0 to 1) or the elu alpha (0 to 10)"
     )
-    curve_min: Bounded = -5.0
-    curve_max: Bounded = 5.0
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _param_fits(self):
         check_input(self.input)
         if self.name == "leaky_relu" and self.param is not None and self.param > 1:
             raise inconsistent(
                 "param", f"param (the leaky_relu slope) must be from 0 to 1, got {number_text(self.param)}"
             )
-        if self.curve_min >= self.curve_max:
-            raise inconsistent(
-                "curve_max",
-                f"curve_max must be larger than curve_min ({number_text(self.curve_min)}), "
-                f"got {number_text(self.curve_max)}",
-            )
         return self
 
 
-class ActivationBackwardParams(Params):
+class ActivationRunParams(ActivationParams):
+    curve_min: Bounded = -5.0
+    curve_max: Bounded = 5.0
+
+    @model_validator(mode="after")
+    def _curve_range(self):
+        if self.curve_min >= self.curve_max:
+            lo, hi = number_text(self.curve_min), number_text(self.curve_max)
+            raise inconsistent("curve_max", f"curve_max must be larger than curve_min ({lo}), got {hi}")
+        return self
+
+
+class ActivationBackwardParams(ActivationParams):
     """activation.backward: dL/dx of an activation, given the forward input and dL/dy."""
 
-    input: InputGrid = Field(description="{channels, height, width, values}")
-    name: Literal[tuple(ACTIVATIONS)]
-    param: Annotated[float, Field(strict=True, ge=0, le=10, allow_inf_nan=False)] | None = Field(
-        None, description="the leaky_relu slope (0 to 1) or the elu alpha (0 to 10)"
-    )
     upstream: Upstream = Field(description="{values: [C·H·W numbers]}")
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _upstream_fits(self):
         x = self.input
-        check_input(x)
-        if self.name == "leaky_relu" and self.param is not None and self.param > 1:
-            raise inconsistent(
-                "param", f"param (the leaky_relu slope) must be from 0 to 1, got {number_text(self.param)}"
-            )
         check_upstream(self.upstream, (x.channels, x.height, x.width), "channels × height × width")
         return self
 
@@ -84,6 +80,7 @@ def activation_choices() -> list[dict]:
 CURVE_POINTS = 201  # enough for a smooth curve at any width the page draws it
 
 
+@answers("activation.run", "activation.result")
 def activation_run(p: ActivationRunParams) -> Answer:
     x = input_array(p.input)[0]  # (C, H, W)
     y = activations.activation(p.name, x, p.param)  # (C, H, W)
@@ -96,6 +93,7 @@ def activation_run(p: ActivationRunParams) -> Answer:
     return Answer(meta.model_dump(), {"output": y, "curve_x": curve_x, "curve_y": curve_y})
 
 
+@answers("activation.backward", "activation.grad")
 def activation_backward(p: ActivationBackwardParams) -> Answer:
     x = input_array(p.input)[0]  # (C, H, W)
     gy = np.asarray(p.upstream.values, np.float32).reshape(x.shape)  # (C, H, W)
@@ -110,13 +108,8 @@ def activation_backward(p: ActivationBackwardParams) -> Answer:
 
 
 FEATURE = Feature(
-    name="activation",
-    messages=(
-        Message("activation.run", ActivationRunParams, "activation.result", activation_run),
-        Message("activation.backward", ActivationBackwardParams, "activation.grad", activation_backward),
-    ),
-    widgets=(
-        Widget("activation", "Activations", "js/widgets/activation/index.js", ("css/playground.css", "css/layers.css")),
-    ),
+    "activation",
+    (activation_run, activation_backward),
+    widgets=(Widget("activation", "Activations", LAYER_CSS),),
     fields={"x": "input", "gy": "upstream.values", "activation": "name", "slope": "param", "alpha": "param"},
 )

@@ -18,7 +18,7 @@ from engine.architectures import NETWORKS
 from engine.errors import ArgumentError
 
 from ..core.errors import Problem, show
-from ..core.feature import Answer, Feature, Message, Widget
+from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
 from ..core.models import Params, inconsistent, whole
 
 MAX_ROWS = 128  # the longest pattern (6 convs and ReLUs in each of 8 blocks, pools, 3 hidden FC layers) has 113
@@ -250,6 +250,7 @@ def _check_frozen(frozen: list[int], count: int) -> set[int]:
     return set(frozen)
 
 
+@answers("arch.table", "arch.table")
 def arch_table(p: ArchTableParams) -> Answer:
     ranges, compare = {}, None
     try:
@@ -294,14 +295,7 @@ def arch_table(p: ArchTableParams) -> Answer:
 
 
 FEATURE = Feature(
-    name="architecture",
-    messages=(Message("arch.table", ArchTableParams, "arch.table", arch_table),),
-    widgets=(
-        Widget(
-            "architecture",
-            "Architectures",
-            "js/widgets/architecture/index.js",
-            ("css/playground.css", "css/layers.css", "css/architecture.css"),
-        ),
-    ),
+    "architecture",
+    (arch_table,),
+    widgets=(Widget("architecture", "Architectures", (*LAYER_CSS, "css/architecture.css")),),
 )

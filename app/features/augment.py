@@ -13,16 +13,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from engine import augment
 from engine.augment import MODES, OPS, RANDOM_RANGES
 from engine.errors import ArgumentError
 
-from ..core.errors import Problem, explain, show
-from ..core.feature import Answer, Feature, Message, Widget
+from ..core.errors import Problem, show
+from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
 from ..core.limits import LIMITS
-from ..core.models import Params, Seed, Size, inconsistent, whole
+from ..core.models import Params, Seed, Size, inconsistent, tagged, whole
 from . import pictures
 
 MAX_OPS = 8
@@ -114,19 +114,10 @@ NAMES = ", ".join(OPS)
 
 def _op(i: int, raw) -> Params:
     """Op ``i`` checked by its own model; any error re-raised naming ``ops[i]``."""
-    at, place = f"ops[{i}]", f"op {i + 1}"
-    if not isinstance(raw, dict):
-        raise inconsistent(
-            at, f'{place}: {at} must be an object such as {{"op": "rotate", "angle": 15}}, got {show(raw)}'
-        )
-    name = raw.get("op")
-    if not isinstance(name, str) or name not in OP_MODELS:
-        raise inconsistent(f"{at}.op", f"{place}: op must be one of {NAMES}, got {show(name)}")
-    try:
-        return OP_MODELS[name].model_validate(raw)
-    except ValidationError as exc:
-        field, message = explain(exc, OP_MODELS[name], f"a {name} op")
-        raise inconsistent(f"{at}.{field}", f"{place} ({name}): {message}") from None
+    example = '{"op": "rotate", "angle": 15}'
+    return tagged(
+        raw, OP_MODELS, "op", f"ops[{i}]", f"op {i + 1}", example=example, choices=f"one of {NAMES}", noun="op"
+    )
 
 
 class RandomAugment(Params):
@@ -225,6 +216,7 @@ def picture(img: AugmentImage) -> np.ndarray:
     return pictures.input_image(img.preset, img.height, img.width, img.channels)  # (C, H, W), 0..1 for these presets
 
 
+@answers("augment.run", "augment.result")
 def augment_run(p: AugmentRunParams) -> Answer:
     x = picture(p.image)  # (C, H, W)
     out, applied = x, []
@@ -251,14 +243,5 @@ def augment_run(p: AugmentRunParams) -> Answer:
 
 
 FEATURE = Feature(
-    name="augment",
-    messages=(Message("augment.run", AugmentRunParams, "augment.result", augment_run),),
-    widgets=(
-        Widget(
-            "augment",
-            "Data augmentation",
-            "js/widgets/augment/index.js",
-            ("css/playground.css", "css/layers.css", "css/augment.css"),
-        ),
-    ),
+    "augment", (augment_run,), widgets=(Widget("augment", "Data augmentation", (*LAYER_CSS, "css/augment.css")),)
 )

@@ -12,7 +12,7 @@ from engine.conv import conv2d_backward
 from engine.trace_grad import conv2d_input_grad_trace, conv2d_weight_grad_trace
 
 from ..core.errors import Problem
-from ..core.feature import Answer, Feature, Message, Widget
+from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
 from ..core.limits import MAX_TRACE_STEPS
 from ..core.models import Upstream, check_upstream, whole
 from .conv import ConvRunParams
@@ -52,6 +52,7 @@ def _upstream(p: BackwardRunParams, shape: tuple[int, int]) -> np.ndarray:
     return np.asarray(p.upstream.values, np.float32).reshape(1, p.kernels.filters, *shape)  # (1, F, OH, OW)
 
 
+@answers("backward.run", "backward.result")
 def backward_run(p: BackwardRunParams) -> Answer:
     out = conv_output(p)
     x, w, _ = conv_arrays(p)
@@ -119,6 +120,7 @@ def _input_steps(p, x, w, gy, start, stop) -> dict[str, np.ndarray]:
     return arrays
 
 
+@answers("backward.trace", "backward.trace")
 def backward_trace(p: BackwardTraceParams) -> Answer:
     out = conv_output(p)
     x, w, _ = conv_arrays(p)
@@ -131,18 +133,8 @@ def backward_trace(p: BackwardTraceParams) -> Answer:
 
 
 FEATURE = Feature(
-    name="backprop",
-    messages=(
-        Message("backward.run", BackwardRunParams, "backward.result", backward_run),
-        Message("backward.trace", BackwardTraceParams, "backward.trace", backward_trace),
-    ),
-    widgets=(
-        Widget(
-            "backprop",
-            "Backprop, step by step",
-            "js/widgets/backprop/index.js",
-            ("css/playground.css", "css/layers.css", "css/backprop.css"),
-        ),
-    ),
+    "backprop",
+    (backward_run, backward_trace),
+    widgets=(Widget("backprop", "Backprop, step by step", (*LAYER_CSS, "css/backprop.css")),),
     fields={"x": "input", "w": "kernels", "b": "bias", "gy": "upstream.values"},
 )

@@ -16,7 +16,7 @@ from engine import conv2d, shapes, trace
 from engine.conv import ConvSpec
 from engine.pad import pad
 
-from ..core.feature import Answer, Feature, Message, Widget
+from ..core.feature import Answer, Feature, Widget, answers
 from ..core.limits import LIMITS, MAX_TRACE_STEPS, limits
 from ..core.models import (
     HW,
@@ -32,7 +32,7 @@ from ..core.models import (
     inconsistent,
     whole,
 )
-from .grids import AxisMeta, axis_meta, conv_arrays, conv_output, conv_settings
+from .grids import WindowResultMeta, axis_meta, conv_arrays, conv_output, conv_settings
 
 # What the padding menu calls each pad_mode.
 PAD_MODE_LABELS = {"zeros": "zeros", "reflect": "reflection", "replicate": "copies of the edge"}
@@ -95,14 +95,8 @@ class ParamsMeta(BaseModel):
     formula: str
 
 
-class ConvResultMeta(BaseModel):
-    output_shape: tuple[int, int, int]
-    fits: bool
-    problem: str | None
-    suggestions: dict[str, dict[str, int]]
-    axes: dict[str, AxisMeta]
+class ConvResultMeta(WindowResultMeta):
     params: ParamsMeta
-    ranges: dict[str, dict[str, dict]]
     limits: dict[str, int]
 
 
@@ -148,6 +142,7 @@ def conv_meta(p: ConvRunParams, out: shapes.Output2D) -> dict:
     ).model_dump()
 
 
+@answers("conv.run", "conv.result")
 def conv_run(p: ConvRunParams) -> Answer:
     out = conv_output(p)
     x, w, b = conv_arrays(p)
@@ -162,6 +157,7 @@ def conv_run(p: ConvRunParams) -> Answer:
 TRACE_ARRAYS = ("out_index", "origin", "window", "is_pad", "products", "channel_sums", "running_sum", "bias", "result")
 
 
+@answers("conv.trace", "conv.trace")
 def conv_trace(p: ConvTraceParams) -> Answer:
     out = conv_output(p)
     x, w, b = conv_arrays(p)
@@ -182,13 +178,8 @@ def conv_trace(p: ConvTraceParams) -> Answer:
 
 
 FEATURE = Feature(
-    name="conv",
-    messages=(
-        Message("conv.run", ConvRunParams, "conv.result", conv_run),
-        Message("conv.trace", ConvTraceParams, "conv.trace", conv_trace),
-    ),
-    widgets=(
-        Widget("playground", "Convolution playground", "js/widgets/playground/index.js", ("css/playground.css",)),
-    ),
+    "conv",
+    (conv_run, conv_trace),
+    widgets=(Widget("playground", "Convolution playground", ("css/playground.css",)),),
     fields={"x": "input", "w": "kernels", "b": "bias"},
 )

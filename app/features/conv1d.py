@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, field_validator
 from engine import conv1d, shapes, trace
 
 from ..core.errors import Problem
-from ..core.feature import Answer, Feature, Message, Widget
+from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
 from ..core.models import Params, inconsistent, whole
 from .grids import axis_meta
 
@@ -68,6 +68,7 @@ def _leftover(ax: shapes.AxisSize) -> str | None:
     )
 
 
+@answers("conv1d.run", "conv1d.result")
 def conv1d_run(p: Conv1dRunParams) -> Answer:
     x = np.asarray(p.signal, np.float32)[None, None]  # (1, 1, L)
     w = np.asarray(p.kernel, np.float32)[None, None]  # (1, 1, K)
@@ -95,14 +96,5 @@ def conv1d_run(p: Conv1dRunParams) -> Answer:
 
 
 FEATURE = Feature(
-    name="conv1d",
-    messages=(Message("conv1d.run", Conv1dRunParams, "conv1d.result", conv1d_run),),
-    widgets=(
-        Widget(
-            "conv1d",
-            "1-D convolution",
-            "js/widgets/conv1d/index.js",
-            ("css/playground.css", "css/layers.css", "css/conv1d.css"),
-        ),
-    ),
+    "conv1d", (conv1d_run,), widgets=(Widget("conv1d", "1-D convolution", (*LAYER_CSS, "css/conv1d.css")),)
 )

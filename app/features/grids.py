@@ -90,6 +90,17 @@ class AxisMeta(BaseModel):
     formula: str
 
 
+class WindowResultMeta(BaseModel):
+    """What conv.result and pool.result say of a window sliding over the input: its size, fit and ranges."""
+
+    output_shape: tuple[int, int, int]
+    fits: bool
+    problem: str | None
+    suggestions: dict[str, dict[str, int]]
+    axes: dict[str, AxisMeta]
+    ranges: dict[str, dict[str, dict]]  # each slider's legal values given the others, per axis
+
+
 class TraceMeta(BaseModel):
     """A page of a pool.trace or backward.trace: which steps came back, out of how many."""
 

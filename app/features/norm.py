@@ -18,7 +18,7 @@ from engine.errors import ArgumentError
 from engine.norm_steps import batch_norm_steps, channel_stats, example_batch, lcn_steps
 
 from ..core.errors import Problem
-from ..core.feature import Answer, Feature, Message, Widget
+from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
 from ..core.limits import LIMITS
 from ..core.models import Channels, Number, Params, Seed, Size, inconsistent, whole
 
@@ -172,6 +172,7 @@ def _range(a: np.ndarray) -> dict:
     return {"min": float(a.min()), "max": float(a.max())}
 
 
+@answers("norm.run", "norm.result")
 def norm_run(p: NormRunParams) -> Answer:
     x = _input(p)  # (N, C, H, W)
     try:
@@ -215,15 +216,4 @@ def norm_run(p: NormRunParams) -> Answer:
     return Answer(meta.model_dump(), arrays)
 
 
-FEATURE = Feature(
-    name="norm",
-    messages=(Message("norm.run", NormRunParams, "norm.result", norm_run),),
-    widgets=(
-        Widget(
-            "norm",
-            "Normalization",
-            "js/widgets/norm/index.js",
-            ("css/playground.css", "css/layers.css", "css/norm.css"),
-        ),
-    ),
-)
+FEATURE = Feature("norm", (norm_run,), widgets=(Widget("norm", "Normalization", (*LAYER_CSS, "css/norm.css")),))

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from engine import counts
 
-from ..core.feature import Answer, Feature, Message, Widget
+from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
 from ..core.models import Params, inconsistent, whole
 
 # Generous for a lesson (a 1024×1024 colour photo, a million hidden units), and every count stays an
@@ -103,6 +103,7 @@ def count_meta(c: counts.Count) -> CountMeta:
     )
 
 
+@answers("params.count", "params.counts")
 def params_count(p: ParamsCountParams) -> Answer:
     one = counts.pointwise(p.c_in, p.c_out, p.map_height, p.map_width)
     inputs = counts.inputs(p.height, p.width, p.channels)
@@ -123,14 +124,5 @@ def params_count(p: ParamsCountParams) -> Answer:
 
 
 FEATURE = Feature(
-    name="params",
-    messages=(Message("params.count", ParamsCountParams, "params.counts", params_count),),
-    widgets=(
-        Widget(
-            "params",
-            "Counting parameters",
-            "js/widgets/params/index.js",
-            ("css/playground.css", "css/layers.css", "css/params.css"),
-        ),
-    ),
+    "params", (params_count,), widgets=(Widget("params", "Counting parameters", (*LAYER_CSS, "css/params.css")),)
 )

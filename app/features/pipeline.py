@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from engine import conv2d, shapes
 from engine.activations import ACTIVATIONS, activation
 from engine.errors import ArgumentError
 from engine.pool import avg_pool2d, max_pool2d
 
-from ..core.errors import Problem, explain, show
-from ..core.feature import Answer, Feature, Message, Widget
+from ..core.errors import Problem, show
+from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
 from ..core.limits import LIMITS
 from ..core.models import (
     HW,
@@ -41,6 +41,7 @@ from ..core.models import (
     count_text,
     inconsistent,
     number_text,
+    tagged,
 )
 from .grids import axis_meta, input_array
 
@@ -116,22 +117,18 @@ KINDS = "'conv', 'act' or 'pool'"  # for sentences
 
 def _stage(i: int, raw) -> Params:
     """Stage ``i`` checked by its kind's model; any error re-raised naming ``stages[i]``."""
-    at, place = f"stages[{i}]", f"stage {i + 1}"
-    if not isinstance(raw, dict):
-        raise inconsistent(
-            at, f'{place}: {at} must be an object such as {{"kind": "act", "name": "relu"}}, got {show(raw)}'
-        )
-    kind = raw.get("kind")
-    if kind is None:
-        raise inconsistent(f"{at}.kind", f"{place}: kind is required: {KINDS}")
-    if not isinstance(kind, str) or kind not in STAGES:
-        raise inconsistent(f"{at}.kind", f"{place}: kind must be {KINDS}, got {show(kind)}")
-    model = STAGES[kind]
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        field, message = explain(exc, model, f"a {kind} stage")
-        raise inconsistent(f"{at}.{field}", f"{place} ({kind}): {message}") from None
+    example = '{"kind": "act", "name": "relu"}'
+    return tagged(
+        raw,
+        STAGES,
+        "kind",
+        f"stages[{i}]",
+        f"stage {i + 1}",
+        example=example,
+        choices=KINDS,
+        noun="stage",
+        required=KINDS,
+    )
 
 
 class PipelineRunParams(Params):
@@ -359,6 +356,7 @@ def _meta(p: PipelineRunParams, steps: list[Planned]) -> dict:
     ).model_dump()
 
 
+@answers("pipeline.run", "pipeline.result")
 def pipeline_run(p: PipelineRunParams) -> Answer:
     steps = plan(p)
     x = input_array(p.input)  # (1, C, H, W)
@@ -373,14 +371,5 @@ def pipeline_run(p: PipelineRunParams) -> Answer:
 
 
 FEATURE = Feature(
-    name="pipeline",
-    messages=(Message("pipeline.run", PipelineRunParams, "pipeline.result", pipeline_run),),
-    widgets=(
-        Widget(
-            "pipeline",
-            "A whole layer",
-            "js/widgets/pipeline/index.js",
-            ("css/playground.css", "css/layers.css", "css/pipeline.css"),
-        ),
-    ),
+    "pipeline", (pipeline_run,), widgets=(Widget("pipeline", "A whole layer", (*LAYER_CSS, "css/pipeline.css")),)
 )

@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from engine import shapes
 from engine.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from engine.trace import pool2d_trace
 
-from ..core.feature import Answer, Feature, Message, Widget
+from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
 from ..core.limits import MAX_TRACE_STEPS
 from ..core.models import HW, InputGrid, Params, PoolSize, Upstream, check_input, check_upstream, whole
-from .grids import AxisMeta, ShapeMeta, TraceMeta, axis_meta, input_array, pool_output, steps
+from .grids import ShapeMeta, TraceMeta, WindowResultMeta, axis_meta, input_array, pool_output, steps
 
 
 class PoolRunParams(Params):
@@ -48,18 +48,13 @@ class PoolBackwardParams(PoolRunParams):
         return self
 
 
-class PoolResultMeta(BaseModel):
-    output_shape: tuple[int, int, int]
-    fits: bool
-    problem: str | None
-    suggestions: dict[str, dict[str, int]]
-    axes: dict[str, AxisMeta]
-    ranges: dict[str, dict[str, dict]]
+PoolResultMeta = WindowResultMeta
 
 
 POOL_TRACE_ARRAYS = ("out_index", "origin", "window", "winner", "running", "result")
 
 
+@answers("pool.run", "pool.result")
 def pool_run(p: PoolRunParams) -> Answer:
     out = pool_output(p)
     x = input_array(p.input)  # (1, C, H, W)
@@ -79,6 +74,7 @@ def pool_run(p: PoolRunParams) -> Answer:
     return Answer(meta.model_dump(), arrays)
 
 
+@answers("pool.trace", "pool.trace")
 def pool_trace(p: PoolTraceParams) -> Answer:
     out = pool_output(p)
     x = input_array(p.input)  # (1, C, H, W)
@@ -104,6 +100,7 @@ def pool_trace(p: PoolTraceParams) -> Answer:
     return Answer({"mode": p.mode, **meta.model_dump()}, arrays)
 
 
+@answers("pool.backward", "pool.grad")
 def pool_backward(p: PoolBackwardParams) -> Answer:
     out = pool_output(p)
     x = input_array(p.input)  # (1, C, H, W)
@@ -115,12 +112,8 @@ def pool_backward(p: PoolBackwardParams) -> Answer:
 
 
 FEATURE = Feature(
-    name="pool",
-    messages=(
-        Message("pool.run", PoolRunParams, "pool.result", pool_run),
-        Message("pool.trace", PoolTraceParams, "pool.trace", pool_trace),
-        Message("pool.backward", PoolBackwardParams, "pool.grad", pool_backward),
-    ),
-    widgets=(Widget("pool", "Pooling", "js/widgets/pool/index.js", ("css/playground.css", "css/layers.css")),),
+    "pool",
+    (pool_run, pool_trace, pool_backward),
+    widgets=(Widget("pool", "Pooling", LAYER_CSS),),
     fields={"x": "input", "gy": "upstream.values"},
 )

@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from ..core.errors import Problem
-from ..core.feature import Answer, Feature, Message
+from ..core.feature import Answer, Feature, answers
 from ..core.limits import LIMITS, MAX_UPLOAD_BYTES, MAX_UPLOAD_CHARS
 from ..core.models import Channels, KernelSize, Params, Seed, Size, whole
 from . import pictures
@@ -110,6 +110,7 @@ def _input_values(name: str, values: np.ndarray) -> Answer:
     return Answer(meta.model_dump(), {"values": values})
 
 
+@answers("input.preset", "input.values")
 def input_preset(p: InputPresetParams) -> Answer:
     values = pictures.input_image(
         p.name, p.height, p.width, p.channels, p.seed, p.cells, p.spread, p.decimals
@@ -117,6 +118,7 @@ def input_preset(p: InputPresetParams) -> Answer:
     return _input_values(p.name, values)
 
 
+@answers("kernel.preset", "kernel.values")
 def kernel_preset(p: KernelPresetParams) -> Answer:
     w, b = pictures.kernel(p.name, p.size, p.channels, p.filters, p.seed)  # (F, C, K, K), (F,)
     f, c, kh, kw = w.shape
@@ -124,6 +126,7 @@ def kernel_preset(p: KernelPresetParams) -> Answer:
     return Answer(meta.model_dump(), {"values": w, "bias": b})
 
 
+@answers("image.upload", "input.values")
 def image_upload(p: ImageUploadParams) -> Answer:
     text = p.data.split(",", 1)[1] if p.data.startswith("data:") else p.data  # a data: URL as FileReader makes it
     try:
@@ -140,11 +143,4 @@ def image_upload(p: ImageUploadParams) -> Answer:
     return _input_values("upload", values)
 
 
-FEATURE = Feature(
-    name="presets",
-    messages=(
-        Message("input.preset", InputPresetParams, "input.values", input_preset),
-        Message("kernel.preset", KernelPresetParams, "kernel.values", kernel_preset),
-        Message("image.upload", ImageUploadParams, "input.values", image_upload),
-    ),
-)
+FEATURE = Feature("presets", (input_preset, kernel_preset, image_upload))

@@ -14,9 +14,6 @@ FEATURE = Feature(
         *(Message(t, model, READY if t == "train.start" else SNAPSHOT, ordered=True) for t, model in IN_ORDER.items()),
         Message("train.classify", TrainClassifyParams, MAPS),
     ),
-    widgets=(
-        Widget("xo-train", "X vs O, training", "js/widgets/xo-train/index.js", XO_CSS),
-        Widget("xo-draw", "X vs O, classify your own", "js/widgets/xo-draw/index.js", XO_CSS),
-    ),
+    widgets=(Widget("xo-train", "X vs O, training", XO_CSS), Widget("xo-draw", "X vs O, classify your own", XO_CSS)),
     desk=TrainingDesk,
 )
