@@ -250,7 +250,8 @@ def describe(spec: Spec) -> str:
         return f"fully connected, {spec['units']:,} units"
     if kind == "residual":
         shortcut = " + 1×1 shortcut" if spec.get("stride", 1) != 1 else ""
-        return f"2 × conv 3×3, {spec['filters']} filters{', stride ' + str(spec['stride']) if spec.get('stride', 1) != 1 else ''}{shortcut}"
+        stride = f", stride {spec['stride']}" if spec.get("stride", 1) != 1 else ""
+        return f"2 × conv 3×3, {spec['filters']} filters{stride}{shortcut}"
     if kind == "adaptive_avgpool":
         return f"average of each map to {spec.get('size', 1)}×{spec.get('size', 1)}"
     if kind == "batchnorm":

@@ -96,7 +96,8 @@ def _bilinear(image, ys, xs, mode, fill, out):
                     for dx in range(2):
                         wx = fx if dx == 1 else 1.0 - fx
                         xx = ix + dx
-                        # Outside the picture a tap sees the fill (constant); edge and reflect get there only with weight 0.
+                        # Outside the picture a tap sees the fill (constant);
+                        # edge and reflect get there only with weight 0.
                         v = image[k, yy, xx] if 0 <= yy < h and 0 <= xx < w else (fill if mode == 0 else 0.0)
                         acc += wy * wx * v
                 out[k, i, j] = acc

@@ -56,7 +56,8 @@ class ConvSpec:
         if w.shape[1] != x.shape[1]:
             raise ArgumentError(
                 "w",
-                f"w must have as many channels as x ({x.shape[1]}), got {w.shape[1]}: a filter spans every input channel",
+                f"w must have as many channels as x ({x.shape[1]}), got {w.shape[1]}: "
+                "a filter spans every input channel",
             )
         b = checks.bias(b, w.shape[0], "filter")  # (F,)
         out = self.output(x.shape[2:], w.shape[2:])

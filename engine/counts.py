@@ -126,7 +126,10 @@ def _significant(n: int, digits: int) -> int:
 
 
 def words(n: int, digits: int = 2) -> str:
-    """A count read aloud to ``digits`` significant figures: 1,600,000,000 -> "1.6 billion", 67,108,864 -> "67 million"."""
+    """A count read aloud to ``digits`` significant figures.
+
+    1,600,000,000 -> "1.6 billion", 67,108,864 -> "67 million".
+    """
     n = checks.integer("n", n, 0)
     digits = checks.integer("digits", digits, 1)
     rounded = _significant(n, digits)

@@ -127,7 +127,8 @@ def batch_norm(x, gamma, beta, eps=1e-5, mean=None, var=None) -> tuple[np.ndarra
         given, missing = ("mean", "var") if var is None else ("var", "mean")
         raise ArgumentError(
             missing,
-            f"{missing} must be given with {given}: running statistics come as a pair (or neither, for batch statistics)",
+            f"{missing} must be given with {given}: "
+            "running statistics come as a pair (or neither, for batch statistics)",
         )
     if mean is not None:
         mean = checks.array("mean", mean, 1, "(C,)")

@@ -75,7 +75,10 @@ class Variations:
         return cls(shift=0, scale=0.0, rotation=0.0, thickness=1.0, noise=0.0, distorted=False)
 
     def check(self) -> Variations:
-        """Raise ArgumentError naming the field and its range, e.g. "variations.rotation must be from 0 to 45 degrees, got 60"."""
+        """Raise ArgumentError naming the field and its range.
+
+        For example "variations.rotation must be from 0 to 45 degrees, got 60".
+        """
         for name, (lo, hi, unit) in self.RANGES.items():
             value = getattr(self, name)
             whole = isinstance(lo, int)
@@ -88,7 +91,8 @@ class Variations:
                 kind = "a whole number" if whole else "a number"
                 raise ArgumentError(
                     f"variations.{name}",
-                    f"variations.{name} must be {kind} from {lo:g} to {hi:g}{' ' + unit if unit else ''}, got {value!r}",
+                    f"variations.{name} must be {kind} from {lo:g} to {hi:g}{' ' + unit if unit else ''}, "
+                    f"got {value!r}",
                 )
             if not (np.isfinite(value) and lo <= value <= hi):
                 raise ArgumentError(

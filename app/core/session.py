@@ -10,6 +10,7 @@ two lanes never interleave. Closing the socket cancels every lane.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -106,10 +107,8 @@ class Session:
         async with self.send_lock:
             if not self.closed:
                 self.closed = True
-                try:
+                with contextlib.suppress(RuntimeError, OSError):
                     await self.ws.close(code, reason)
-                except (RuntimeError, OSError):
-                    pass
 
     async def run(self) -> None:
         await self.ws.accept()

@@ -237,9 +237,9 @@ def _label(stage: Stage, param: float | None) -> tuple[str, str]:
         text = (
             f"conv {k.height}×{k.width}, {k.filters} filter{'s' if k.filters > 1 else ''}, stride {_pair(stage.stride)}"
         )
-        t, b, l, r = stage.padding
+        t, b, left, r = stage.padding
         if any(stage.padding):
-            text += f", padding {t}" if t == b == l == r else f", padding {t},{b},{l},{r}"
+            text += f", padding {t}" if t == b == left == r else f", padding {t},{b},{left},{r}"
         return text, "conv"
     if isinstance(stage, ActStage):
         name = ACT_LABELS[stage.name]
@@ -280,7 +280,8 @@ def _bound(p: PipelineRunParams, steps: list[Planned]) -> None:
             "invalid",
             "stages",
             f"stages: this pipeline needs {work:,} multiply-adds, and the limit is {MAX_WORK:,} "
-            "(so that one page cannot stall the server); use fewer or smaller filters, a smaller input or a larger stride",
+            "(so that one page cannot stall the server); use fewer or smaller filters, a smaller input "
+            "or a larger stride",
         )
     values = p.input.channels * p.input.height * p.input.width + sum(int(np.prod(s.shape)) for s in steps)
     if values > MAX_MAP_VALUES:

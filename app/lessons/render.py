@@ -61,8 +61,9 @@ def render_prose(tokens: list[Token], meta: LessonMeta) -> str:
             empty = tokens[j + 1].type == "container_widget_close"
             parts.append(
                 html_token(
-                    f'<figure class="lesson-widget" data-widget="{wid}" id="widget-{wid}" aria-label="{html.escape(title)}">'
-                    f'<div class="widget lesson-widget-mount" data-mount="{wid}"><p class="lesson-widget-loading">Loading the '
+                    f'<figure class="lesson-widget" data-widget="{wid}" id="widget-{wid}" '
+                    f'aria-label="{html.escape(title)}"><div class="widget lesson-widget-mount" data-mount="{wid}">'
+                    f'<p class="lesson-widget-loading">Loading the '
                     f"{html.escape(title.lower())} widget…</p></div>"
                     + ("" if empty else '<figcaption class="lesson-widget-caption">')
                 )
@@ -76,10 +77,13 @@ def render_prose(tokens: list[Token], meta: LessonMeta) -> str:
     return MD.renderer.render(parts, MD.options, {})
 
 
+KIND_WORDS = {"numeric": "Question", "choice": "Question", "predict": "Predict, then reveal"}
+
+
 def question_placeholder(q: dict) -> str:
     """The question's place in the prose; lesson-questions.js builds its controls from the page data."""
     return (
         f'<section class="question" data-question="{q["id"]}" id="q-{q["id"]}" aria-labelledby="q-{q["id"]}-prompt">'
-        f'<p class="question-kind">{ {"numeric": "Question", "choice": "Question", "predict": "Predict, then reveal"}[q["kind"]] }</p>'
+        f'<p class="question-kind">{KIND_WORDS[q["kind"]]}</p>'
         f'<div class="question-prompt" id="q-{q["id"]}-prompt">{q["prompt"]}</div></section>\n'
     )

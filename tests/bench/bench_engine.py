@@ -164,8 +164,8 @@ def child(args: list[str], env: dict | None = None) -> str:
 def startup_times() -> tuple[float, float]:
     """(cold, warm) seconds from a fresh process to every engine kernel ready."""
     code = (
-        "import time; t = time.perf_counter(); import sys; sys.path.insert(0, %r);"
-        "from engine.warmup import warm_up; warm_up(); print(time.perf_counter() - t)" % str(ROOT)
+        f"import time; t = time.perf_counter(); import sys; sys.path.insert(0, {str(ROOT)!r});"
+        "from engine.warmup import warm_up; warm_up(); print(time.perf_counter() - t)"
     )
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, CONVSCOPE_CACHE_DIR=cache)
@@ -199,12 +199,14 @@ def main() -> None:
         print(f"{label:44} {fmt(e):>11} {fmt(t):>11} {t / e:>8.1f}×")
     lenet = engine["lenet_b64"], torch_["lenet_b64"]
     print(
-        f"LeNet-5 batch 64: {1 / lenet[0]:.0f} steps/s (engine) vs {1 / lenet[1]:.0f} steps/s (PyTorch), time ratio {lenet[0] / lenet[1]:.2f}"
+        f"LeNet-5 batch 64: {1 / lenet[0]:.0f} steps/s (engine) vs {1 / lenet[1]:.0f} steps/s "
+        f"(PyTorch), time ratio {lenet[0] / lenet[1]:.2f}"
     )
     if args.compile:
         cold, warm = startup_times()
         print(
-            f"kernels ready from a fresh process: cold compile {cold:.1f} s, warm start from the disk cache {warm:.2f} s"
+            f"kernels ready from a fresh process: cold compile {cold:.1f} s, warm start from the disk "
+            f"cache {warm:.2f} s"
         )
 
 

@@ -98,7 +98,8 @@ def run_size(browser, url: str, size: int, changes: int) -> dict[str, list[float
         page.wait_for_function(f"n => performance.getEntriesByName('{MEASURE}').length > n", arg=before)
         if i >= WARMUP:
             total, drawing = page.evaluate(
-                f"[performance.getEntriesByName('{MEASURE}').at(-1).duration, performance.getEntriesByName('{DRAWING}').at(-1).duration]"
+                f"[performance.getEntriesByName('{MEASURE}').at(-1).duration, "
+                f"performance.getEntriesByName('{DRAWING}').at(-1).duration]"
             )
             times.setdefault(slider, []).append(total)
             times.setdefault("(drawing)", []).append(drawing)

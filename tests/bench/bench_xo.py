@@ -75,7 +75,8 @@ def main() -> None:
     for seed in args.seeds:
         steps, train_s, total_s = time_to_target(seed)
         print(
-            f"  seed {seed}: {steps:5d} batches, {train_s * 1e3:7.2f} ms of training, {total_s * 1e3:7.2f} ms with evaluations"
+            f"  seed {seed}: {steps:5d} batches, {train_s * 1e3:7.2f} ms of training, "
+            f"{total_s * 1e3:7.2f} ms with evaluations"
         )
 
     trainer = Trainer(TrainConfig())
@@ -90,7 +91,8 @@ def main() -> None:
     record_us = median_us(trainer.record, args.repeats)
     x = NAMED_SAMPLES["seed_distorted_x"]
     print(
-        f"evaluate():          {eval_us:8.1f} µs  ({trainer.config.n_train}+{trainer.config.n_test} examples, one forward)"
+        f"evaluate():          {eval_us:8.1f} µs  ({trainer.config.n_train}+{trainer.config.n_test} "
+        "examples, one forward)"
     )
     print(f"evaluate()+record(): {record_us:8.1f} µs")
     print(f"maps(x, 'trained'):  {median_us(lambda: trainer.maps(x), args.repeats):8.1f} µs")

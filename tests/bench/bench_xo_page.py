@@ -44,7 +44,8 @@ TARGET = 20  # snapshots a second
 WATCH = """() => {
   window.benchXO = { playAt: null, perfectAt: null };
   window.convscopeXO.run.subscribe(({ snapshot }) => {
-    if (snapshot && snapshot.meta.test_acc === 1 && window.benchXO.perfectAt === null) window.benchXO.perfectAt = performance.now();
+    const first = snapshot && snapshot.meta.test_acc === 1 && window.benchXO.perfectAt === null;
+    if (first) window.benchXO.perfectAt = performance.now();
   });
   window.benchXO.playAt = performance.now();
   document.querySelector(".xo-play").click();
@@ -132,14 +133,16 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=path, args=FLAGS)
             print(f"/xo playing for {args.seconds:g} s per speed (default run: seed 0, 9×9, 3 filters)")
             print(
-                f"{'speed':>6} {'counted':>8} {'batches/s':>10} {'received/s':>11} {'drawn/s':>8} {'draw ms':>8} {'stale':>6} "
+                f"{'speed':>6} {'counted':>8} {'batches/s':>10} {'received/s':>11} {'drawn/s':>8} "
+                f"{'draw ms':>8} {'stale':>6} "
                 f"{'behind':>7} {'lag ms':>7} {'max lag':>8} {'100% after':>11} {'at step':>8}"
             )
             for speed in args.speeds:
                 r = run_speed(browser, url, speed, args.seconds)
                 name = "max" if speed == 0 else f"{speed}/s"
                 print(
-                    f"{name:>6} {r['span']:>7.1f}s {r['batches']:>10.0f} {r['received']:>11.1f} {r['drawn']:>8.1f} {r['draw_ms']:>8.1f} "
+                    f"{name:>6} {r['span']:>7.1f}s {r['batches']:>10.0f} {r['received']:>11.1f} "
+                    f"{r['drawn']:>8.1f} {r['draw_ms']:>8.1f} "
                     f"{r['stale']:>6} {r['behind']:>7} "
                     f"{r['lag']:>7.1f} {r['max_lag']:>8.1f} {r['perfect_ms'] / 1000:>10.2f}s {r['perfect_step']!s:>8}"
                 )

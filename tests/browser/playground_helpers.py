@@ -50,9 +50,7 @@ def page_arrays(page):
     x = np.array(i["values"], np.float32).reshape(1, i["c"], i["h"], i["w"])  # (1, C, H, W)
     w = np.array(k["values"], np.float32).reshape(k["f"], k["c"], k["kh"], k["kw"])  # (F, C, KH, KW)
     b = np.array(d["bias"], np.float32)  # (F,)
-    settings = dict(
-        stride=d["stride"], padding=d["padding"], dilation=d["dilation"], pad_mode=d["padMode"], flip=d["flip"]
-    )
+    settings = dict(stride=d["stride"], padding=d["padding"], dilation=d["dilation"], pad_mode=d["padMode"], flip=d["flip"])
     return x, w, b, settings, d["filter"]
 
 

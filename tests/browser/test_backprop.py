@@ -18,10 +18,8 @@ BP = "window.convscopeLayers.backprop.inspect()"
 POOL = "window.convscopeLayers.pool.inspect()"
 STAGE = "#backprop-widget .bp-stage"
 # Seed 002's table of dL/dF (the "How do we update filters?" slide), cell by cell, as the seed writes it.
-SEED002_DF = [
-    ["X11∂h11 + X12∂h12 + X21∂h21 + X22∂h22", "X12∂h11 + X13∂h12 + X22∂h21 + X23∂h22"],
-    ["X21∂h11 + X22∂h12 + X31∂h21 + X32∂h22", "X22∂h11 + X23∂h12 + X32∂h21 + X33∂h22"],
-]
+SEED002_DF = [["X11∂h11 + X12∂h12 + X21∂h21 + X22∂h22", "X12∂h11 + X13∂h12 + X22∂h21 + X23∂h22"],
+              ["X21∂h11 + X22∂h12 + X31∂h21 + X32∂h22", "X22∂h11 + X23∂h12 + X32∂h21 + X33∂h22"]]
 
 
 def widget(page):
@@ -37,9 +35,7 @@ def open_bp(page, server_url: str, query: str = "", reduced_motion: bool = True)
 
 def wait_step(page, mode: str, step: int) -> dict:
     """Wait until the widget shows `step` of `mode`, landed (no tween running); return inspect()."""
-    page.wait_for_function(
-        f"(() => {{ const b = {BP}; return b.mode === '{mode}' && b.step === {step} && b.progress === 1; }})()"
-    )
+    page.wait_for_function(f"(() => {{ const b = {BP}; return b.mode === '{mode}' && b.step === {step} && b.progress === 1; }})()")
     return page.evaluate(BP)
 
 
@@ -215,9 +211,7 @@ def test_clicker_keys_step_and_a_reload_keeps_mode_and_step(page, server_url):
     wait_step(page, "dx", 2)
     page.keyboard.press("PageUp")
     wait_step(page, "dx", 1)
-    widget(page).get_by_role(
-        "button", name="Step forward (→ or Page Down)"
-    ).click()  # a mouse click keeps the clicker working
+    widget(page).get_by_role("button", name="Step forward (→ or Page Down)").click()  # a mouse click keeps the clicker working
     wait_step(page, "dx", 2)
     page.wait_for_function(f"document.activeElement === document.querySelector('{STAGE}')")
     page.keyboard.press("PageDown")
@@ -278,9 +272,7 @@ def test_play_animates_every_step_to_the_last(page, server_url):
     page.locator(STAGE).focus()
     page.keyboard.press("Space")
     page.wait_for_function(f"{BP}.playing")
-    page.wait_for_function(
-        f"(() => {{ const b = {BP}; return !b.playing && b.step === 3 && b.progress === 1; }})()", timeout=30000
-    )
+    page.wait_for_function(f"(() => {{ const b = {BP}; return !b.playing && b.step === 3 && b.progress === 1; }})()", timeout=30000)
     d = page.evaluate(BP)
     assert not np.isnan(shown(d, "dx")).any()  # every window's gradient landed
 

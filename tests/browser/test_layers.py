@@ -20,9 +20,7 @@ ACT = "window.convscopeLayers.activation.inspect()"
 def open_layers(page, server_url: str, query: str = ""):
     page.emulate_media(reduced_motion="reduce")
     page.goto(f"{server_url}layers{query}")
-    page.wait_for_function(
-        "document.querySelector('#pool-widget').dataset.ready && document.querySelector('#activation-widget').dataset.ready"
-    )
+    page.wait_for_function("document.querySelector('#pool-widget').dataset.ready && document.querySelector('#activation-widget').dataset.ready")
 
 
 def shape_text(page) -> str:
@@ -34,16 +32,12 @@ def wait_output_shape(page, text: str):
 
 
 def set_slider(page, selector: str, value: int):
-    page.eval_on_selector(
-        selector, "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }", value
-    )
+    page.eval_on_selector(selector, "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }", value)
 
 
 def pool_arrays(page):
     d = page.evaluate(f"(() => {{ const p = {POOL}; return {{input: p.input, output: p.output}}; }})()")
-    x = np.array(d["input"]["values"], np.float32).reshape(
-        1, 1, d["input"]["height"], d["input"]["width"]
-    )  # (1, 1, H, W)
+    x = np.array(d["input"]["values"], np.float32).reshape(1, 1, d["input"]["height"], d["input"]["width"])  # (1, 1, H, W)
     y = np.array(d["output"]["values"], np.float32).reshape(d["output"]["shape"])  # (C, OH, OW)
     return x, y
 

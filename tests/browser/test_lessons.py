@@ -41,10 +41,7 @@ def shot(page, name: str):
 
 def show_above(page, selector: str, px: int):
     """Scroll so that `selector` starts `px` below the top of the window (what comes before it shows too)."""
-    page.evaluate(
-        "([s, px]) => window.scrollTo(0, document.querySelector(s).getBoundingClientRect().top + scrollY - px)",
-        [selector, px],
-    )
+    page.evaluate("([s, px]) => window.scrollTo(0, document.querySelector(s).getBoundingClientRect().top + scrollY - px)", [selector, px])
 
 
 def badge(page, slug: str) -> str:
@@ -56,9 +53,7 @@ def question(page, qid: str):
 
 
 def wait_widgets_ready(page, timeout: int = WIDGET_WAIT_MS):
-    page.wait_for_function(
-        "[...document.querySelectorAll('figure.lesson-widget')].every(f => f.dataset.ready)", timeout=timeout
-    )
+    page.wait_for_function("[...document.querySelectorAll('figure.lesson-widget')].every(f => f.dataset.ready)", timeout=timeout)
 
 
 def test_walk_a_lesson_answers_kept_across_a_reload(page, fixture_url):
@@ -160,9 +155,7 @@ def test_predict_then_reveal_on_a_live_widget(page, fixture_url):
     q = question(page, "pool-stride-one")
     q.locator("input").fill(str(rows))
     q.get_by_role("button", name="Reveal").click()
-    page.wait_for_function(
-        "document.querySelector('[data-question=pool-stride-one] .question-feedback').classList.contains('right')"
-    )
+    page.wait_for_function("document.querySelector('[data-question=pool-stride-one] .question-feedback').classList.contains('right')")
     assert page.evaluate(f"{pool}.output.shape") == [1, rows, rows]
     assert page.locator('#widget-pool-demo [data-shape="output"]').inner_text() == f"{rows} × {rows} × 1"
     assert f"The engine computed {rows}" in q.locator(".question-feedback").inner_text()
@@ -173,9 +166,7 @@ def test_predict_then_reveal_on_a_live_widget(page, fixture_url):
     p = question(page, "stride-two-reveal")
     p.locator("input").fill(str(height + 2))
     p.get_by_role("button", name="Reveal").click()
-    page.wait_for_function(
-        "document.querySelector('[data-question=stride-two-reveal] .question-feedback').classList.contains('wrong')"
-    )
+    page.wait_for_function("document.querySelector('[data-question=stride-two-reveal] .question-feedback').classList.contains('wrong')")
     frame = page.frame_locator("#widget-stride-demo iframe")
     assert frame.locator("#output-shape").inner_text().startswith(f"{height} × {height}")
     inside = next(f for f in page.frames if "/playground" in f.url)
@@ -214,27 +205,16 @@ def test_every_lesson_opens_with_its_widgets_ready(page, server_url, path):
         "[...document.querySelectorAll('figure.lesson-widget')].every(f => f.dataset.ready || f.dataset.failed)",
         timeout=WIDGET_WAIT_MS,
     )
-    assert failed.count() == 0, (
-        f"widgets that could not be loaded: {failed.evaluate_all('fs => fs.map(f => f.dataset.widget)')}"
-    )
-    assert page.locator(".lesson-widget-problems").count() == 0, page.locator(
-        ".lesson-widget-problems"
-    ).all_inner_texts()
+    assert failed.count() == 0, f"widgets that could not be loaded: {failed.evaluate_all('fs => fs.map(f => f.dataset.widget)')}"
+    assert page.locator(".lesson-widget-problems").count() == 0, page.locator(".lesson-widget-problems").all_inner_texts()
     shot(page, f"lesson-course-{path.stem}")
     # Every predict question, answered in order with the engine's answer: its reveal sets the
     # widget, the widget's own value agrees with the check, and the page says so.
-    predicts = page.evaluate(
-        "window.convscopeLesson.data.questions.filter(q => q.kind === 'predict').map(q => [q.id, q.answer])"
-    )
+    predicts = page.evaluate("window.convscopeLesson.data.questions.filter(q => q.kind === 'predict').map(q => [q.id, q.answer])")
     for qid, answer in predicts:
         q = question(page, qid)
         q.locator("input").fill(str(answer))
         q.get_by_role("button", name="Reveal").click()
-        page.wait_for_function(
-            "id => /right|wrong/.test(document.querySelector(`[data-question='${id}'] .question-feedback`).className)",
-            arg=qid,
-            timeout=WIDGET_WAIT_MS,
-        )
-        assert "Right." in q.locator(".question-feedback").inner_text(), (
-            f"{qid}: {q.locator('.question-feedback').inner_text()}"
-        )
+        page.wait_for_function("id => /right|wrong/.test(document.querySelector(`[data-question='${id}'] .question-feedback`).className)", arg=qid,
+                               timeout=WIDGET_WAIT_MS)
+        assert "Right." in q.locator(".question-feedback").inner_text(), f"{qid}: {q.locator('.question-feedback').inner_text()}"

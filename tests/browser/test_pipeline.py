@@ -24,21 +24,15 @@ def open_pipeline(page, server_url: str, query: str = ""):
 
 
 def data(page) -> dict:
-    return page.evaluate(
-        f"(() => {{ const d = {PL}; return {{params: d.params, meta: d.meta, maps: d.maps, error: d.error, open: d.open}}; }})()"
-    )
+    return page.evaluate(f"(() => {{ const d = {PL}; return {{params: d.params, meta: d.meta, maps: d.maps, error: d.error, open: d.open}}; }})()")
 
 
 def wait_stages(page, n: int):
-    page.wait_for_function(
-        f"{PL}.meta && {PL}.meta.stages.length === {n} && document.querySelectorAll('.pl-card[data-stage]').length === {n}"
-    )
+    page.wait_for_function(f"{PL}.meta && {PL}.meta.stages.length === {n} && document.querySelectorAll('.pl-card[data-stage]').length === {n}")
 
 
 def set_slider(page, key: str, value: int):
-    page.eval_on_selector(
-        f"#pl-{key}", "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }", value
-    )
+    page.eval_on_selector(f"#pl-{key}", "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }", value)
 
 
 def shape_shown(page, stage: int) -> str:
@@ -46,10 +40,7 @@ def shape_shown(page, stage: int) -> str:
 
 
 def wait_shape(page, stage: int, text: str):
-    page.wait_for_function(
-        '([i, t]) => document.querySelector(`#pipeline-widget [data-shape="${i}"]`).textContent === t',
-        arg=[stage, text],
-    )
+    page.wait_for_function("([i, t]) => document.querySelector(`#pipeline-widget [data-shape=\"${i}\"]`).textContent === t", arg=[stage, text])
 
 
 def engine_maps(params: dict) -> list[np.ndarray]:
@@ -60,12 +51,8 @@ def engine_maps(params: dict) -> list[np.ndarray]:
     for s in params["stages"]:
         if s["kind"] == "conv":
             k = s["kernels"]
-            w = np.array(k["values"], np.float32).reshape(
-                k["filters"], y.shape[1], k["height"], k["width"]
-            )  # (F, C, KH, KW)
-            y = conv2d(
-                y, w, np.zeros(k["filters"], np.float32), stride=tuple(s["stride"]), padding=tuple(s["padding"])
-            )  # (1, F, OH, OW)
+            w = np.array(k["values"], np.float32).reshape(k["filters"], y.shape[1], k["height"], k["width"])  # (F, C, KH, KW)
+            y = conv2d(y, w, np.zeros(k["filters"], np.float32), stride=tuple(s["stride"]), padding=tuple(s["padding"]))  # (1, F, OH, OW)
         elif s["kind"] == "act":
             y = activation(s["name"], y)  # (1, C, H, W)
         elif s["mode"] == "max":
@@ -82,15 +69,8 @@ def table(params: dict) -> list:
     for s in params["stages"]:
         if s["kind"] == "conv":
             k = s["kernels"]
-            layers.append(
-                {
-                    "type": "conv",
-                    "filters": k["filters"],
-                    "kernel": (k["height"], k["width"]),
-                    "stride": tuple(s["stride"]),
-                    "padding": tuple(s["padding"]),
-                }
-            )
+            layers.append({"type": "conv", "filters": k["filters"], "kernel": (k["height"], k["width"]),
+                           "stride": tuple(s["stride"]), "padding": tuple(s["padding"])})
         elif s["kind"] == "act":
             layers.append({"type": "activation"})
         else:
@@ -182,17 +162,13 @@ def test_adding_blocks_adds_cards_with_the_engines_shapes_and_parameters(page, s
     assert "142 learned parameters" in page.locator(".pl-total").inner_text()
     # The new block's kernels: kernel.preset "random", seeded, spanning the 3 maps of block 1.
     k2 = d["params"]["stages"][3]["kernels"]
-    np.testing.assert_array_equal(
-        np.array(k2["values"], np.float32), presets.kernel("random", 3, 3, 4, seed=20)[0].ravel()
-    )
+    np.testing.assert_array_equal(np.array(k2["values"], np.float32), presets.kernel("random", 3, 3, 4, seed=20)[0].ravel())
     # A third block gets 4 channels, more than kernel.preset makes at once: two seeded draws, channels side by side.
     page.locator('[data-action="add"]').click()
     wait_stages(page, 9)
     d = check_page(page)
     k3 = d["params"]["stages"][6]["kernels"]
-    both = np.concatenate(
-        [presets.kernel("random", 3, 3, 4, seed=30)[0], presets.kernel("random", 3, 1, 4, seed=31)[0]], axis=1
-    )  # (4, 4, 3, 3)
+    both = np.concatenate([presets.kernel("random", 3, 3, 4, seed=30)[0], presets.kernel("random", 3, 1, 4, seed=31)[0]], axis=1)  # (4, 4, 3, 3)
     np.testing.assert_array_equal(np.array(k3["values"], np.float32), both.ravel())
     assert d["meta"]["stages"][6]["params"] == shapes.conv_params((3, 3), 4, 4) == 148
     # Its pooling window was chosen to fit the 1×1 map it gets.
@@ -215,9 +191,7 @@ def test_two_blocks_at_1920(page, server_url):
     wait_stages(page, 6)
     check_page(page)
     # One row on a 1920 projector: every card's top edge at the same height.
-    tops = page.eval_on_selector_all(
-        ".pl-row > .pl-card", "cards => cards.map(c => Math.round(c.getBoundingClientRect().top))"
-    )
+    tops = page.eval_on_selector_all(".pl-row > .pl-card", "cards => cards.map(c => Math.round(c.getBoundingClientRect().top))")
     assert len(set(tops)) == 1, tops
     shot(page, "pipeline-two-blocks-1920")
 
@@ -284,11 +258,7 @@ def test_drawing_on_the_input_changes_every_map(page, server_url):
     page.wait_for_function(f"[2, 3, 4, 5, 6].every(c => {PL}.params.input.values[c] === 1)")
     d = check_page(page)
     x = np.array(d["params"]["input"]["values"]).reshape(9, 9)
-    assert (
-        (x[0, 2:7] == 1).all()
-        and x[4, 0] == 1
-        and (np.delete(x.ravel(), [36, 2, 3, 4, 5, 6]) == np.delete(x0.ravel(), [36, 2, 3, 4, 5, 6])).all()
-    )
+    assert (x[0, 2:7] == 1).all() and x[4, 0] == 1 and (np.delete(x.ravel(), [36, 2, 3, 4, 5, 6]) == np.delete(x0.ravel(), [36, 2, 3, 4, 5, 6])).all()
     assert x0[2, 2] == 1  # on the X's stroke
     # Without a mouse: arrows move a ringed cell, Space flips it.
     page.locator(".pl-draw").focus()
@@ -310,13 +280,9 @@ def test_input_presets(page, server_url):
     open_pipeline(page, server_url)
     for name in ("o", "checkerboard", "digit", "random"):
         page.locator(f'[data-input="{name}"]').click()
-        page.wait_for_function(
-            f"document.querySelector('[data-input=\"{name}\"]').getAttribute('aria-pressed') === 'true'"
-        )
+        page.wait_for_function(f"document.querySelector('[data-input=\"{name}\"]').getAttribute('aria-pressed') === 'true'")
         expected = presets.input_image(name, 9, 9, 1, decimals=1 if name == "random" else None)  # (1, 9, 9)
-        page.wait_for_function(
-            f"v => {PL}.params.input.values.every((x, i) => x === v[i])", arg=expected.ravel().tolist()
-        )
+        page.wait_for_function(f"v => {PL}.params.input.values.every((x, i) => x === v[i])", arg=expected.ravel().tolist())
         check_page(page)
     set_slider(page, "plSize", 16)
     wait_shape(page, 3, "3 × 7 × 7")  # (16 − 3)/1 + 1 = 14, pooled to 7
@@ -349,9 +315,7 @@ def test_a_link_restores_the_whole_pipeline(page, server_url):
     open_pipeline(page, server_url, "?pli=o&plb=2&plf2=6&plk2=1&plp2=0&pla2=tanh&plm2=avg&plo=4")
     wait_stages(page, 6)
     d = check_page(page)
-    np.testing.assert_array_equal(
-        np.array(d["params"]["input"]["values"], np.float32), presets.input_image("o", 9, 9, 1).ravel()
-    )
+    np.testing.assert_array_equal(np.array(d["params"]["input"]["values"], np.float32), presets.input_image("o", 9, 9, 1).ravel())
     assert d["meta"]["stages"][3]["label"] == "conv 1×1, 6 filters, stride 1"
     assert [d["meta"]["stages"][i]["op"] for i in (4, 5)] == ["tanh", "average pool"]
     assert d["meta"]["stages"][3]["params"] == (1 * 1 * 3 + 1) * 6

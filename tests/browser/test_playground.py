@@ -10,16 +10,8 @@ import numpy as np
 
 from .conftest import screenshot
 from .playground_helpers import (
-    assert_output_is_engines,
-    engine_output,
-    engine_trace,
-    floats_b64,
-    number,
-    open_playground,
-    output_cells,
-    step_label,
-    url_has,
-    wait_shape,
+    assert_output_is_engines, engine_output, engine_trace, floats_b64, number, open_playground, output_cells, step_label,
+    url_has, wait_shape,
 )
 
 PROBLEM = "(7 − 3)/3 + 1 = 2.33: a 3×3 filter at stride 3 does not fit a 7×7 input"
@@ -73,9 +65,7 @@ def test_slider_ranges_come_from_the_server(page, server_url):
     wait_shape(page, "3 × 3")
     # Kernel 3 on a 5×5 input: padding reaches d(k − 1) = 2, stride may go to the limit, kernel to 5.
     ranges = page.evaluate("window.convscope.lastResult.meta.ranges")
-    assert page.locator("#ctl-kernel").get_attribute("max") == str(
-        min(ranges["height"]["kernel"]["max"], ranges["width"]["kernel"]["max"])
-    )
+    assert page.locator("#ctl-kernel").get_attribute("max") == str(min(ranges["height"]["kernel"]["max"], ranges["width"]["kernel"]["max"]))
     assert page.locator("#ctl-padding").get_attribute("max") == str(ranges["height"]["padding"]["max"])
     assert page.locator("#ctl-height").get_attribute("min") == str(ranges["height"]["size"]["min"])
 
@@ -87,18 +77,13 @@ def test_typed_kernel_value_gives_the_engines_output(page, server_url):
     cell = page.get_by_label("Filter 1, row 2, column 3")
     cell.fill("2.5")
     page.wait_for_function("window.convscope.state.kernelPreset === 'custom'")
-    page.wait_for_function(
-        "before => document.querySelector('#output-table td:nth-child(1)').textContent !== before",
-        arg=str(before[0][0]),
-    )
+    page.wait_for_function("before => document.querySelector('#output-table td:nth-child(1)').textContent !== before", arg=str(before[0][0]))
     page.wait_for_function("() => window.convscope.lastResult.params.kernels.values[5] === 2.5")
     assert_output_is_engines(page)
     assert output_cells(page) != before
     url_has(page, "kv=", "kp=custom")
     expected = engine_output(page)
-    assert number(page.locator("#output-table tbody tr").nth(0).locator("td").nth(0).inner_text()) == round(
-        float(expected[0, 0]), 2
-    )
+    assert number(page.locator("#output-table tbody tr").nth(0).locator("td").nth(0).inner_text()) == round(float(expected[0, 0]), 2)
 
 
 def test_keyboard_steps_the_animation(page, server_url):
@@ -197,19 +182,9 @@ def test_link_with_state_restores_the_same_setup(page, server_url):
     query = f"?in=checkerboard&h=10&w=10&k=4&s=2&p=1&kp=custom&kv={floats_b64(kernel.ravel())}&b=0.5&t=3"
     open_playground(page, server_url, query)
     wait_shape(page, "5 × 5")  # (10 + 2 − 4)/2 + 1 = 5
-    for key, value in {
-        "height": "10",
-        "width": "10",
-        "kernel": "4",
-        "stride": "2",
-        "padding": "1",
-        "dilation": "1",
-    }.items():
+    for key, value in {"height": "10", "width": "10", "kernel": "4", "stride": "2", "padding": "1", "dilation": "1"}.items():
         assert page.locator(f"#ctl-{key}").input_value() == value, key
-    shown = [
-        [number(page.get_by_label(f"Filter 1, row {r + 1}, column {c + 1}").input_value()) for c in range(4)]
-        for r in range(4)
-    ]
+    shown = [[number(page.get_by_label(f"Filter 1, row {r + 1}, column {c + 1}").input_value()) for c in range(4)] for r in range(4)]
     np.testing.assert_array_equal(np.array(shown, np.float32), kernel)
     assert number(page.locator("#bias-input").input_value()) == 0.5
     assert page.evaluate("window.convscope.state.kernelPreset") == "custom"
@@ -258,9 +233,7 @@ def test_seed002_volume_shows_channel_sums_and_bias(page, server_url):
     assert [line.split(":")[0] for line in lines] == ["Channel 1", "Channel 2", "Channel 3"]
     trace = engine_trace(page)
     sums = " + ".join(f"{float(s):g}".replace("-", "\u2212") for s in trace.channel_sums[0])
-    assert page.locator(".arith-total").inner_text() == f"{sums} + bias 1 = {float(trace.result[0]):g}".replace(
-        "-", "\u2212"
-    )
+    assert page.locator(".arith-total").inner_text() == f"{sums} + bias 1 = {float(trace.result[0]):g}".replace("-", "\u2212")
 
     page.get_by_role("button", name="Filter 2").click()  # the second filter's map and bias
     page.wait_for_function("() => window.convscope.state.filter === 1")
@@ -289,17 +262,5 @@ def test_every_control_has_a_label_and_is_reachable_by_keyboard(page, server_url
     seen = set()
     for _ in range(120):
         page.keyboard.press("Tab")
-        seen.add(
-            page.evaluate(
-                "document.activeElement.id || document.activeElement.getAttribute('aria-label') || document.activeElement.textContent.trim()"
-            )
-        )
-    assert {
-        "ctl-stride",
-        "ctl-kernel",
-        "stage",
-        "Filter 1, row 1, column 1",
-        "Play (space)",
-        "scrubber",
-        "upload",
-    } <= seen
+        seen.add(page.evaluate("document.activeElement.id || document.activeElement.getAttribute('aria-label') || document.activeElement.textContent.trim()"))
+    assert {"ctl-stride", "ctl-kernel", "stage", "Filter 1, row 1, column 1", "Play (space)", "scrubber", "upload"} <= seen

@@ -38,10 +38,7 @@ REFUSED = re.compile(r"^WebSocket connection to 'ws://localhost:\d+/ws' failed: 
 def _start() -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-c", SERVE],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED="1"),
     )
     deadline = time.monotonic() + 30
     while True:

@@ -26,9 +26,7 @@ def inspect(page) -> dict:
 
 
 def state(page) -> dict:
-    return page.evaluate(
-        f"(() => {{ const s = {W}.store.get(); return JSON.parse(JSON.stringify(s, (k, v) => ArrayBuffer.isView(v) ? Array.from(v) : v)); }})()"
-    )
+    return page.evaluate(f"(() => {{ const s = {W}.store.get(); return JSON.parse(JSON.stringify(s, (k, v) => ArrayBuffer.isView(v) ? Array.from(v) : v)); }})()")
 
 
 def engine_conv1d(params: dict) -> np.ndarray:
@@ -56,13 +54,7 @@ def test_conv1d_steps_to_seed002s_fourth_element(page, server_url):
         page.keyboard.press("ArrowRight")
     page.wait_for_function(f"{W}.widget.inspect().step === 3")
     d = inspect(page)
-    assert d["params"] == {
-        "signal": [3, 1, 4, 5, 6, 0, 0, 1],
-        "kernel": [5, 1, 2],
-        "stride": 1,
-        "padding": 0,
-        "flip": False,
-    }
+    assert d["params"] == {"signal": [3, 1, 4, 5, 6, 0, 0, 1], "kernel": [5, 1, 2], "stride": 1, "padding": 0, "flip": False}
     y = engine_conv1d(d["params"])
     # Seed 002 asks for "the 4 element of f * g" and answers 5·5 + 1·6 + 0·2: the filter slides as written
     # (cross-correlation, (g * f)[n] = Σ g[n + i] f[i], no flip) and elements count from 1, so it is y[3].
@@ -70,10 +62,7 @@ def test_conv1d_steps_to_seed002s_fourth_element(page, server_url):
     assert d["output"] == y.tolist()
     assert page.locator(".c1-sum").inner_text() == "5·5 + 1·6 + 2·0 = 31"
     assert page.locator('[data-row="output"] .c1-cell.current').inner_text() == "31"
-    assert (
-        "Step 4 of 6" in page.locator(".step-label").inner_text()
-        and "4th value" in page.locator(".step-label").inner_text()
-    )
+    assert "Step 4 of 6" in page.locator(".step-label").inner_text() and "4th value" in page.locator(".step-label").inner_text()
     ax = shapes.axis(8, 3)
     assert d["meta"]["length"]["formula"] == ax.formula()
     assert page.locator('[data-shape="output"]').inner_text() == f"{ax.size} values"
@@ -93,9 +82,7 @@ def test_conv1d_true_convolution_turns_the_kernel(page, server_url):
 
 def test_conv1d_impulse_and_padding_and_stride(page, server_url):
     open_widget(page, server_url, "conv1d", "?c1p=impulse&c1pad=2&c1t=4")
-    page.eval_on_selector(
-        "#c1-stride", "el => { el.value = 2; el.dispatchEvent(new Event('input', {bubbles: true})); }"
-    )
+    page.eval_on_selector("#c1-stride", "el => { el.value = 2; el.dispatchEvent(new Event('input', {bubbles: true})); }")
     page.wait_for_function(f"{W}.widget.inspect().params.stride === 2")
     d = inspect(page)
     ax = shapes.axis(9, 3, 2, 2)
@@ -144,11 +131,8 @@ def test_params_seed001_counts(page, server_url):
     d = inspect(page)
     p = d["params"]
     assert (p["height"], p["width"], p["units"], p["window"], p["filters"]) == (200, 200, 40000, 10, 100)
-    expected = {
-        "fully": counts.fully_connected(200, 200, 1, 40000),
-        "local": counts.locally_connected(40000, 10, 1),
-        "shared": counts.shared_filters(100, 10, 1),
-    }
+    expected = {"fully": counts.fully_connected(200, 200, 1, 40000), "local": counts.locally_connected(40000, 10, 1),
+                "shared": counts.shared_filters(100, 10, 1)}
     for key, c in expected.items():
         assert page.locator(f'[data-out="{key}-total"]').inner_text() == f"{c.total:,}"
         assert page.locator(f'[data-out="{key}-formula"]').inner_text() == f"{c.formula} ="
@@ -184,9 +168,7 @@ def test_params_typed_units_and_biases(page, server_url):
 def test_params_one_by_one_convolution(page, server_url):
     open_widget(page, server_url, "params")
     p = counts.pointwise(64, 32, 56, 56)
-    assert (
-        page.locator('[data-out="pw-shape"]').inner_text() == "64 × 56 × 56  →  1×1 conv, 32 filters  →  32 × 56 × 56"
-    )
+    assert page.locator('[data-out="pw-shape"]').inner_text() == "64 × 56 × 56  →  1×1 conv, 32 filters  →  32 × 56 × 56"
     assert page.locator('[data-out="pw-params"]').inner_text() == f"Parameters: {p.count.formula} = {p.count.total:,}"
 
 
@@ -201,20 +183,10 @@ def test_params_window_too_large_is_explained_by_the_window(page, server_url):
 def test_params_url_bounds_are_the_servers(page, server_url):
     open_widget(page, server_url, "params")
     limits = inspect(page)["meta"]["limits"]
-    bounds = page.evaluate(
-        "import('/static/js/params-widget.js').then((m) => Object.fromEntries(m.fields().filter((f) => f.type === 'int').map((f) => [f.key, f.max])))"
-    )
-    assert bounds == {
-        "pcHeight": limits["side"],
-        "pcWidth": limits["side"],
-        "pcChannels": limits["channels"],
-        "pcUnits": limits["units"],
-        "pcWindow": limits["window"],
-        "pcFilters": limits["filters"],
-        "pcCin": limits["depth"],
-        "pcCout": limits["depth"],
-        "pcMap": limits["side"],
-    }
+    bounds = page.evaluate("import('/static/js/params-widget.js').then((m) => Object.fromEntries(m.fields().filter((f) => f.type === 'int').map((f) => [f.key, f.max])))")
+    assert bounds == {"pcHeight": limits["side"], "pcWidth": limits["side"], "pcChannels": limits["channels"], "pcUnits": limits["units"],
+                      "pcWindow": limits["window"], "pcFilters": limits["filters"], "pcCin": limits["depth"], "pcCout": limits["depth"],
+                      "pcMap": limits["side"]}
 
 
 # ---------------------------------------------------------------- architecture
@@ -227,7 +199,6 @@ def table_shown(page) -> list[tuple[str, str, str]]:
 def engine_rows(rows) -> list[tuple[str, str, str]]:
     def chw(r):
         return [r.shape[2], r.shape[0], r.shape[1]] if len(r.shape) == 3 else list(r.shape)
-
     return [(r.name, " × ".join(f"{v:,}" for v in chw(r)), f"{r.params:,}") for r in rows]
 
 
@@ -258,10 +229,7 @@ def test_architecture_transfer_learning_freezes_all_but_the_last_layer(page, ser
     rows = arch.table("resnet18")
     fc = rows[-1]
     assert fc.name == "fc"
-    assert (
-        page.locator(".ar-train").inner_text()
-        == f"Trainable {fc.params:,} · frozen {sum(r.params for r in rows) - fc.params:,}"
-    )
+    assert page.locator(".ar-train").inner_text() == f"Trainable {fc.params:,} · frozen {sum(r.params for r in rows) - fc.params:,}"
     assert page.locator("tr.frozen").count() == sum(1 for r in rows if r.params) - 1
     page.locator('input[data-row="0"]').uncheck()  # fine-tune the first convolution too
     page.wait_for_function(f"{W}.widget.inspect().meta.rows[0].frozen === false")
@@ -277,9 +245,7 @@ def test_architecture_pattern_builder(page, server_url):
     page.eval_on_selector("#ar-arN", "el => { el.value = 3; el.dispatchEvent(new Event('input', {bubbles: true})); }")
     page.wait_for_function(f"{W}.widget.inspect().params.pattern.n === 3")
     p = inspect(page)["params"]["pattern"]
-    rows = arch.layer_table(
-        *arch.pattern_layers(p["n"], p["m"], p["k"], size=p["size"], filters=p["filters"], pool=p["pool"])
-    )
+    rows = arch.layer_table(*arch.pattern_layers(p["n"], p["m"], p["k"], size=p["size"], filters=p["filters"], pool=p["pool"]))
     assert table_shown(page) == engine_rows(rows)
     assert page.locator(".ar-title").inner_text() == "[(CONV-RELU)×3-POOL]×3-(FC-RELU)×1-FC, SOFTMAX"
     shots(page, "architecture-pattern")
@@ -289,11 +255,7 @@ def test_architecture_pattern_that_pools_the_map_away_is_explained(page, server_
     open_widget(page, server_url, "architecture", "?arv=lenet5")
     page.goto(f"{server_url}widget/architecture?arv=pattern&arm=6&arsz=32")
     page.wait_for_function("document.querySelector('[data-alert=\"arM\"]').textContent.length > 0")
-    assert (
-        page.locator('[data-alert="arM"]')
-        .inner_text()
-        .startswith("layer 30 (pool6): a 2×2 window is larger than the 1×1 input")
-    )
+    assert page.locator('[data-alert="arM"]').inner_text().startswith("layer 30 (pool6): a 2×2 window is larger than the 1×1 input")
 
 
 @pytest.mark.parametrize("k, n", [(3, 3), (5, 2)])

@@ -26,9 +26,7 @@ def open_widget(page, server_url: str, type_: str, query: str = ""):
 
 
 def set_slider(page, selector: str, value: float):
-    page.eval_on_selector(
-        selector, "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }", value
-    )
+    page.eval_on_selector(selector, "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }", value)
 
 
 def arrays(page) -> dict[str, np.ndarray]:
@@ -143,11 +141,8 @@ def picture(page, key: str = "output") -> np.ndarray:
 
 def canvas_pixels(page, selector: str) -> np.ndarray:
     """The canvas's RGB pixels (H, W, 3), as drawn."""
-    data = page.eval_on_selector(
-        selector,
-        """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-        return {w: c.width, h: c.height, px: Array.from(d.data)}; }""",
-    )
+    data = page.eval_on_selector(selector, """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+        return {w: c.width, h: c.height, px: Array.from(d.data)}; }""")
     return np.array(data["px"], np.uint8).reshape(data["h"], data["w"], 4)[:, :, :3]
 
 
@@ -168,9 +163,7 @@ def test_rotation_with_zero_fill_is_the_engines_and_is_called_wrong(page, server
     open_widget(page, server_url, "augment")
     set_slider(page, '[data-key="angle"]', 30)
     page.get_by_role("button", name="Zeros").click()
-    page.wait_for_function(
-        f"{INSPECT}.meta.applied.some(op => op.op === 'rotate' && op.mode === 'constant' && op.angle === 30)"
-    )
+    page.wait_for_function(f"{INSPECT}.meta.applied.some(op => op.op === 'rotate' && op.mode === 'constant' && op.angle === 30)")
     image, out = picture(page, "image"), picture(page)
     np.testing.assert_allclose(out, augment.rotate(image, 30, "constant"), atol=1e-6)
     assert out[:, 0, 0].max() == 0  # a black corner that was never in the picture
@@ -220,9 +213,7 @@ def test_the_random_strip_is_eight_seeded_variants_with_their_settings(page, ser
     assert strip["variants"] == listed
     # The table under the pictures lists each one's drawn settings.
     table = dict(page.evaluate(f"{INSPECT}.table"))
-    assert table["turn"][0] == f"{next(op['angle'] for op in listed[0] if op['op'] == 'rotate'):g}°".replace(
-        "-", "\u2212"
-    )
+    assert table["turn"][0] == f"{next(op['angle'] for op in listed[0] if op['op'] == 'rotate'):g}°".replace("-", "\u2212")
     assert page.locator(".ag-thumb canvas").count() == 8
     # A new seed: eight new training examples, again the engine's.
     page.get_by_role("button", name="New seed").click()

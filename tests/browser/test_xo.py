@@ -24,11 +24,8 @@ def open_xo(page, server_url: str, query: str = "", size=(1280, 800)):
     page.set_viewport_size({"width": size[0], "height": size[1]})
     page.emulate_media(reduced_motion="reduce")
     page.goto(f"{server_url}xo{query}")
-    page.wait_for_function(
-        f"{XO} && {XO}.meta !== null && document.querySelector('#train-widget').dataset.ready"
-        " && document.querySelector('#draw-widget').dataset.ready",
-        timeout=WAIT,
-    )
+    page.wait_for_function(f"{XO} && {XO}.meta !== null && document.querySelector('#train-widget').dataset.ready"
+                           " && document.querySelector('#draw-widget').dataset.ready", timeout=WAIT)
 
 
 def meta(page) -> dict:
@@ -78,11 +75,7 @@ def test_play_trains_until_every_test_example_is_right(page, server_url):
     # The run is the engine's run of the same config for the same number of batches.
     config = run_config(page)
     expected = trained(config, m["step"]).evaluate()
-    assert (m["train_loss"], m["test_loss"], m["test_acc"]) == (
-        expected.train_loss,
-        expected.test_loss,
-        expected.test_acc,
-    )
+    assert (m["train_loss"], m["test_loss"], m["test_acc"]) == (expected.train_loss, expected.test_loss, expected.test_acc)
     gallery = late["gallery"]
     assert gallery["predictions"] == expected.test_pred.tolist()
     assert gallery["rightCount"] == gallery["total"] == config["n_test"] and gallery["wrongCount"] == 0
@@ -159,11 +152,8 @@ def draw_ring(page, size: int):
 
 def classified(page) -> dict:
     """Until the maps shown are of the drawing on the grid and of the network the page holds."""
-    page.wait_for_function(
-        f"(() => {{ const d = {DRAW}; return d.meta && d.meta.step === {XO}.meta?.step"
-        " && d.mapsGrid && d.mapsGrid.join(',') === d.grid.join(','); })()",
-        timeout=WAIT,
-    )
+    page.wait_for_function(f"(() => {{ const d = {DRAW}; return d.meta && d.meta.step === {XO}.meta?.step"
+                           " && d.mapsGrid && d.mapsGrid.join(',') === d.grid.join(','); })()", timeout=WAIT)
     return page.evaluate(DRAW)
 
 
@@ -223,14 +213,7 @@ def test_a_link_reproduces_the_setup(page, server_url):
     query = "?seed=3&init=hand&f=4&lr=0.05&mom=0.5&bs=4&rot=20&dist=1&speed=5&ex=4"
     open_xo(page, server_url, query)
     config = run_config(page)
-    assert (config["seed"], config["init"], config["filters"], config["lr"], config["momentum"], config["batch"]) == (
-        3,
-        "hand",
-        4,
-        0.05,
-        0.5,
-        4,
-    )
+    assert (config["seed"], config["init"], config["filters"], config["lr"], config["momentum"], config["batch"]) == (3, "hand", 4, 0.05, 0.5, 4)
     assert config["variations"]["rotation"] == 20 and config["variations"]["distorted"] is True
     page.wait_for_function(f"{XO}.meta?.sample === 4 && {XO}.meta?.speed === 5", timeout=WAIT)
     wait_drawn(page)

@@ -69,7 +69,9 @@ def test_a_positive_angle_turns_counter_clockwise():
 
 
 def torch_rotate(x: np.ndarray, angle: float, mode: str, fill: float) -> np.ndarray:
-    """grid_sample on affine_grid's rotation, align_corners=False; constant fill as (x − fill) padded with zeros, + fill."""
+    """grid_sample on affine_grid's rotation, align_corners=False; constant fill as (x − fill) padded with zeros, +
+    fill.
+    """
     _, h, w = x.shape
     a = math.radians(angle)
     # Normalised coordinates run −1..1 over W (x) and H (y), so the turn's off-diagonal terms carry H/W.

@@ -33,7 +33,8 @@ def test_seed001_locally_connected_10x10_is_4_million():
     c = counts.locally_connected(40_000, 10, 1)
     assert c.total == 4_000_000 and counts.words(c.total) == "4 million"
     assert c.formula == "40,000 × 10×10×1"
-    # One unit's own 10×10 weights, 40,000 times (a LazyLinear per unit would be the torch picture; this is it in small).
+    # One unit's own 10×10 weights, 40,000 times (a LazyLinear per unit would be the torch picture; this is it in
+    # small).
     assert counts.locally_connected(3, 10, 1).total == sum(numel(nn.Linear(100, 1, bias=False)) for _ in range(3))
 
 

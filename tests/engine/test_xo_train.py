@@ -282,7 +282,9 @@ def test_hand_network_classifies_the_canonical_x_and_o(config):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_hand_network_calls_the_seed_distorted_x_an_x_with_less_confidence(seed):
-    """On the seed's distorted X the hand network still says X (0.8 to 0.93 at these seeds), less sure than on the clean X."""
+    """On the seed's distorted X the hand network still says X (0.8 to 0.93 at these seeds), less sure than on the
+    clean X.
+    """
     trainer = Trainer(TrainConfig(seed=seed))
     clean = trainer.maps(NAMED_SAMPLES["seed_x"], "hand")["probs"][0]
     distorted = trainer.maps(NAMED_SAMPLES["seed_distorted_x"], "hand")["probs"][0]

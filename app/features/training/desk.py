@@ -11,6 +11,7 @@ a slow page gets the newest one, never a queue (PROTOCOL.md, "Training").
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -258,10 +259,8 @@ class TrainingDesk:
                 return
             # The speed limit holds the next batch back; sleep until it is due, or a request arrives.
             self.wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=max(0.001, 1 / job.speed))
-            except TimeoutError:
-                pass
             return
         await self._thread(job.train, n)
         if self._take_token() and self.job is job:

@@ -143,7 +143,7 @@ def test_more_than_200_requests_a_second_closes_with_1008(ws_url):
 
 
 def test_a_steady_page_under_the_rate_is_served(page):
-    for i in range(30):
+    for _i in range(30):
         assert page.ask("kernel.preset", {"name": "identity"}).type == "kernel.values"
 
 

@@ -54,7 +54,7 @@ def test_round_trip_and_alignment(meta_text):
 def test_arrays_do_not_overlap_and_follow_each_other():
     header, _ = wire.decode(wire.encode(1, "t", {}, arrays_of_odd_sizes()))
     spans = [(e["offset"], e["offset"] + e["nbytes"]) for e in header["arrays"]]
-    for (a0, a1), (b0, _) in pairwise(spans):
+    for (_a0, a1), (b0, _) in pairwise(spans):
         assert a1 <= b0 < a1 + 8
 
 

@@ -143,7 +143,8 @@ def test_compare_with_biases(page):
             {"pattern": {"m": 6, "size": 32}},
             "does_not_fit",
             "pattern.m",
-            "layer 30 (pool6): a 2×2 window is larger than the 1×1 input, so there is no position for it; use fewer blocks M",
+            "layer 30 (pool6): a 2×2 window is larger than the 1×1 input, so there is no position "
+            "for it; use fewer blocks M",
         ),
         ({"pattern": {"layers": 3}}, "invalid", "pattern.layers", "pattern.layers is not a parameter of pattern"),
         ({"compare": {"k": 1}}, "invalid", "compare.k", "compare.k must be from 2 to 7, got 1"),

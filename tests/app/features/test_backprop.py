@@ -156,7 +156,8 @@ BAD = [
         bwd(upstream={"values": [1, 2, 3]}),
         "invalid",
         "upstream.values",
-        "upstream.values must hold 4 numbers, one per output cell (filters × output height × output width = 1 × 2 × 2), got 3",
+        "upstream.values must hold 4 numbers, one per output cell (filters × output height × output "
+        "width = 1 × 2 × 2), got 3",
     ),
     ("backward.run", bwd(upstream={"values": [1] * 9}), "invalid", "upstream.values", "must hold 4 numbers"),
     ("backward.run", bwd(upstream=None), "invalid", "upstream", "upstream must be an object"),

@@ -1,4 +1,6 @@
-"""norm.run through the real server: every step of LCN and batch norm is the engine's, and every refusal names its field."""
+"""norm.run through the real server: every step of LCN and batch norm is the engine's, and every refusal names its
+field.
+"""
 
 from __future__ import annotations
 

@@ -114,7 +114,9 @@ def run(page, x: np.ndarray, stages: list[dict]):
 
 
 def check_maps(answer, x: np.ndarray, stages: list[dict], atol: float = 1e-4):
-    """Every map equals the engine's ops in sequence (exactly) and PyTorch (to float32 rounding); shapes agree with meta."""
+    """Every map equals the engine's ops in sequence (exactly) and PyTorch (to float32 rounding); shapes agree with
+    meta.
+    """
     got = [answer.arrays[f"map{i}"] for i in range(len(stages) + 1)]
     assert set(answer.arrays) == {f"map{i}" for i in range(len(stages) + 1)}
     assert all(m.dtype == np.float32 for m in got)

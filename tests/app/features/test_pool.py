@@ -1,4 +1,6 @@
-"""pool.run, pool.trace, pool.backward and activation.run through the real server: the engine's numbers, and every refusal."""
+"""pool.run, pool.trace, pool.backward and activation.run through the real server: the engine's numbers, and every
+refusal.
+"""
 
 from __future__ import annotations
 
@@ -186,7 +188,8 @@ BAD = [
         pool(upstream={"values": [1, 2, 3]}),
         "invalid",
         "upstream.values",
-        "upstream.values must hold 4 numbers, one per output cell (channels × output height × output width = 1 × 2 × 2), got 3",
+        "upstream.values must hold 4 numbers, one per output cell (channels × output height × output "
+        "width = 1 × 2 × 2), got 3",
     ),
     ("pool.backward", pool(), "invalid", "upstream", "upstream is required"),
     ("pool.backward", pool(mode="sum", upstream={"values": [1] * 4}), "invalid", "mode", "mode must be 'max' or 'avg'"),
