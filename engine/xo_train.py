@@ -177,7 +177,7 @@ def hand_filters(kernel: int = 3) -> np.ndarray:
     k = checks.integer("kernel", kernel, *RANGES["kernel"])
     down = np.eye(k, dtype=bool)  # (k, k) "\"
     up = down[:, ::-1]  # (k, k) "/"
-    planes = np.stack([down, down | up, up])  # (3, k, k) in the order of app/presets.py's xo_set
+    planes = np.stack([down, down | up, up])  # (3, k, k) in the order of the xo_set kernel preset
     return (np.where(planes, 1.0, -1.0) / k**2).astype(np.float32)[:, None]  # (3, 1, k, k)
 
 

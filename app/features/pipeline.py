@@ -9,7 +9,7 @@ position lost, the tag in its place, and no range in the sentence.)
 Then the channels are followed from stage to stage: each conv's kernels must
 span the channels of the map it gets (``invalid`` here). Whether each window
 fits the map it gets, and whether the whole stack is small enough to compute,
-is decided by app.handlers_pipeline from engine.shapes (``does_not_fit``).
+is decided by the handler below from engine.shapes (``does_not_fit``).
 """
 
 from __future__ import annotations

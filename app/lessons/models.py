@@ -44,7 +44,7 @@ class Strict(BaseModel):
 
 
 class WidgetUse(Strict):
-    """A live widget of the lesson: its type (app/widgets.py) and its initial state, by field key."""
+    """A live widget of the lesson: its type (a widget of app.features.TABLE) and its initial state, by field key."""
 
     type: str
     state: dict[str, Any] = {}
