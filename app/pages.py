@@ -52,6 +52,7 @@ def page_context(table: Table = TABLE) -> dict:
             "kernels": presets.KERNEL_LABELS,
             "pad_modes": conv.PAD_MODE_LABELS,
             "networks": architecture.NETWORK_LABELS,
+            "activations": activation.ACTIVATION_LABELS,
         },
     }
 

@@ -67,6 +67,17 @@ class ActivationMeta(BaseModel):
 # handed to the /layers page so its slider keeps no range of its own.
 ACTIVATION_PARAMS = {"leaky_relu": ("slope", 1.0, 0.01), "elu": ("alpha", 10.0, 0.1)}
 
+# What the activation menu calls each function the engine offers (the names are ACTIVATIONS').
+ACTIVATION_LABELS = {
+    "relu": "ReLU",
+    "leaky_relu": "Leaky ReLU",
+    "abs": "Absolute value",
+    "sigmoid": "Sigmoid",
+    "tanh": "tanh",
+    "elu": "ELU",
+    "selu": "SELU",
+}
+
 
 def activation_choices() -> list[dict]:
     choices = []

@@ -205,3 +205,4 @@ def test_the_labels_name_exactly_what_the_models_accept():
     assert set(labels["kernels"]) == enum(props["kernel.preset"]["name"])
     assert set(labels["pad_modes"]) == enum(props["conv.run"]["pad_mode"])
     assert set(labels["networks"]) == enum(props["arch.table"]["net"])
+    assert set(labels["activations"]) == enum(props["activation.run"]["name"])
