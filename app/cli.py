@@ -55,7 +55,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Convscope is running at {url}  (Ctrl+C to stop)", flush=True)
     if not args.no_browser:
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()
-    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning"))
+    # A specific address the user chose is a name the server answers to; 0.0.0.0 names no host of its own.
+    hosts = () if args.host in ("0.0.0.0", "::") else (args.host,)
+    server = uvicorn.Server(uvicorn.Config(create_app(hosts=hosts), log_level="warning"))
     server.run(sockets=[sock])
 
 

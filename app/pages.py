@@ -21,6 +21,7 @@ from engine import shapes
 from engine.warmup import warm_up
 from engine.xo_data import named_samples
 
+from .core.guard import HostGuard
 from .core.limits import limits
 from .core.paths import STATIC, TEMPLATES
 from .core.session import Session
@@ -57,9 +58,13 @@ def page_context(table: Table = TABLE) -> dict:
     }
 
 
-def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS) -> FastAPI:
-    """Build the app; with ``warm`` the kernels compile (or load from disk) in the background."""
-    app = FastAPI(title="Convscope", docs_url=None, redoc_url=None)
+def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS, hosts: tuple[str, ...] = ()) -> FastAPI:
+    """Build the app; with ``warm`` the kernels compile (or load from disk) in the background.
+
+    ``hosts``: names the server answers to besides localhost (the address it listens on).
+    """
+    app = FastAPI(title="Convscope", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(HostGuard, names=hosts)
     app.state.sessions = set()  # live websocket sessions, counted by /healthz
     app.state.engine_threads = None  # made on first use, inside the server's event loop
     app.state.engine_ready = threading.Event()

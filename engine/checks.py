@@ -36,23 +36,32 @@ def _all_within(values, lo, hi) -> bool:
     return True
 
 
+def short(value) -> str:
+    """A value as a message quotes it: its repr, cut to 40 characters (a 5,000-digit number is not echoed)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def integer(name: str, value, lo: int, hi: int | None = None, argument: str | None = None) -> int:
     """``value`` as an int within ``[lo, hi]`` (``hi=None``: no upper bound)."""
     argument = argument or name
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ArgumentError(argument, f"{name} must be a whole number, got {value!r}")
+        raise ArgumentError(argument, f"{name} must be a whole number, got {short(value)}")
     value = int(value)
     if value < lo or (hi is not None and value > hi):
         legal = f"from {lo} to {hi}" if hi is not None else f"at least {lo}"
-        raise ArgumentError(argument, f"{name} must be {legal}, got {value}")
+        raise ArgumentError(argument, f"{name} must be {legal}, got {short(value)}")
     return value
 
 
 def number(name: str, value, lo: float | None = None, hi: float | None = None) -> float:
     """``value`` as a finite float within ``[lo, hi]``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ArgumentError(name, f"{name} must be a number, got {value!r}")
-    value = float(value)
+        raise ArgumentError(name, f"{name} must be a number, got {short(value)}")
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond any float, 10**400
+        raise ArgumentError(name, f"{name} must be a finite number, got {short(value)}") from None
     if not np.isfinite(value):
         raise ArgumentError(name, f"{name} must be a finite number, got {value}")
     if (lo is not None and value < lo) or (hi is not None and value > hi):

@@ -92,12 +92,17 @@ class Variations:
                 raise ArgumentError(
                     f"variations.{name}",
                     f"variations.{name} must be {kind} from {lo:g} to {hi:g}{' ' + unit if unit else ''}, "
-                    f"got {value!r}",
+                    f"got {checks.short(value)}",
                 )
-            if not (np.isfinite(value) and lo <= value <= hi):
+            # Integers compare exactly (10**30 is no float problem); floats must be finite first.
+            fits = (
+                lo <= value <= hi if isinstance(value, (int, np.integer)) else np.isfinite(value) and lo <= value <= hi
+            )
+            if not fits:
                 raise ArgumentError(
                     f"variations.{name}",
-                    f"variations.{name} must be from {lo:g} to {hi:g}{' ' + unit if unit else ''}, got {value:g}",
+                    f"variations.{name} must be from {lo:g} to {hi:g}{' ' + unit if unit else ''}, "
+                    f"got {checks.short(value)}",
                 )
         if self.distorted not in (True, False):
             raise ArgumentError(

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -17,23 +18,31 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def running_server(port: int, **env: str):
+def running_server(port: int, log: Path | None = None, **env: str):
     """Start ``convscope`` as a user would (extra environment in ``env``), read the URL it
-    prints, wait until it answers; stop it afterwards."""
+    prints, wait until it answers; stop it afterwards. Its output goes to ``log`` (a file, so
+    a server that logs a lot never blocks on a full pipe), which tests may read."""
+    if log is None:
+        log = Path(tempfile.mkdtemp(prefix="convscope-log-")) / "server.log"
+    out = open(log, "w")  # noqa: SIM115 (closed in the finally below, after the server stops)
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "--no-browser", "--port", str(port)],
         cwd=ROOT,
-        stdout=subprocess.PIPE,
+        stdout=out,
         stderr=subprocess.STDOUT,
         text=True,
         env=dict(os.environ, PYTHONUNBUFFERED="1", **env),
     )
     try:
-        line = proc.stdout.readline()
-        match = re.search(r"(http://\S+/)", line)
-        assert match, f"convscope printed no URL: {line!r}"
-        url = match.group(1)
         deadline = time.monotonic() + 30
+        match = None
+        while match is None:
+            match = re.search(r"(http://\S+/)", log.read_text())
+            assert match or (proc.poll() is None and time.monotonic() < deadline), (
+                f"convscope printed no URL: {log.read_text()!r}"
+            )
+            time.sleep(0.02)
+        url = match.group(1)
         while True:
             try:
                 urllib.request.urlopen(url + "healthz", timeout=2).read()
@@ -46,6 +55,7 @@ def running_server(port: int, **env: str):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        out.close()
 
 
 @pytest.fixture(scope="session")

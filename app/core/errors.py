@@ -26,7 +26,9 @@ class ErrorReply(BaseModel):
     message: str
 
     def text(self) -> str:
-        return json.dumps(self.model_dump(), ensure_ascii=False)
+        """The frame's JSON; always sendable: a lone surrogate a browser let through is written as an escape."""
+        text = json.dumps(self.model_dump(), ensure_ascii=False)
+        return text if _encodable(text) else json.dumps(self.model_dump())
 
 
 class Problem(Exception):
@@ -95,8 +97,21 @@ def _walk(model: type[BaseModel], loc: tuple) -> dict:
     }
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone UTF-16 surrogate, which JSON lets through and UTF-8 cannot carry
+        return False
+    return True
+
+
 def show(value) -> str:
+    """A value as a message quotes it: JSON, at most 40 characters, always sendable (a big value is never echoed)."""
+    if isinstance(value, str) and len(value) > 64:
+        value = value[:64]  # no need to serialize megabytes to show 40 characters
     text = json.dumps(value, default=str, ensure_ascii=False)
+    if not _encodable(text):
+        text = json.dumps(value, default=str)
     return text if len(text) <= 40 else text[:37] + "..."
 
 

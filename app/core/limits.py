@@ -13,6 +13,7 @@ MAX_TRACE_STEPS = 4096
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # decoded image file
 MAX_FRAME_BYTES = 8 * 1024 * 1024  # one websocket message; larger closes the socket (abuse)
 MAX_REQUESTS_PER_SECOND = 200
+MAX_ID = 2**53 - 1  # the largest integer a browser's Number holds exactly
 MAX_LANES = 64  # distinct (type, lane) pairs one page may use; far above any lesson's widgets
 # Base64 spends 4 characters per 3 bytes; leave room for a "data:image/png;base64," prefix.
 MAX_UPLOAD_CHARS = 4 * math.ceil(MAX_UPLOAD_BYTES / 3) + 64

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from .errors import explain, show
-from .limits import LIMITS, MAX_VALUE
+from .limits import LIMITS, MAX_ID, MAX_VALUE
 
 
 def whole(lo: int, hi: int, **extra) -> Any:
@@ -104,8 +104,8 @@ def number_text(v: float) -> str:
 class Request(BaseModel):
     """The envelope of every browser message; ``params`` is checked by the model of its ``type``."""
 
-    id: Annotated[int, Field(strict=True, ge=1)]
-    type: str
+    id: Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+    type: Annotated[str, Field(strict=True, max_length=64)]
     params: dict = Field(default_factory=dict)
     # Which widget sent it: requests supersede only others of the same type *and* lane,
     # so two widgets on one page (a lesson) never cancel each other's work.

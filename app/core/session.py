@@ -21,8 +21,8 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .dispatch import Reply, answer
-from .errors import error, explain
-from .limits import MAX_FRAME_BYTES, MAX_LANES, MAX_REQUESTS_PER_SECOND
+from .errors import error, explain, show
+from .limits import MAX_FRAME_BYTES, MAX_ID, MAX_LANES, MAX_REQUESTS_PER_SECOND
 from .models import Request
 from .table import Table
 
@@ -89,6 +89,7 @@ class Session:
         self.recent: deque[float] = deque()  # arrival times within the last second
         self.last_seen = time.monotonic()
         self.closed = False
+        self.send_failed = False  # logged once per session
         self.desks: dict[str, object] = {}  # by feature: the page's desks (its training job), made on first use
 
     async def send(self, reply: Reply) -> None:
@@ -102,6 +103,10 @@ class Session:
                     await self.ws.send_text(reply)
             except (WebSocketDisconnect, RuntimeError, OSError):
                 self.closed = True  # the page went away mid-send; the read loop ends the session
+            except Exception:  # a frame of ours that cannot be sent: a bug; the page keeps its socket
+                if not self.send_failed:
+                    log.exception("sending a frame failed")
+                self.send_failed = True
 
     async def close(self, code: int, reason: str) -> None:
         async with self.send_lock:
@@ -181,7 +186,7 @@ class Session:
                 )
             )
         raw_id = data.get("id")
-        id = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) and raw_id >= 1 else None
+        id = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) and 1 <= raw_id <= MAX_ID else None
         try:
             request = Request.model_validate(data)
         except ValidationError as exc:
@@ -190,7 +195,7 @@ class Session:
         if message is None:
             known = ", ".join(self.table.messages)
             return await self.send(
-                error(request.id, "unknown_type", "type", f"type must be one of {known}, got {request.type!r}")
+                error(request.id, "unknown_type", "type", f"type must be one of {known}, got {show(request.type)}")
             )
         if message.handler is None:  # a message its feature's desk answers, in order, with the page's state
             feature = self.table.feature_of[request.type]
