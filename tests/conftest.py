@@ -58,6 +58,21 @@ def running_server(port: int, log: Path | None = None, **env: str):
         out.close()
 
 
+def server_rss_mb(port: int) -> float:
+    """The resident memory of the server this suite started on ``port``, in MB (read from /proc)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            status = (proc / "status").read_text()
+        except OSError:
+            continue
+        if b"app.cli" in cmd and str(port).encode() in cmd:
+            return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")) / 1024
+    raise LookupError(f"no server on port {port}")
+
+
 @pytest.fixture(scope="session")
 def server_url():
     with running_server(8901) as url:

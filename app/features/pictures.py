@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -19,7 +20,13 @@ from ..core.errors import Problem
 from ..core.paths import STATIC
 
 IMAGES = STATIC / "img"
-MAX_PIXELS = 40_000_000  # an upload may be a small file that decodes to a huge image (a "decompression bomb")
+# An upload may be a small file that decodes to a huge image (a "decompression bomb"): these caps are read
+# from the header, before any decoding. A 48-megapixel phone photo passes (JPEG decodes at 1/8 scale).
+MAX_PIXELS = 50_000_000
+MAX_PNG_PIXELS = 16_000_000  # a PNG decodes whole: 16 MP is 64 MB as RGBA
+MAX_SIDE = 12_000
+MAX_ASPECT = 20
+DECODING = threading.BoundedSemaphore(2)  # decodes at once, server-wide: a burst of uploads waits, it does not pile up
 
 
 def grid(rows) -> np.ndarray:
@@ -292,24 +299,41 @@ def input_image(
     return np.repeat(plane[None], channels, axis=0)  # (C, H, W) the same picture in every channel
 
 
+def _check_size(img: Image.Image) -> None:
+    """Refuse, from the file's header alone, a picture too large to decode safely."""
+    w, h = img.size
+    most = MAX_PIXELS if img.format == "JPEG" else MAX_PNG_PIXELS  # a JPEG decodes at 1/8 scale when asked, a PNG never
+    if w * h > most or max(w, h) > MAX_SIDE or max(w, h) > MAX_ASPECT * min(w, h):
+        raise Problem(
+            "invalid",
+            "data",
+            f"data must be a picture of at most {most // 10**6} million pixels, at most {MAX_SIDE:,} pixels on a side "
+            f"and at most {MAX_ASPECT} times as wide as tall (or tall as wide), got {w}×{h}; "
+            "save a smaller copy and try again",
+        )
+
+
 def upload(data: bytes, height: int, width: int, channels: int) -> np.ndarray:
-    """An uploaded PNG or JPEG as (C, H, W) in 0..1; Problem naming data if it is not one."""
+    """An uploaded PNG or JPEG as (C, H, W) in 0..1; Problem naming data if it is not one.
+
+    The size is checked before decoding, a JPEG decodes straight to a reduced scale, the
+    picture shrinks to a few times the grid before resampling, and at most two decode at
+    once: an upload costs well under a second and a few tens of MB, whatever the file says.
+    """
     try:
         img = Image.open(io.BytesIO(data))
         if img.format not in ("PNG", "JPEG"):
             raise Problem("invalid", "data", f"data must be a PNG or JPEG picture, got a {img.format} file")
-        if img.width * img.height > MAX_PIXELS:
-            raise Problem(
-                "invalid",
-                "data",
-                f"data must be a picture of at most {MAX_PIXELS:,} pixels, got {img.width}×{img.height}",
-            )
-        img.draft("L" if channels == 1 else "RGB", (width, height))  # JPEG: decode at a reduced scale when it can
-        img = ImageOps.exif_transpose(img)  # phone photos store their rotation separately
-        if img.mode in ("RGBA", "LA", "P", "PA"):
-            # Transparent areas show as white, as they do on the page.
-            img = Image.alpha_composite(Image.new("RGBA", img.size, "white"), img.convert("RGBA"))
-        return to_grid(img, height, width, channels)  # (C, H, W)
+        _check_size(img)
+        room = 4 * max(height, width, 64)  # enough pixels for a sharp resample to the grid
+        with DECODING:
+            img.draft("L" if channels == 1 else "RGB", (room, room))  # JPEG: decode at a reduced scale when it can
+            img.thumbnail((room, room), reducing_gap=2.0)  # a whole-pixel reduce first, then one resample
+            img = ImageOps.exif_transpose(img)  # phone photos store their rotation separately
+            if img.mode in ("RGBA", "LA", "P", "PA"):
+                # Transparent areas show as white, as they do on the page.
+                img = Image.alpha_composite(Image.new("RGBA", img.size, "white"), img.convert("RGBA"))
+            return to_grid(img, height, width, channels)  # (C, H, W)
     except Problem:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
