@@ -18,17 +18,17 @@ from .schemas import page_schema
 
 WIDGET_TYPES: dict[str, dict] = {
     "playground": {"page": "/playground?embed=1", "title": "Convolution playground"},
-    "conv1d": {"module": "js/conv1d-widget.js", "css": ["css/playground.css", "css/layers.css", "css/conv1d.css"], "title": "1-D convolution"},
-    "params": {"module": "js/params-widget.js", "css": ["css/playground.css", "css/layers.css", "css/params.css"], "title": "Counting parameters"},
-    "architecture": {"module": "js/architecture-widget.js", "css": ["css/playground.css", "css/layers.css", "css/architecture.css"], "title": "Architectures"},
-    "pool": {"module": "js/pool-widget.js", "css": ["css/playground.css", "css/layers.css"], "title": "Pooling"},
-    "activation": {"module": "js/activation-widget.js", "css": ["css/playground.css", "css/layers.css"], "title": "Activations"},
-    "norm": {"module": "js/norm-widget.js", "css": ["css/playground.css", "css/layers.css", "css/norm.css"], "title": "Normalization"},
-    "pipeline": {"module": "js/pipeline-widget.js", "css": ["css/playground.css", "css/layers.css", "css/pipeline.css"], "title": "A whole layer"},
-    "backprop": {"module": "js/backprop-widget.js", "css": ["css/playground.css", "css/layers.css", "css/backprop.css"], "title": "Backprop, step by step"},
-    "xo-train": {"module": "js/xo-train-widget.js", "css": ["css/playground.css", "css/xo.css"], "title": "X vs O, training"},
-    "xo-draw": {"module": "js/xo-draw-widget.js", "css": ["css/playground.css", "css/xo.css"], "title": "X vs O, classify your own"},
-    "augment": {"module": "js/augment-widget.js", "css": ["css/playground.css", "css/layers.css", "css/augment.css"], "title": "Data augmentation"},
+    "conv1d": {"module": "js/widgets/conv1d/index.js", "css": ["css/playground.css", "css/layers.css", "css/conv1d.css"], "title": "1-D convolution"},
+    "params": {"module": "js/widgets/params/index.js", "css": ["css/playground.css", "css/layers.css", "css/params.css"], "title": "Counting parameters"},
+    "architecture": {"module": "js/widgets/architecture/index.js", "css": ["css/playground.css", "css/layers.css", "css/architecture.css"], "title": "Architectures"},
+    "pool": {"module": "js/widgets/pool/index.js", "css": ["css/playground.css", "css/layers.css"], "title": "Pooling"},
+    "activation": {"module": "js/widgets/activation/index.js", "css": ["css/playground.css", "css/layers.css"], "title": "Activations"},
+    "norm": {"module": "js/widgets/norm/index.js", "css": ["css/playground.css", "css/layers.css", "css/norm.css"], "title": "Normalization"},
+    "pipeline": {"module": "js/widgets/pipeline/index.js", "css": ["css/playground.css", "css/layers.css", "css/pipeline.css"], "title": "A whole layer"},
+    "backprop": {"module": "js/widgets/backprop/index.js", "css": ["css/playground.css", "css/layers.css", "css/backprop.css"], "title": "Backprop, step by step"},
+    "xo-train": {"module": "js/widgets/xo-train/index.js", "css": ["css/playground.css", "css/xo.css"], "title": "X vs O, training"},
+    "xo-draw": {"module": "js/widgets/xo-draw/index.js", "css": ["css/playground.css", "css/xo.css"], "title": "X vs O, classify your own"},
+    "augment": {"module": "js/widgets/augment/index.js", "css": ["css/playground.css", "css/layers.css", "css/augment.css"], "title": "Data augmentation"},
 }
 
 

@@ -183,7 +183,7 @@ def test_params_window_too_large_is_explained_by_the_window(page, server_url):
 def test_params_url_bounds_are_the_servers(page, server_url):
     open_widget(page, server_url, "params")
     limits = inspect(page)["meta"]["limits"]
-    bounds = page.evaluate("import('/static/js/params-widget.js').then((m) => Object.fromEntries(m.fields().filter((f) => f.type === 'int').map((f) => [f.key, f.max])))")
+    bounds = page.evaluate("import('/static/js/widgets/params/index.js').then((m) => Object.fromEntries(m.fields().filter((f) => f.type === 'int').map((f) => [f.key, f.max])))")
     assert bounds == {"pcHeight": limits["side"], "pcWidth": limits["side"], "pcChannels": limits["channels"], "pcUnits": limits["units"],
                       "pcWindow": limits["window"], "pcFilters": limits["filters"], "pcCin": limits["depth"], "pcCout": limits["depth"],
                       "pcMap": limits["side"]}
