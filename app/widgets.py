@@ -2,7 +2,7 @@
 
 One table, read by the pages, the lesson renderer and the tests: the ES module
 that implements each type (face: ``fields``, ``consistent``, ``mount``) and the
-style sheets it needs. ``playground`` is the whole convolution page, embedded.
+style sheets it needs. Each module lives in its own folder, ``static/js/widgets/<type>/``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from .protocol_training import IN_ORDER
 from .schemas import page_schema
 
 WIDGET_TYPES: dict[str, dict] = {
-    "playground": {"page": "/playground?embed=1", "title": "Convolution playground"},
+    "playground": {"module": "js/widgets/playground/index.js", "css": ["css/playground.css"], "title": "Convolution playground"},
     "conv1d": {"module": "js/widgets/conv1d/index.js", "css": ["css/playground.css", "css/layers.css", "css/conv1d.css"], "title": "1-D convolution"},
     "params": {"module": "js/widgets/params/index.js", "css": ["css/playground.css", "css/layers.css", "css/params.css"], "title": "Counting parameters"},
     "architecture": {"module": "js/widgets/architecture/index.js", "css": ["css/playground.css", "css/layers.css", "css/architecture.css"], "title": "Architectures"},

@@ -1,43 +1,11 @@
 // The page's one websocket to /ws (PROTOCOL.md). Each request gets an id and a promise.
+// Which requests exist, the answer each expects and which are carried out in order come
+// from the server (context.protocol), so the page keeps no list of its own.
 // Binary answers are decoded into typed-array views; JSON error frames reject the promise
 // with a RequestError carrying the server's code, field and sentence. The socket
 // reconnects by itself with backoff and tells the page, which re-sends its state.
 
 import { decodeFrame } from "./frames.js";
-
-// Every request this page sends and the answer type it expects (PROTOCOL.md); a test
-// checks this table against the server's models in app/protocol.py.
-export const REQUEST_TYPES = {
-  "conv.run": "conv.result",
-  "conv.trace": "conv.trace",
-  "input.preset": "input.values",
-  "kernel.preset": "kernel.values",
-  "image.upload": "input.values",
-  "pool.run": "pool.result",
-  "pool.trace": "pool.trace",
-  "activation.run": "activation.result",
-  "pipeline.run": "pipeline.result",
-  "backward.run": "backward.result",
-  "backward.trace": "backward.trace",
-  "pool.backward": "pool.grad",
-  "activation.backward": "activation.grad",
-  "conv1d.run": "conv1d.result",
-  "params.count": "params.counts",
-  "arch.table": "arch.table",
-  "norm.run": "norm.result",
-  "augment.run": "augment.result",
-  "train.start": "train.ready",
-  "train.play": "train.snapshot",
-  "train.pause": "train.snapshot",
-  "train.step": "train.snapshot",
-  "train.reset": "train.snapshot",
-  "train.set": "train.snapshot",
-  "train.classify": "train.maps",
-};
-
-// Training controls are carried out in order by the server, never replaced by a newer one
-// (a double-clicked "step" steps twice), so the page must not give up on them either.
-const IN_ORDER = new Set(["train.start", "train.play", "train.pause", "train.step", "train.reset", "train.set"]);
 
 /** An answer of type "error", or a request that ended without one (superseded, disconnected). */
 export class RequestError extends Error {
@@ -58,13 +26,19 @@ export class RequestError extends Error {
 const MAX_PER_SECOND = 120;
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
 
-export function connect({ path = "/ws", onStatus = () => {}, onOpen = () => {}, onStrayError = () => {} } = {}) {
+/**
+ * Open the page's socket. `protocol`: {requestType: {answer, ordered}} as the server lists it;
+ * ordered requests (training controls) are carried out in turn by the server, never replaced
+ * by a newer one (a double-clicked "step" steps twice), so the page never gives up on them.
+ */
+export function connect({ protocol, path = "/ws", onStatus = () => {}, onOpen = () => {}, onStrayError = () => {} }) {
   const url = new URL(path, location.href);
   url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
 
   let ws = null;
   let nextId = 1;
   let attempts = 0;
+  let opened = 0; // connections made so far: a widget that ran on an older one sends its state again
   let closed = false;
   let retryTimer = 0;
   const pending = new Map(); // id -> {type, key, resolve, reject}
@@ -79,6 +53,7 @@ export function connect({ path = "/ws", onStatus = () => {}, onOpen = () => {}, 
     ws.onopen = () => {
       const wasReconnect = attempts > 0;
       attempts = 0;
+      opened += 1;
       onStatus("open");
       onOpen({ reconnected: wasReconnect });
     };
@@ -119,8 +94,10 @@ export function connect({ path = "/ws", onStatus = () => {}, onOpen = () => {}, 
     }
     if (!entry) return; // an answer to a request the page already gave up on
     pending.delete(answer.id);
-    if (answer.type !== REQUEST_TYPES[entry.type]) {
-      entry.reject(new RequestError({ code: "internal", message: `expected ${REQUEST_TYPES[entry.type]}, got ${answer.type}`, id: answer.id }));
+    const expected = protocol[entry.type].answer;
+    if (answer.type !== expected) {
+      const message = `expected ${expected}, got ${answer.type}`;
+      entry.reject(new RequestError({ code: "internal", message, id: answer.id }));
       return;
     }
     entry.resolve(answer);
@@ -174,10 +151,12 @@ export function connect({ path = "/ws", onStatus = () => {}, onOpen = () => {}, 
    * widget on a page passes its own lane (see `scoped`).
    */
   function request(type, params, lane = null) {
-    if (!(type in REQUEST_TYPES)) return Promise.reject(new RequestError({ code: "unknown_type", message: `unknown request ${type}` }));
+    if (!(type in protocol)) {
+      return Promise.reject(new RequestError({ code: "unknown_type", message: `unknown request ${type}` }));
+    }
     return new Promise((resolve, reject) => {
       const id = nextId++;
-      const key = IN_ORDER.has(type) ? `${type}#${id}` : lane == null ? type : `${type}|${lane}`;
+      const key = protocol[type].ordered ? `${type}#${id}` : lane == null ? type : `${type}|${lane}`;
       supersede(key);
       const prior = held.get(key);
       if (prior) prior.reject(new RequestError({ code: "superseded", message: "a newer request replaced this one", id: prior.id }));
@@ -214,10 +193,24 @@ export function connect({ path = "/ws", onStatus = () => {}, onOpen = () => {}, 
     get connected() {
       return ws?.readyState === WebSocket.OPEN;
     },
+    get opened() {
+      return opened;
+    },
+    /** The request table this client was given (tests compare it with the server's). */
+    protocol,
   };
 }
 
 /** The socket as one widget sees it: every request goes in the widget's own lane. */
 export function scoped(socket, lane) {
-  return { request: (type, params) => socket.request(type, params, lane), on: socket.on };
+  return {
+    request: (type, params) => socket.request(type, params, lane),
+    on: socket.on,
+    get connected() {
+      return socket.connected;
+    },
+    get opened() {
+      return socket.opened;
+    },
+  };
 }

@@ -5,11 +5,11 @@
 import { mountQuestion } from "./lesson/questions.js";
 import { lessonProgress } from "./lesson/progress.js";
 import { mountWidget } from "./lesson/widgets.js";
-import { connect } from "../lib/socket.js";
+import { connectPage, readJson } from "../lib/page.js";
 
 const $ = (selector) => document.querySelector(selector);
-const data = JSON.parse($("#lesson-data").textContent);
-const context = JSON.parse($("#widget-context").textContent);
+const data = readJson("lesson-data");
+const context = readJson("widget-context");
 const status = $("#status");
 const progress = lessonProgress(data.slug);
 const saved = progress.get(); // as the learner left it, read before this visit is recorded
@@ -18,11 +18,9 @@ progress.visit();
 // ------------------------------------------------------------------ widgets
 
 const widgets = new Map();
-const socket = connect({
-  onStatus(kind) {
-    status.textContent = kind === "open" ? "" : "Reconnecting to the server…";
-    status.classList.toggle("reconnecting", kind !== "open");
-  },
+const socket = connectPage({
+  context,
+  status,
   onOpen: () => widgets.forEach((w) => w.resend()), // (re)send every widget's state on each connection
 });
 for (const figure of document.querySelectorAll("figure.lesson-widget")) {

@@ -2,32 +2,22 @@
 // shared by two widgets: the training view and "Classify your own". The page routes state
 // and the connection; the widgets send the requests and draw the engine's answers.
 
-import { connect } from "../lib/socket.js";
+import { connectPage, joinTables, readJson } from "../lib/page.js";
 import { createStore } from "../lib/state.js";
-import * as drawWidget from "../widgets/xo-draw/index.js";
+import * as draw from "../widgets/xo-draw/index.js";
+import * as train from "../widgets/xo-train/index.js";
 import { runFor } from "../widgets/xo/run.js";
-import * as trainWidget from "../widgets/xo-train/index.js";
 
 const $ = (selector) => document.querySelector(selector);
-const limits = JSON.parse($("#limits").textContent);
-const samples = JSON.parse($("#xo-samples").textContent);
-const ctx = { limits, samples };
-
-const WIDGETS = [
-  { name: "train", module: trainWidget },
-  { name: "draw", module: drawWidget },
-];
-const FIELDS = WIDGETS.flatMap((w) => w.module.fields(ctx));
-const consistent = (state) => WIDGETS.reduce((s, w) => w.module.consistent(s, ctx), { ...state });
-const store = createStore(limits, location.search, { fields: FIELDS, consistent });
+const context = readJson("widget-context");
+const WIDGETS = { train, draw };
+const store = createStore(context.limits, location.search, joinTables(Object.values(WIDGETS), context));
 
 const status = $("#status");
 let everOpen = false;
-const socket = connect({
-  onStatus(kind) {
-    status.textContent = kind === "open" ? "" : "Reconnecting to the server…";
-    status.classList.toggle("reconnecting", kind !== "open");
-  },
+const socket = connectPage({
+  context,
+  status,
   onOpen({ reconnected }) {
     // The server ends a page's job with its connection: after a reconnect the run starts
     // again from step 0 with the same settings (and so the same numbers).
@@ -44,7 +34,8 @@ const socket = connect({
 });
 const run = runFor(socket);
 const onChange = (patch) => store.set(patch);
-const widgets = WIDGETS.map((w) => w.module.mount($(`#${w.name}-widget`), { socket, run, samples, onChange }));
+const widgets = Object.entries(WIDGETS).map(([name, module]) =>
+  module.mount($(`#${name}-widget`), { ...context, socket, run, onChange }));
 store.subscribe((state) => widgets.forEach((w) => w.update(state)));
 
 // Tests and the benchmark read the page from here: the counters say how many snapshots

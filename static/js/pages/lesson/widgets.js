@@ -2,11 +2,11 @@
 // imported, a store per widget from the module's fields with the lesson's initial state
 // applied by key, the socket scoped to a lane named by the widget's id. The store keeps the
 // state in memory only: several widgets share the page, so none of them writes the URL.
-// The playground is a whole page; it lives in a frame (/playground?embed=1&<its state>).
+// Every widget, the playground too, is mounted in the page: one socket, no frame.
 // A widget that cannot be loaded says so in its place; the rest of the lesson still works.
 
 import { scoped } from "../../lib/socket.js";
-import { FIELDS, asTyped, consistent as playgroundConsistent, defaults, readUrl, writeQuery } from "../../lib/state.js";
+import { defaults, memoryStore, readUrl, writeQuery } from "../../lib/state.js";
 
 const READY_FRAMES = 180; // frames (~3 s) to wait for a widget whose update() does not say when it is done
 
@@ -40,29 +40,12 @@ function initialState(table, limits, state) {
   return { state: read, problems };
 }
 
-function memoryStore(initial, table) {
-  let state = initial;
-  const listeners = new Set();
-  return {
-    get: () => state,
-    set(patch) {
-      const before = state;
-      state = table.consistent({ ...state, ...asTyped(patch, table.fields) });
-      for (const fn of listeners) fn(state, before);
-    },
-    subscribe(fn) {
-      listeners.add(fn);
-      return () => listeners.delete(fn);
-    },
-  };
-}
-
 function nextFrame() {
   return new Promise((resolve) => requestAnimationFrame(resolve));
 }
 
 /**
- * Mount the widget of `figure` (spec from the page data: {type, state, title, module | page, missing}).
+ * Mount the widget of `figure` (spec from the page data: {type, state, title, module, missing}).
  * Returns {loaded: Promise, ready: Promise, resend(), reveal(patch, path) -> Promise<value>}.
  */
 export function mountWidget(figure, spec, { id, context, socket, base }) {
@@ -96,13 +79,6 @@ export function mountWidget(figure, spec, { id, context, socket, base }) {
     console.error(`Lesson widget “${id}” (${spec.type}): the lesson's state has mistakes: ${problems.join("; ")}`);
   }
 
-  const parts = { id, element, context, socket, base, report, fail, markReady, ready };
-  const handle = spec.page ? framed(spec, parts) : moduled(spec, parts);
-  return { ...handle, ready };
-}
-
-/** A widget module: dynamic import, a memory store, mount(element, context). */
-function moduled(spec, { id, element, context, socket, base, report, fail, markReady, ready }) {
   let widget = null;
   let store = null;
   let lastUpdate = null;
@@ -139,6 +115,7 @@ function moduled(spec, { id, element, context, socket, base, report, fail, markR
 
   return {
     loaded,
+    ready,
     resend: update,
     inspect: () => widget?.inspect?.(),
     /** Apply `patch`, wait for the engine's answer, read the value at `path` of inspect(). */
@@ -159,45 +136,6 @@ function moduled(spec, { id, element, context, socket, base, report, fail, markR
         value = read();
       }
       return value;
-    },
-  };
-}
-
-/** The playground page in a frame; its state goes in the frame's URL, answers are read from its window.convscope. */
-function framed(spec, { element, context, report, fail, markReady }) {
-  const table = { fields: FIELDS, consistent: playgroundConsistent };
-  const first = initialState(table, context.limits, spec.state);
-  const frame = document.createElement("iframe");
-  frame.className = "lesson-frame";
-  frame.title = spec.title;
-  const query = writeQuery(first.state, table);
-  frame.src = spec.page + (query ? `&${query}` : "");
-  element.replaceChildren(frame);
-  report(first.problems);
-
-  const loaded = new Promise((resolve) => {
-    frame.addEventListener("load", () => {
-      const page = frame.contentWindow?.convscope;
-      if (!page) {
-        fail(`This widget could not be loaded (“${spec.title}”). The rest of the lesson works without it.`, "the playground page did not start");
-        resolve(null);
-        return;
-      }
-      page.ready.then(markReady);
-      resolve(page);
-    }, { once: true });
-  });
-
-  return {
-    loaded,
-    resend: () => {}, // the frame has its own socket
-    inspect: () => frame.contentWindow?.convscope,
-    async reveal(patch, path) {
-      const page = await loaded;
-      if (!page) throw new Error("the widget could not be loaded, so there is nothing to reveal");
-      await page.ready;
-      await page.apply(patch);
-      return path ? readPath(page, path) : undefined;
     },
   };
 }

@@ -9,10 +9,10 @@ import { createGrid } from "../../lib/grid.js";
 
 const MAX_TERMS_PER_LINE = 49;
 
-export function mount(element) {
+export function mount(element, { id = (part) => part } = {}) {
   element.innerHTML = `
     <div class="arith-head"><span class="arith-title"></span>
-      <span class="running">running sum <output id="running-sum"></output></span></div>
+      <span class="running">running sum <output id="${id("running-sum")}" class="running-sum"></output></span></div>
     <div class="arith-body">
       <div class="products" aria-hidden="true"></div>
       <div class="arith-lines"></div>
@@ -20,7 +20,7 @@ export function mount(element) {
   const title = element.querySelector(".arith-title");
   const productsBox = element.querySelector(".products");
   const lines = element.querySelector(".arith-lines");
-  const running = element.querySelector("#running-sum");
+  const running = element.querySelector(".running-sum");
   const runningRow = element.querySelector(".running");
   let builtFor = null;
   let terms = [];

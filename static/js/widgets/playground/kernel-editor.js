@@ -7,16 +7,16 @@
 import { scaleFor } from "../../lib/colors.js";
 import { fmt, parseNumber } from "../../lib/format.js";
 
-export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit }) {
+export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit, id = (part) => part }) {
   element.innerHTML = `
     <div class="filter-tabs" role="radiogroup" aria-label="Filter to show and animate"></div>
     <div class="kernel-channels"></div>
-    <div class="bias-row"><label for="bias-input">Bias</label>
-      <input id="bias-input" class="kcell bias" type="text" inputmode="decimal" autocomplete="off" spellcheck="false"></div>
+    <div class="bias-row"><label for="${id("bias-input")}">Bias</label>
+      <input id="${id("bias-input")}" class="kcell bias" type="text" inputmode="decimal" autocomplete="off" spellcheck="false"></div>
     <div class="flipped" hidden><p class="flipped-title">Multiplied turned 180°</p><div class="flipped-grids"></div></div>`;
   const tabs = element.querySelector(".filter-tabs");
   const channels = element.querySelector(".kernel-channels");
-  const biasInput = element.querySelector("#bias-input");
+  const biasInput = element.querySelector(".bias");
   const flipped = element.querySelector(".flipped");
   let shapeKey = "";
   let cells = [];
@@ -41,7 +41,7 @@ export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit 
     for (let f = 0; f < filters; f++) {
       const label = document.createElement("label");
       label.className = "filter-tab";
-      label.innerHTML = `<input type="radio" name="filter-tab" value="${f}"> Filter ${f + 1}`;
+      label.innerHTML = `<input type="radio" name="${id("filter-tab")}" value="${f}"> Filter ${f + 1}`;
       const radio = label.querySelector("input");
       radio.checked = f === selected;
       radio.addEventListener("change", () => onSelect(f));

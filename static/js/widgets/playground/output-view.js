@@ -9,15 +9,15 @@ import { createGrid } from "../../lib/grid.js";
 
 const TABLE_MAX_CELLS = 400;
 
-export function mount(element, { onHover, onPick, onSelectFilter }) {
+export function mount(element, { onHover, onPick, onSelectFilter, id = (part) => part }) {
   element.innerHTML = `
     <canvas class="grid-canvas output-canvas" role="img"></canvas>
     <div class="thumbs" role="group" aria-label="Output of each filter"></div>
-    <div class="visually-hidden"><table id="output-table"><caption></caption><tbody></tbody></table></div>`;
+    <div class="visually-hidden"><table id="${id("output-table")}"><caption></caption><tbody></tbody></table></div>`;
   const canvas = element.querySelector(".output-canvas");
   const grid = createGrid(canvas);
   const thumbs = element.querySelector(".thumbs");
-  const table = element.querySelector("#output-table");
+  const table = element.querySelector("table");
   let shape = [0, 0, 0];
   let hovered = null;
   let thumbGrids = [];

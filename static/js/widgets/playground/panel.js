@@ -1,7 +1,9 @@
 // The settings panel: sliders, selects, the flip toggle, preset chips, upload and brush.
-// The markup lives in the template (labels, live regions); this binds it. Slider bounds
-// come from the server: its limits at first, then meta.ranges after every run, so a
-// slider cannot reach a setting the engine would refuse.
+// The markup is markup.js's; this binds it. Slider bounds come from the server: its limits
+// at first, then meta.ranges after every run, so a slider cannot reach a setting the engine
+// would refuse.
+
+import { showRange } from "../../lib/slider.js";
 
 const SQUARE = { kernel: "kernel", stride: "stride", padding: "padding", dilation: "dilation" };
 
@@ -26,13 +28,12 @@ function rangesFor(meta, limits) {
   return out;
 }
 
-export function mount(panel, { limits, onChange, onScenario, onRandom, onUpload }) {
+export function mount(panel, { limits, onChange, onRandom, onUpload }) {
   const sliders = [...panel.querySelectorAll('input[type="range"][data-key]')];
   const selects = [...panel.querySelectorAll("select[data-key]")];
-  const flip = panel.querySelector("#ctl-flip");
+  const flip = panel.querySelector('[data-key="flip"]');
   const chips = [...panel.querySelectorAll("[data-input]")];
-  const scenarios = [...document.querySelectorAll("[data-scenario]")]; // in the top bar
-  const upload = panel.querySelector("#upload");
+  const upload = panel.querySelector(".upload");
   const listeners = [];
 
   function on(el, type, fn) {
@@ -46,8 +47,7 @@ export function mount(panel, { limits, onChange, onScenario, onRandom, onUpload 
   for (const select of selects) on(select, "change", () => onChange({ [select.dataset.key]: select.value }));
   on(flip, "change", () => onChange({ flip: flip.checked }));
   for (const chip of chips) on(chip, "click", () => onChange({ input: chip.dataset.input }));
-  for (const chip of scenarios) on(chip, "click", () => onScenario(chip.dataset.scenario));
-  on(panel.querySelector("#random-input"), "click", () => onRandom());
+  on(panel.querySelector(".random-input"), "click", () => onRandom());
   on(upload, "change", () => {
     const file = upload.files?.[0];
     if (file) onUpload(file);
@@ -55,7 +55,7 @@ export function mount(panel, { limits, onChange, onScenario, onRandom, onUpload 
   });
 
   function brush() {
-    return Number(panel.querySelector('input[name="brush"]:checked')?.value ?? 1);
+    return Number(panel.querySelector('.brush input:checked')?.value ?? 1);
   }
 
   function update({ state, meta }) {
@@ -66,17 +66,10 @@ export function mount(panel, { limits, onChange, onScenario, onRandom, onUpload 
       const value = state[key];
       // Keep the current value inside the bounds even when it is the setting that failed,
       // so the slider shows what the page is asking for.
-      const lo = Math.min(range.min, value);
-      const hi = Math.max(range.max, value);
-      if (slider.min !== String(lo)) slider.min = lo;
-      if (slider.max !== String(hi)) slider.max = hi;
-      if (slider.value !== String(value)) slider.value = value;
-      setText(panel.querySelector(`#val-${key}`), value);
-      const ends = panel.querySelector(`#ends-${key}`);
-      setText(ends.querySelector('[data-end="min"]'), lo);
-      setText(ends.querySelector('[data-end="max"]'), hi);
+      const control = slider.closest(".control");
+      showRange(control, { min: Math.min(range.min, value), max: Math.max(range.max, value), value });
       // Ticks where the output is whole; the size sliders would get a tick at every value.
-      if (key in SQUARE) fillTicks(panel.querySelector(`#fits-${key}`), range.fits);
+      if (key in SQUARE) fillTicks(control.querySelector("datalist"), range.fits);
     }
     for (const select of selects) {
       if (select.value !== state[select.dataset.key]) select.value = state[select.dataset.key];
@@ -92,10 +85,6 @@ export function mount(panel, { limits, onChange, onScenario, onRandom, onUpload 
       for (const off of listeners) off();
     },
   };
-}
-
-function setText(el, value) {
-  if (el.textContent !== String(value)) el.textContent = String(value);
 }
 
 // Tick marks under a slider at the values where the output size is whole.

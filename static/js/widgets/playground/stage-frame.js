@@ -9,9 +9,16 @@ const TERMS_END = 0.8; // then the terms add up; the sum lands in the output in 
 const clamp01 = (x) => Math.max(0, Math.min(1, x));
 const ease = (t) => t * t * (3 - 2 * t);
 
-let lastView = null; // the last step view drawn, kept while the next run's trace is on its way
+/**
+ * One playground's frame maker: stageFrame({state, data, result, frame, hover, traces, sizes, room}).
+ * It remembers, per mount, the last step view drawn and the padded input already shown.
+ */
+export function createStageFrame() {
+  const memory = { lastView: null, padded: null, paddedFor: "" };
+  return (picture) => stageFrame(picture, memory);
+}
 
-export function stageFrame({ state, data, result, frame, hover, traces, sizes, room }) {
+function stageFrame({ state, data, result, frame, hover, traces, sizes, room }, memory) {
   const input = data.input;
   const p = state.padding;
   const pad = { top: p, bottom: p, left: p, right: p };
@@ -29,8 +36,9 @@ export function stageFrame({ state, data, result, frame, hover, traces, sizes, r
   const filter = Math.min(state.filter, (outShape?.[0] ?? 1) - 1);
   const step = frame.step;
   let view = step >= 0 ? traces.peek(filter, step) : null;
-  if (!view && lastView?.index === step) view = lastView;
-  if (view) lastView = view;
+  // The last step view drawn is kept while the next run's trace is on its way.
+  if (!view && memory.lastView?.index === step) view = memory.lastView;
+  if (view) memory.lastView = view;
   const fromView = frame.from >= 0 && frame.progress < 1 ? traces.peek(filter, frame.from) : null;
   const done = frame.progress >= 1;
   const slide = done ? 1 : ease(clamp01(frame.progress / SLIDE_END));
@@ -52,7 +60,7 @@ export function stageFrame({ state, data, result, frame, hover, traces, sizes, r
   return {
     columns,
     // The cells no window reaches, as the engine counts them (meta.axes[...].leftover).
-    input: { input, padded: matches ? samePadded(padded, input, state) : null, pad, cell, highlight, preview,
+    input: { input, padded: matches ? samePadded(padded, input, state, memory) : null, pad, cell, highlight, preview,
       unused: matches && !result.meta.fits ? { bottom: result.meta.axes.height.leftover, right: result.meta.axes.width.leftover } : null },
     inputShape: `${input.height} × ${input.width}${input.channels > 1 ? ` × ${input.channels}` : ""}` +
       (matches && p ? `, padded to ${padded.shape[1]} × ${padded.shape[2]}` : ""),
@@ -76,7 +84,7 @@ export function stageFrame({ state, data, result, frame, hover, traces, sizes, r
 // values are the same, so keep the first copy and let the input view skip redrawing.
 let keptPadded = null;
 let keptFor = "";
-function samePadded(padded, input, state) {
+function samePadded(padded, input, state, memory) {
   const key = `${state.padding}/${state.padMode}`;
   if (keptPadded?.input !== input || keptFor !== key) {
     keptPadded = { input, padded };

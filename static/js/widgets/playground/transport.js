@@ -1,7 +1,7 @@
 // Play, pause, step, jump, a scrubber and a speed choice for the sliding-filter animation.
 // The same commands come from the keyboard (keyboard.js); this is the mouse and touch face.
 
-import { SPEEDS } from "../../lib/state.js";
+import { SPEEDS } from "./fields.js";
 
 // Inline SVG icons: no icon font, no emoji font needed on a lecture-hall laptop.
 const svg = (d) => `<svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false"><path d="${d}" fill="currentColor"/></svg>`;
@@ -14,7 +14,7 @@ const ICONS = {
   last: svg("M16 4h3v16h-3zM4 4v16l11-8z"),
 };
 
-export function mount(element, { onCommand }) {
+export function mount(element, { onCommand, id = (part) => part }) {
   element.innerHTML = `
     <div class="transport-buttons">
       <button type="button" data-cmd="first" aria-label="First step (Home)" title="First step (Home)">${ICONS.first}</button>
@@ -22,16 +22,16 @@ export function mount(element, { onCommand }) {
       <button type="button" data-cmd="toggle" class="play" aria-label="Play (space)" title="Play or pause (space)">${ICONS.play}</button>
       <button type="button" data-cmd="next" aria-label="Step forward (→)" title="Step forward (→ or Page Down)">${ICONS.next}</button>
       <button type="button" data-cmd="last" aria-label="Last step (End)" title="Last step (End)">${ICONS.last}</button>
-      <select id="speed" aria-label="Speed" title="Speed">${SPEEDS.map((s) => `<option value="${s}">${s}×</option>`).join("")}</select>
+      <select id="${id("speed")}" class="speed" aria-label="Speed" title="Speed">${SPEEDS.map((s) => `<option value="${s}">${s}×</option>`).join("")}</select>
       <button type="button" data-cmd="reset" class="text-button" title="Show the whole output (Esc)">Show all</button>
     </div>
     <label class="scrubber"><span class="visually-hidden">Step</span>
-      <input type="range" id="scrubber" min="0" max="0" value="0" step="1"></label>
-    <p class="step-label" id="step-label" aria-live="polite"></p>`;
+      <input type="range" id="${id("scrubber")}" class="scrubber-range" min="0" max="0" value="0" step="1"></label>
+    <p class="step-label" id="${id("step-label")}" aria-live="polite"></p>`;
   const play = element.querySelector(".play");
-  const scrubber = element.querySelector("#scrubber");
-  const label = element.querySelector("#step-label");
-  const speed = element.querySelector("#speed");
+  const scrubber = element.querySelector(".scrubber-range");
+  const label = element.querySelector(".step-label");
+  const speed = element.querySelector(".speed");
 
   for (const button of element.querySelectorAll("[data-cmd]")) {
     button.addEventListener("click", () => onCommand(button.dataset.cmd));
