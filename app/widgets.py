@@ -32,6 +32,11 @@ WIDGET_TYPES: dict[str, dict] = {
 }
 
 
+# What the activation menu calls each function the engine offers (the names are activation_choices()').
+ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "abs": "Absolute value", "sigmoid": "Sigmoid",
+                     "tanh": "tanh", "elu": "ELU", "selu": "SELU"}
+
+
 @functools.cache
 def widget_context() -> dict:
     """What every widget's mount() may read: the server's limits, the activation menu, the X/O samples."""
@@ -40,4 +45,4 @@ def widget_context() -> dict:
             # parameters as a schema, and the labels of named things: the page types none of them.
             "protocol": {t: {"answer": ANSWERS[t], "ordered": t in IN_ORDER} for t in REQUESTS},
             "schemas": {t: page_schema(m) for t, m in REQUESTS.items()},
-            "labels": LABELS}
+            "labels": {**LABELS, "activations": ACTIVATION_LABELS}}

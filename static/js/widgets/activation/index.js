@@ -29,14 +29,14 @@ export function consistent(state, { choices }) {
 }
 
 const RANDOM_SPREAD = 3; // random inputs from −3 to 3: across the bend of every curve
-const LABELS = { relu: "ReLU", leaky_relu: "Leaky ReLU", abs: "Absolute value", sigmoid: "Sigmoid", tanh: "tanh", elu: "ELU", selu: "SELU" };
 const CURVE = { min: -4, max: 4 };
 const FONT = "600 16px system-ui, sans-serif";
 
 // Element ids are unique per mount ("act", then "act-2", ...), so a lesson can hold two of these widgets.
 let mounted = 0;
 
-export function mount(element, { socket, choices, onChange }) {
+export function mount(element, { socket, choices, labels, onChange }) {
+  const LABELS = labels.activations; // the server's words for its functions
   mounted += 1;
   const uid = mounted === 1 ? "act" : `act-${mounted}`;
   element.innerHTML = `

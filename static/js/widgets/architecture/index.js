@@ -13,26 +13,36 @@
 //   compare: arCk [arck] small kernel 2–7 (3) · arCn [arcn] layers 1–6 (3) · arCc [arcc] channels C 1–1024 (64)
 //     arCbias [arcb] count biases (false)
 
-const NETS = { lenet5: "LeNet-5", alexnet: "AlexNet", vgg16: "VGG-16", resnet18: "ResNet-18" };
-const VIEWS = { ...NETS, pattern: "Build the pattern", compare: "3×3 stack vs 7×7" };
+import { field, names } from "../../lib/schema.js";
+
+/** The views: the server's networks (arch.table's names, their labels), then the two builders. */
+function views({ schemas, labels }) {
+  const nets = names(field(schemas, "arch.table", "net"));
+  return { ...Object.fromEntries(nets.map((n) => [n, labels.networks[n] ?? n])), pattern: "Build the pattern", compare: "3×3 stack vs 7×7" };
+}
 const DEPTHS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 const SIZES = [4, 8, 16, 28, 32, 64, 96, 128, 224, 256];
 const COMPARE_SIZE = 32; // the map both sides of the comparison run on (both shrink it by the same amount)
 
-/** The widget's URL fields (state.js table); the server checks every bound again and explains. */
-export function fields() {
+/** The widget's URL fields (state.js table); bounds are arch.table's (the server checks them again). */
+export function fields(context) {
+  // An int field bounded as the request's `path` is (its minimum, maximum and default).
+  const int = (key, url, path) => {
+    const f = field(context.schemas, "arch.table", path);
+    return { key, url, type: "int", min: f.minimum, max: f.maximum, def: f.default };
+  };
   return [
-    { key: "arView", url: "arv", type: "enum", options: Object.keys(VIEWS), def: "lenet5" },
+    { key: "arView", url: "arv", type: "enum", options: Object.keys(views(context)), def: "lenet5" },
     { key: "arFrozen", url: "arfz", type: "list", def: null },
-    { key: "arN", url: "arn", type: "int", min: 1, max: 6, def: 2 },
-    { key: "arM", url: "arm", type: "int", min: 1, max: 8, def: 3 },
-    { key: "arK", url: "ark", type: "int", min: 0, max: 3, def: 1 },
+    int("arN", "arn", "pattern.n"),
+    int("arM", "arm", "pattern.m"),
+    int("arK", "ark", "pattern.k"),
     { key: "arPool", url: "arpool", type: "bool", def: true },
-    { key: "arSize", url: "arsz", type: "int", min: 4, max: 256, def: 32 },
-    { key: "arFilters", url: "arflt", type: "int", min: 1, max: 512, def: 16 },
-    { key: "arCk", url: "arck", type: "int", min: 2, max: 7, def: 3 },
-    { key: "arCn", url: "arcn", type: "int", min: 1, max: 6, def: 3 },
-    { key: "arCc", url: "arcc", type: "int", min: 1, max: 1024, def: 64 },
+    int("arSize", "arsz", "pattern.size"),
+    int("arFilters", "arflt", "pattern.filters"),
+    int("arCk", "arck", "compare.k"),
+    int("arCn", "arcn", "compare.n"),
+    int("arCc", "arcc", "compare.channels"),
     { key: "arCbias", url: "arcb", type: "bool", def: false },
   ];
 }
@@ -57,7 +67,8 @@ function slider(key, label, stops = null) {
     </div>`;
 }
 
-export function mount(element, { socket, onChange }) {
+export function mount(element, { socket, onChange, ...context }) {
+  const VIEWS = views(context);
   element.innerHTML = `
     <h2 class="widget-title">Architectures: where the parameters live</h2>
     <div class="widget-body">

@@ -18,6 +18,7 @@ import { createAlerts } from "../../lib/alerts.js";
 import { scaleFor } from "../../lib/colors.js";
 import { fmt, fmtCell, parseNumber } from "../../lib/format.js";
 import { bindKeys } from "../../lib/keyboard.js";
+import { field } from "../../lib/schema.js";
 import { createStepper } from "../../lib/stepper.js";
 
 // The lessons' examples. Seed 002: f = [5, 1, 2] slid along g = [3, 1, 4, 5, 6, 0, 0, 1].
@@ -33,27 +34,35 @@ const PRESET_NOTES = {
   blur: "Three weights of ⅓: each output is the mean of three neighbours, so sharp values spread out.",
   impulse: "A single 1 copies the kernel into the output: backwards when the kernel slides as written, as written in true convolution.",
 };
-const MAX_SIGNAL = 64; // the protocol's bounds (PROTOCOL.md, conv1d.run); the server checks them again
-const MAX_KERNEL = 15;
+/** conv1d.run's bounds, from the server's schema (it checks them again and explains). */
+export function bounds({ schemas }) {
+  const of = (name) => field(schemas, "conv1d.run", name);
+  return {
+    signal: of("signal").maxItems, kernel: of("kernel").maxItems, stride: of("stride").maximum, padding: of("padding").maximum,
+  };
+}
 
 /** The widget's URL fields (state.js table). */
-export function fields() {
+export function fields(context) {
+  const most = bounds(context);
   return [
     { key: "c1Preset", url: "c1p", type: "enum", options: [...Object.keys(C1_PRESETS), "custom"], def: "seed002" },
     { key: "c1Signal", url: "c1x", type: "list", def: null },
     { key: "c1Kernel", url: "c1k", type: "list", def: null },
     { key: "c1Flip", url: "c1f", type: "bool", def: false },
-    { key: "c1Stride", url: "c1s", type: "int", min: 1, max: 8, def: 1 },
-    { key: "c1Padding", url: "c1pad", type: "int", min: 0, max: 10, def: 0 },
-    { key: "c1Step", url: "c1t", type: "int", min: -1, max: MAX_SIGNAL + 20, def: -1 },
+    { key: "c1Stride", url: "c1s", type: "int", min: 1, max: most.stride, def: 1 },
+    { key: "c1Padding", url: "c1pad", type: "int", min: 0, max: most.padding, def: 0 },
+    // A step is an output position: at most the longest signal padded at both ends.
+    { key: "c1Step", url: "c1t", type: "int", min: -1, max: most.signal + 2 * most.padding, def: -1 },
   ];
 }
 
 /** Edited numbers only with "custom", and only when both lists have a length the server takes. */
-export function consistent(state) {
+export function consistent(state, context) {
   const s = { ...state };
-  const fits = (list, most) => list && list.length >= 1 && list.length <= most;
-  if (s.c1Preset === "custom" && !(fits(s.c1Signal, MAX_SIGNAL) && fits(s.c1Kernel, MAX_KERNEL))) s.c1Preset = "seed002";
+  const most = bounds(context);
+  const fits = (list, n) => list && list.length >= 1 && list.length <= n;
+  if (s.c1Preset === "custom" && !(fits(s.c1Signal, most.signal) && fits(s.c1Kernel, most.kernel))) s.c1Preset = "seed002";
   if (s.c1Preset !== "custom") {
     s.c1Signal = null;
     s.c1Kernel = null;
@@ -102,7 +111,8 @@ function slider(key, label) {
     </div>`;
 }
 
-export function mount(element, { socket, onChange }) {
+export function mount(element, { socket, onChange, ...context }) {
+  const { signal: MAX_SIGNAL, kernel: MAX_KERNEL } = bounds(context);
   element.innerHTML = `
     <h2 class="widget-title">1-D convolution: a sliding dot product</h2>
     <div class="widget-body">

@@ -15,29 +15,41 @@
 //   pcCin [pci], pcCout [pco]  a 1×1 convolution's channels in and filters, 1–4096 (default 64 → 32)
 //   pcMap      [pcm]  the side of the map it slides over, 1–1024 (default 56: seed 004's 56×56×64 volume)
 
+import { field } from "../../lib/schema.js";
+
 export const PC_PRESETS = {
   seed001: { label: "200×200, 40K hidden (seed 001)", pcHeight: 200, pcWidth: 200, pcChannels: 1, pcUnits: 40000, pcWindow: 10, pcFilters: 100 },
   seed000: { label: "256×256 → 1024 classes (seed 000)", pcHeight: 256, pcWidth: 256, pcChannels: 1, pcUnits: 1024, pcWindow: 10, pcFilters: 100 },
   cifar: { label: "32×32×3 → 10 classes", pcHeight: 32, pcWidth: 32, pcChannels: 3, pcUnits: 10, pcWindow: 5, pcFilters: 10 },
 };
 const IMAGE_KEYS = ["pcHeight", "pcWidth", "pcChannels", "pcUnits", "pcWindow", "pcFilters"];
-// The protocol's bounds (PROTOCOL.md, params.count); the server checks them again and explains.
-const BOUNDS = { pcHeight: 1024, pcWidth: 1024, pcChannels: 4, pcUnits: 1_000_000, pcWindow: 64, pcFilters: 4096, pcCin: 4096, pcCout: 4096, pcMap: 1024 };
+// Each number's parameter in params.count: its bounds are that model's (the server's schema).
+const PARAM_OF = {
+  pcHeight: "height", pcWidth: "width", pcChannels: "channels", pcUnits: "units", pcWindow: "window",
+  pcFilters: "filters", pcCin: "c_in", pcCout: "c_out", pcMap: "map_height",
+};
+
+/** The largest value of each number, as params.count accepts it. */
+export function bounds({ schemas }) {
+  return Object.fromEntries(Object.entries(PARAM_OF).map(([key, name]) => [key, field(schemas, "params.count", name).maximum]));
+}
 
 /** The widget's URL fields (state.js table). */
-export function fields() {
+export function fields(context) {
+  const max = bounds(context);
+  const int = (key, url, def) => ({ key, url, type: "int", min: 1, max: max[key], def });
   return [
     { key: "pcPreset", url: "pcp", type: "enum", options: [...Object.keys(PC_PRESETS), "custom"], def: "seed001" },
-    { key: "pcHeight", url: "pch", type: "int", min: 1, max: BOUNDS.pcHeight, def: 200 },
-    { key: "pcWidth", url: "pcw", type: "int", min: 1, max: BOUNDS.pcWidth, def: 200 },
-    { key: "pcChannels", url: "pcc", type: "int", min: 1, max: BOUNDS.pcChannels, def: 1 },
-    { key: "pcUnits", url: "pcu", type: "int", min: 1, max: BOUNDS.pcUnits, def: 40000 },
-    { key: "pcWindow", url: "pck", type: "int", min: 1, max: BOUNDS.pcWindow, def: 10 },
-    { key: "pcFilters", url: "pcf", type: "int", min: 1, max: BOUNDS.pcFilters, def: 100 },
+    int("pcHeight", "pch", 200),
+    int("pcWidth", "pcw", 200),
+    int("pcChannels", "pcc", 1),
+    int("pcUnits", "pcu", 40000),
+    int("pcWindow", "pck", 10),
+    int("pcFilters", "pcf", 100),
     { key: "pcBias", url: "pcb", type: "bool", def: false },
-    { key: "pcCin", url: "pci", type: "int", min: 1, max: BOUNDS.pcCin, def: 64 },
-    { key: "pcCout", url: "pco", type: "int", min: 1, max: BOUNDS.pcCout, def: 32 },
-    { key: "pcMap", url: "pcm", type: "int", min: 1, max: BOUNDS.pcMap, def: 56 },
+    int("pcCin", "pci", 64),
+    int("pcCout", "pco", 32),
+    int("pcMap", "pcm", 56),
   ];
 }
 
@@ -69,7 +81,7 @@ function m(tag, ...kids) {
 const pow2 = (e) => m("msup", m("mn", "2"), m("mn", String(e)));
 const group = (n) => n.toLocaleString("en-US");
 
-function control(key, label, stops = null) {
+function control(BOUNDS, key, label, stops = null) {
   return `<div class="control pc-control" data-control="${key}">
       <div class="control-head"><label for="pc-${key}">${label}</label>
         <input type="number" class="pc-box" id="pc-${key}" data-key="${key}" min="1" max="${BOUNDS[key]}" step="1"></div>
@@ -78,7 +90,8 @@ function control(key, label, stops = null) {
     </div>`;
 }
 
-export function mount(element, { socket, onChange }) {
+export function mount(element, { socket, onChange, ...context }) {
+  const BOUNDS = bounds(context);
   element.innerHTML = `
     <h2 class="widget-title">Counting parameters: why images need convolution</h2>
     <div class="widget-body">
@@ -86,8 +99,8 @@ export function mount(element, { socket, onChange }) {
         <div class="chips pc-presets" role="group" aria-label="Example">
           ${Object.entries(PC_PRESETS).map(([k, p]) => `<button type="button" class="chip" data-preset="${k}" aria-pressed="false">${p.label}</button>`).join("")}
         </div>
-        ${control("pcHeight", "Image height")}${control("pcWidth", "Image width")}${control("pcChannels", "Channels")}
-        ${control("pcUnits", "Hidden units", "nice")}${control("pcWindow", "Window side")}${control("pcFilters", "Shared filters", "nice")}
+        ${control(BOUNDS, "pcHeight", "Image height")}${control(BOUNDS, "pcWidth", "Image width")}${control(BOUNDS, "pcChannels", "Channels")}
+        ${control(BOUNDS, "pcUnits", "Hidden units", "nice")}${control(BOUNDS, "pcWindow", "Window side")}${control(BOUNDS, "pcFilters", "Shared filters", "nice")}
         <label class="toggle pc-bias"><input type="checkbox" id="pc-bias"> <span>Count the biases too</span></label>
       </div>
       <div class="widget-main">
@@ -107,7 +120,7 @@ export function mount(element, { socket, onChange }) {
         <section class="pc-pointwise" aria-labelledby="pc-pw-title">
           <h3 id="pc-pw-title">A 1×1 convolution</h3>
           <div class="pc-pw-controls">
-            ${control("pcCin", "Channels in", "depth")}${control("pcCout", "Filters", "depth")}${control("pcMap", "Map side")}
+            ${control(BOUNDS, "pcCin", "Channels in", "depth")}${control(BOUNDS, "pcCout", "Filters", "depth")}${control(BOUNDS, "pcMap", "Map side")}
           </div>
           <p class="pc-pw-shape" data-out="pw-shape"></p>
           <p class="pc-pw-note" data-out="pw-note"></p>

@@ -11,8 +11,8 @@ from engine.activations import activation_backward
 from engine.conv import conv2d, conv2d_backward
 from engine.pool import avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
-from .conftest import SCREENSHOTS, screenshot
-from .playground_helpers import number
+from ..conftest import SCREENSHOTS, screenshot
+from ..helpers import number
 
 BP = "window.convscopeLayers.backprop.inspect()"
 POOL = "window.convscopeLayers.pool.inspect()"

@@ -8,10 +8,16 @@ import numpy as np
 
 from engine import conv2d, trace
 
+from ..helpers import number
+
+# The playground's own data (its inspect()) on the /playground page; elsewhere, pass the widget's inspect().
+PAGE = "window.convscope"
+
 # Read the page's own data back (the tests compute expectations with the engine from it).
-READ_DATA = """() => {
-  const d = window.convscope.data;
-  const s = window.convscope.state;
+READ_DATA = """(root) => {
+  const playground = Function(`return ${root}`)();
+  const d = playground.data;
+  const s = playground.state;
   return {
     input: {c: d.input.channels, h: d.input.height, w: d.input.width, values: Array.from(d.input.values)},
     kernel: {f: d.kernel.filters, c: d.kernel.channels, kh: d.kernel.height, kw: d.kernel.width, values: Array.from(d.kernel.values)},
@@ -30,11 +36,6 @@ def open_playground(page, server_url: str, query: str = "", reduced_motion: bool
     page.evaluate("window.convscope.ready")
 
 
-def number(text: str) -> float:
-    """A number as the page writes it (real minus sign)."""
-    return float(text.replace("\u2212", "-"))
-
-
 def output_cells(page) -> list[list[float]]:
     """The output map of the shown filter, from the page's table of numbers."""
     rows = page.eval_on_selector_all(
@@ -43,9 +44,9 @@ def output_cells(page) -> list[list[float]]:
     return [[number(t) for t in row] for row in rows]
 
 
-def page_arrays(page):
+def page_arrays(page, root: str = PAGE):
     """(x (1, C, H, W), w (F, C, KH, KW), b (F,), settings) as the page holds them."""
-    d = page.evaluate(READ_DATA)
+    d = page.evaluate(READ_DATA, root)
     i, k = d["input"], d["kernel"]
     x = np.array(i["values"], np.float32).reshape(1, i["c"], i["h"], i["w"])  # (1, C, H, W)
     w = np.array(k["values"], np.float32).reshape(k["f"], k["c"], k["kh"], k["kw"])  # (F, C, KH, KW)
@@ -54,9 +55,9 @@ def page_arrays(page):
     return x, w, b, settings, d["filter"]
 
 
-def engine_output(page) -> np.ndarray:
+def engine_output(page, root: str = PAGE) -> np.ndarray:
     """What the engine computes for the page's data: the shown filter's map (OH, OW)."""
-    x, w, b, settings, f = page_arrays(page)
+    x, w, b, settings, f = page_arrays(page, root)
     return conv2d(x, w, b, **settings)[0, f]  # (OH, OW)
 
 
@@ -65,9 +66,9 @@ def engine_trace(page):
     return trace.conv2d_trace(x, w, b, **settings)
 
 
-def assert_output_is_engines(page, tol: float = 0.006):
+def assert_output_is_engines(page, tol: float = 0.006, root: str = PAGE):
     """The numbers on screen equal the engine's, as the page rounds them (2 decimals)."""
-    expected = engine_output(page)
+    expected = engine_output(page, root)
     shown = np.array(output_cells(page))
     assert shown.shape == expected.shape, (shown.shape, expected.shape)
     np.testing.assert_allclose(shown, expected, atol=tol * max(1.0, float(np.abs(expected).max())))

@@ -12,7 +12,7 @@ import numpy as np
 from engine import xo_train
 from engine.xo_data import NAMED_SAMPLES
 
-from .conftest import screenshot
+from ..conftest import screenshot
 
 XO = "window.convscopeXO"
 TRAIN = f"{XO}.train.inspect()"

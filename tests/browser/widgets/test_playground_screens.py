@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import screenshot
+from ..conftest import screenshot
 from .playground_helpers import open_playground, wait_shape
 
 SIZES = {"1280": (1280, 800), "1920": (1920, 1080)}

@@ -17,10 +17,10 @@ from app.lesson_checks import conv_params, output_size
 from app.lessons import FILE_NAME, lesson_files
 from engine import shapes
 
-from ..conftest import running_server
-from .conftest import SCREENSHOTS, screenshot
+from ...conftest import running_server
+from ..conftest import SCREENSHOTS, screenshot
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "lessons"
 COURSE = lesson_files(ROOT / "lessons")
 WIDGET_WAIT_MS = 60_000  # a cold engine compiles its kernels on the first request
@@ -161,17 +161,16 @@ def test_predict_then_reveal_on_a_live_widget(page, fixture_url):
     assert f"The engine computed {rows}" in q.locator(".question-feedback").inner_text()
     assert q.locator(".question-done").is_visible()
 
-    # The playground in its frame: a wrong prediction, then the engine's output height.
+    # The playground in the page (no frame): a wrong prediction, then the engine's output height.
     height, work = output_size(7, 3, 2)
     p = question(page, "stride-two-reveal")
     p.locator("input").fill(str(height + 2))
     p.get_by_role("button", name="Reveal").click()
     page.wait_for_function("document.querySelector('[data-question=stride-two-reveal] .question-feedback').classList.contains('wrong')")
-    frame = page.frame_locator("#widget-stride-demo iframe")
-    assert frame.locator("#output-shape").inner_text().startswith(f"{height} × {height}")
-    inside = next(f for f in page.frames if "/playground" in f.url)
-    assert inside.evaluate("window.convscope.state.stride") == 2
-    assert inside.evaluate("window.convscope.lastResult.meta.output_shape") == [1, height, height]
+    assert page.locator("#widget-stride-demo .output-shape").inner_text().startswith(f"{height} × {height}")
+    playground = "window.convscopeLesson.widgets.get('stride-demo').inspect()"
+    assert page.evaluate(f"{playground}.state.stride") == 2
+    assert page.evaluate(f"{playground}.lastResult.meta.output_shape") == [1, height, height]
     text = p.locator(".question-feedback").inner_text()
     assert "Not quite" in text and f"The engine computed {height}" in text and work in text
     assert f"You predicted {height + 2}" in text

@@ -10,7 +10,7 @@ import pytest
 
 from app.widgets import WIDGET_TYPES
 
-from .conftest import screenshot
+from ..conftest import screenshot
 
 MODULE_TYPES = [t for t, spec in WIDGET_TYPES.items() if "module" in spec]
 

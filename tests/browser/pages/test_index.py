@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import screenshot
+from ..conftest import screenshot
 
 
 def test_landing_page_renders_lenet_table(page, server_url):

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import open_page
+from ..conftest import open_page
 from .playground_helpers import assert_output_is_engines, open_playground, wait_shape
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _free_port() -> int:

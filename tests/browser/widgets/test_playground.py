@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .conftest import screenshot
+from ..conftest import screenshot
 from .playground_helpers import (
-    assert_output_is_engines, engine_output, engine_trace, floats_b64, number, open_playground, output_cells, step_label,
-    url_has, wait_shape,
+    assert_output_is_engines,
+    engine_output,
+    engine_trace,
+    floats_b64,
+    number,
+    open_playground,
+    output_cells,
+    step_label,
+    url_has,
+    wait_shape,
 )
 
 PROBLEM = "(7 − 3)/3 + 1 = 2.33: a 3×3 filter at stride 3 does not fit a 7×7 input"

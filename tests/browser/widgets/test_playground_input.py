@@ -6,7 +6,13 @@ import numpy as np
 from PIL import Image
 
 from .playground_helpers import (
-    assert_output_is_engines, floats_b64, open_playground, output_cells, page_arrays, url_has, wait_shape,
+    assert_output_is_engines,
+    floats_b64,
+    open_playground,
+    output_cells,
+    page_arrays,
+    url_has,
+    wait_shape,
 )
 
 

@@ -11,8 +11,8 @@ from engine import conv2d, shapes
 from engine.activations import activation
 from engine.pool import avg_pool2d, max_pool2d
 
-from .conftest import SCREENSHOTS, screenshot
-from .playground_helpers import number
+from ..conftest import SCREENSHOTS, screenshot
+from ..helpers import number
 
 PL = "window.convscopeLayers.pipeline.inspect()"
 
