@@ -26,23 +26,23 @@ const COMPARE_SIZE = 32; // the map both sides of the comparison run on (both sh
 
 /** The widget's URL fields (state.js table); bounds are arch.table's (the server checks them again). */
 export function fields(context) {
-  // An int field bounded as the request's `path` is (its minimum, maximum and default).
-  const int = (key, url, path) => {
+  // An int bounded as the request's `path` is: its minimum, maximum and default.
+  const as = (path) => {
     const f = field(context.schemas, "arch.table", path);
-    return { key, url, type: "int", min: f.minimum, max: f.maximum, def: f.default };
+    return { type: "int", min: f.minimum, max: f.maximum, def: f.default };
   };
   return [
     { key: "arView", url: "arv", type: "enum", options: Object.keys(views(context)), def: "lenet5" },
     { key: "arFrozen", url: "arfz", type: "list", def: null },
-    int("arN", "arn", "pattern.n"),
-    int("arM", "arm", "pattern.m"),
-    int("arK", "ark", "pattern.k"),
+    { key: "arN", url: "arn", ...as("pattern.n") },
+    { key: "arM", url: "arm", ...as("pattern.m") },
+    { key: "arK", url: "ark", ...as("pattern.k") },
     { key: "arPool", url: "arpool", type: "bool", def: true },
-    int("arSize", "arsz", "pattern.size"),
-    int("arFilters", "arflt", "pattern.filters"),
-    int("arCk", "arck", "compare.k"),
-    int("arCn", "arcn", "compare.n"),
-    int("arCc", "arcc", "compare.channels"),
+    { key: "arSize", url: "arsz", ...as("pattern.size") },
+    { key: "arFilters", url: "arflt", ...as("pattern.filters") },
+    { key: "arCk", url: "arck", ...as("compare.k") },
+    { key: "arCn", url: "arcn", ...as("compare.n") },
+    { key: "arCc", url: "arcc", ...as("compare.channels") },
     { key: "arCbias", url: "arcb", type: "bool", def: false },
   ];
 }

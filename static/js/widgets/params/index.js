@@ -37,19 +37,18 @@ export function bounds({ schemas }) {
 /** The widget's URL fields (state.js table). */
 export function fields(context) {
   const max = bounds(context);
-  const int = (key, url, def) => ({ key, url, type: "int", min: 1, max: max[key], def });
   return [
     { key: "pcPreset", url: "pcp", type: "enum", options: [...Object.keys(PC_PRESETS), "custom"], def: "seed001" },
-    int("pcHeight", "pch", 200),
-    int("pcWidth", "pcw", 200),
-    int("pcChannels", "pcc", 1),
-    int("pcUnits", "pcu", 40000),
-    int("pcWindow", "pck", 10),
-    int("pcFilters", "pcf", 100),
+    { key: "pcHeight", url: "pch", type: "int", min: 1, max: max.pcHeight, def: 200 },
+    { key: "pcWidth", url: "pcw", type: "int", min: 1, max: max.pcWidth, def: 200 },
+    { key: "pcChannels", url: "pcc", type: "int", min: 1, max: max.pcChannels, def: 1 },
+    { key: "pcUnits", url: "pcu", type: "int", min: 1, max: max.pcUnits, def: 40000 },
+    { key: "pcWindow", url: "pck", type: "int", min: 1, max: max.pcWindow, def: 10 },
+    { key: "pcFilters", url: "pcf", type: "int", min: 1, max: max.pcFilters, def: 100 },
     { key: "pcBias", url: "pcb", type: "bool", def: false },
-    int("pcCin", "pci", 64),
-    int("pcCout", "pco", 32),
-    int("pcMap", "pcm", 56),
+    { key: "pcCin", url: "pci", type: "int", min: 1, max: max.pcCin, def: 64 },
+    { key: "pcCout", url: "pco", type: "int", min: 1, max: max.pcCout, def: 32 },
+    { key: "pcMap", url: "pcm", type: "int", min: 1, max: max.pcMap, def: 56 },
   ];
 }
 
