@@ -5,9 +5,11 @@
 // Face: mount(element, {socket, choices, onChange(patch)}) -> {update(state), destroy(), inspect()}.
 
 import { createAlerts } from "../../lib/alerts.js";
+import { askedOnce } from "../../lib/asked.js";
 import { scaleFor } from "../../lib/colors.js";
 import { fmt } from "../../lib/format.js";
 import { createGrid, fitCell } from "../../lib/grid.js";
+import { widgetFace } from "../../lib/widget.js";
 
 export const ACT_INPUTS = ["random", "x", "seed001"];
 
@@ -82,7 +84,7 @@ export function mount(element, { socket, choices, labels, onChange }) {
   let result = null; // {meta, output, x, y}
   let marker = null; // {r, c, x, y}
   let inputKey = "";
-  let runKey = "";
+  const asked = askedOnce(); // the run parameters last sent
   const choice = (name) => choices.find((c) => c.name === name);
 
   $('[data-act="name"]').addEventListener("change", (e) => onChange({ actName: e.target.value, actParam: null }));
@@ -156,9 +158,7 @@ export function mount(element, { socket, choices, labels, onChange }) {
     const s = state;
     const params = { input: { channels: 1, height: input.height, width: input.width, values: Array.from(input.values) }, name: s.actName, curve_min: CURVE.min, curve_max: CURVE.max };
     if (choice(s.actName)?.param && s.actParam != null) params.param = s.actParam;
-    const key = JSON.stringify(params);
-    if (key === runKey) return render();
-    runKey = key;
+    if (!asked.fresh(params)) return render();
     try {
       const a = await socket.request("activation.run", params);
       alerts.clear("act");
@@ -167,7 +167,7 @@ export function mount(element, { socket, choices, labels, onChange }) {
       element.dataset.ready = "true";
     } catch (e) {
       if (e.quiet) return;
-      runKey = "";
+      asked.forget();
       alerts.show(e.field, e.message, "act", e.field === "param" ? "param" : e.field === "name" ? "name" : "general");
     }
     render();
@@ -267,9 +267,8 @@ export function mount(element, { socket, choices, labels, onChange }) {
     if (input) await run();
   }
 
-  return {
+  return widgetFace(element, {
     update,
-    destroy: () => element.replaceChildren(),
     inspect: () => ({
       input: input && { height: input.height, width: input.width, values: Array.from(input.values) },
       output: result && Array.from(result.output),
@@ -278,5 +277,5 @@ export function mount(element, { socket, choices, labels, onChange }) {
       beforeLabel: (r, c) => before.label(r, c),
       afterLabel: (r, c) => after.label(r, c),
     }),
-  };
+  });
 }

@@ -14,6 +14,9 @@
 //     arCbias [arcb] count biases (false)
 
 import { field, names } from "../../lib/schema.js";
+import { askedOnce } from "../../lib/asked.js";
+import { slider as rangeSlider } from "../../lib/slider.js";
+import { keepThenRun, widgetFace } from "../../lib/widget.js";
 
 /** The views: the server's networks (arch.table's names, their labels), then the two builders. */
 function views({ schemas, labels }) {
@@ -59,12 +62,8 @@ const percent = (share) => (share === 0 ? "" : share < 0.001 ? "<0.1%" : `${(sha
 const shapeText = (shape) => shape.map(group).join(" × ");
 
 function slider(key, label, stops = null) {
-  return `<div class="control" data-control="${key}">
-      <div class="control-head"><label for="ar-${key}">${label}</label><output class="control-value" id="ar-val-${key}"></output></div>
-      <input type="range" id="ar-${key}" data-key="${key}" ${stops ? `data-stops="${stops}"` : ""} step="1">
-      <div class="range-ends"><span data-end="min"></span><span data-end="max"></span></div>
-      <p class="alert" data-alert="${key}" role="status" aria-live="polite"></p>
-    </div>`;
+  const input = `data-key="${key}" ${stops ? `data-stops="${stops}"` : ""} step="1"`;
+  return rangeSlider({ id: `ar-${key}`, control: key, label, input, output: `id="ar-val-${key}"` });
 }
 
 export function mount(element, { socket, onChange, ...context }) {
@@ -106,7 +105,7 @@ export function mount(element, { socket, onChange, ...context }) {
   let state = null;
   let result = null;
   let sent = null;
-  let runKey = "";
+  const asked = askedOnce(); // the run parameters last sent
 
   const STOPS = { depths: DEPTHS, filters: DEPTHS.filter((d) => d <= 512), sizes: SIZES };
   const stopsOf = (el) => STOPS[el.dataset.stops] ?? null;
@@ -156,9 +155,7 @@ export function mount(element, { socket, onChange, ...context }) {
 
   async function run() {
     const p = params();
-    const key = JSON.stringify(p);
-    if (key === runKey) return render();
-    runKey = key;
+    if (!asked.fresh(p)) return render();
     try {
       const answer = await socket.request("arch.table", p);
       element.querySelectorAll(".alert").forEach((el) => (el.textContent = ""));
@@ -167,7 +164,7 @@ export function mount(element, { socket, onChange, ...context }) {
       element.dataset.ready = "true";
     } catch (e) {
       if (e.quiet) return;
-      runKey = "";
+      asked.forget();
       showError(e.field, e.message);
     }
     render();
@@ -260,15 +257,8 @@ export function mount(element, { socket, onChange, ...context }) {
       side(c.single, `1 × conv ${sq(c.big)}: ${c.single.formula} = ${group(c.single.params)}`));
   }
 
-  async function update(next) {
-    state = next; // the store has applied consistent() (state.js)
-    await run();
-  }
-
-  return {
-    update,
-    destroy: () => element.replaceChildren(),
-    /** What the widget holds and shows, for tests and lessons. */
+  return widgetFace(element, {
+    update: keepThenRun((next) => (state = next), run),
     inspect: () => ({
       params: sent,
       meta: result,
@@ -277,5 +267,5 @@ export function mount(element, { socket, onChange, ...context }) {
         name: tr.querySelector("th").textContent, shape: tr.querySelector(".shape-cell").textContent, params: tr.querySelector(".params").textContent,
       })),
     }),
-  };
+  });
 }

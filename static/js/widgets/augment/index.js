@@ -19,15 +19,23 @@
 import { createAlerts } from "../../lib/alerts.js";
 import { fmt } from "../../lib/format.js";
 import { bindKeys } from "../../lib/keyboard.js";
+import { field, names } from "../../lib/schema.js";
+import { slider as rangeSlider } from "../../lib/slider.js";
+import { widgetFace } from "../../lib/widget.js";
 
 const SIZE = 128; // the picture's side in pixels: a photo still reads as a cat, eight of them fit a row
 const STRIP = 8;
 const RAND_OPS = [["hflip", 1, "Flip ↔"], ["vflip", 2, "Flip ↕"], ["rotate", 4, "Rotate"], ["crop", 8, "Crop"], ["jitter", 16, "Colour"]];
-const ORDER = ["crop", "hflip", "vflip", "rotate", "jitter"]; // applied in this order, by hand and at random
+// The ops a random strip may draw are augment.run's; crop goes first, as by hand (the box is on the original).
+const opOrder = ({ schemas }) => {
+  const ops = names(field(schemas, "augment.run", "random.ops.0"));
+  return ["crop", ...ops.filter((op) => op !== "crop")];
+};
 const IMAGES = { cat: { preset: "photo", channels: 3 }, camera: { preset: "photo", channels: 1 }, digit: { preset: "digit", channels: 1 } };
 const IMAGE_LABELS = { cat: "Cat", camera: "Camera", digit: "Digit 7" };
 const FILLS = { zeros: "Zeros", edge: "Edge", reflect: "Mirror" };
-const MODE = { zeros: "constant", edge: "edge", reflect: "reflect" };
+// rotate's mode for a fill: the link says "zeros" where the server says "constant"; the others agree.
+const modeOf = (fill) => (fill === "zeros" ? "constant" : fill);
 const EPOCH_MS = 1600;
 let mounted = 0;
 
@@ -68,11 +76,10 @@ const SLIDERS = [
 const FIELD_OF = Object.fromEntries(SLIDERS.map(([key, field]) => [key, field]));
 
 function slider(uid, [key, , label, min, max, step]) {
-  return `<div class="control ag-slider" data-control="${key}">
-      <div class="control-head"><label for="${uid}-${key}">${label}</label><output class="control-value" data-value="${key}"></output></div>
-      <input type="range" id="${uid}-${key}" data-key="${key}" min="${min}" max="${max}" step="${step}">
-      <p class="alert" data-alert="${key}" role="status" aria-live="polite"></p>
-    </div>`;
+  return rangeSlider({
+    id: `${uid}-${key}`, control: key, label, className: "ag-slider", output: `data-value="${key}"`, ends: false,
+    input: `data-key="${key}" min="${min}" max="${max}" step="${step}"`,
+  });
 }
 
 // The strip's table: one row per setting drawn, one column per variant.
@@ -108,7 +115,8 @@ function paint(canvas, tensor, offset = 0) {
   ctx.putImageData(image, 0, 0);
 }
 
-export function mount(element, { socket, onChange }) {
+export function mount(element, { socket, onChange, ...context }) {
+  const ORDER = opOrder(context); // the order the ops are applied in, by hand and at random
   const uid = `ag${++mounted}`;
   element.innerHTML = `
     <h2 class="widget-title">Data augmentation</h2>
@@ -248,7 +256,7 @@ export function mount(element, { socket, onChange }) {
     if (s.agScale < 1) list.push({ op: "crop", scale: s.agScale, x: s.agX, y: s.agY });
     if (s.agHflip) list.push({ op: "hflip" });
     if (s.agVflip) list.push({ op: "vflip" });
-    if (s.agAngle) list.push({ op: "rotate", angle: s.agAngle, mode: MODE[s.agFill] });
+    if (s.agAngle) list.push({ op: "rotate", angle: s.agAngle, mode: modeOf(s.agFill) });
     if (s.agBright !== 1 || s.agContrast !== 1 || s.agSat !== 1 || s.agHue) {
       list.push({ op: "jitter", brightness: s.agBright, contrast: s.agContrast, saturation: s.agSat, hue: s.agHue });
     }
@@ -259,7 +267,7 @@ export function mount(element, { socket, onChange }) {
     const s = state;
     const names = ORDER.filter((name) => s.agRand & RAND_OPS.find(([n]) => n === name)[1]);
     return { ops: names, seed: s.agSeed, n: STRIP, angle: 20, scale: [0.6, 1], brightness: 0.3, contrast: 0.3, saturation: 0.3,
-      hue: 0, mode: MODE[s.agFill] };
+      hue: 0, mode: modeOf(s.agFill) };
   }
 
   async function run() {
@@ -322,7 +330,7 @@ export function mount(element, { socket, onChange }) {
 
   function describeLong(op) {
     if (op.op === "crop") return `crop ${Math.round(op.scale * 100)}%: the ${op.box[2]}×${op.box[3]} box at (${op.box[1]}, ${op.box[0]}), scaled back`;
-    if (op.op === "rotate") return `turn ${fmt(op.angle, 1)}°, ${FILLS[Object.keys(MODE).find((k) => MODE[k] === op.mode)].toLowerCase()} beyond the edge`;
+    if (op.op === "rotate") return `turn ${fmt(op.angle, 1)}°, ${FILLS[Object.keys(FILLS).find((k) => modeOf(k) === op.mode)].toLowerCase()} beyond the edge`;
     if (op.op === "jitter") return `colour: b ${fmt(op.brightness)}, c ${fmt(op.contrast)}, s ${fmt(op.saturation)}, h ${fmt(op.hue)}`;
     return op.op === "hflip" ? "flip ↔" : "flip ↕";
   }
@@ -372,14 +380,9 @@ export function mount(element, { socket, onChange }) {
     await run();
   }
 
-  return {
+  return widgetFace(element, {
     update,
-    destroy() {
-      stop();
-      unbindKeys();
-      element.replaceChildren();
-    },
-    /** What the widget holds and shows, for tests and lessons. */
+    stops: [stop, unbindKeys],
     inspect: () => ({
       meta: answer?.meta ?? null,
       image: answer && { shape: answer.arrays.image.shape, values: Array.from(answer.arrays.image.data) },
@@ -388,5 +391,5 @@ export function mount(element, { socket, onChange }) {
       table: strip ? stripRows(strip.names, strip.meta.variants) : null,
       playing: playTimer !== 0,
     }),
-  };
+  });
 }

@@ -3,9 +3,9 @@
 // so it reads "X12" as text), a number ({num}: an engine value, formatted only) or a term
 // ({term: parts, pending}) that the animation reveals. Nothing here computes a value.
 
+import { m, math, mi, mo, sub } from "../../lib/mathml.js";
 import { fmt } from "../../lib/format.js";
 
-const MATHML = "http://www.w3.org/1998/Math/MathML";
 
 export const sym = (name, sub) => ({ sym: name, sub: String(sub) });
 /** An engine number; `factor` brackets a negative one ("2·(−1)", not "2·−1"). */
@@ -60,14 +60,7 @@ export function drawLines(box, lines) {
 
 // ------------------------------------------------------------------ rules in MathML
 
-function m(tag, ...kids) {
-  const el = document.createElementNS(MATHML, tag);
-  for (const k of kids) el.append(typeof k === "string" ? document.createTextNode(k) : k);
-  return el;
-}
-const mi = (s) => m("mi", s);
-const mo = (s) => m("mo", s);
-const msub = (a, b) => m("msub", mi(a), mi(b));
+const msub = sub;
 const d = (top, bottom) => m("mfrac", m("mrow", mo("∂"), top), m("mrow", mo("∂"), bottom)); // ∂top/∂bottom
 
 const RULES = {
@@ -84,8 +77,5 @@ const RULES = {
 
 /** The mode's rule as a display formula. */
 export function ruleMath(mode) {
-  const math = m("math", m("mrow", ...RULES[mode]()));
-  math.setAttribute("display", "block");
-  math.setAttribute("displaystyle", "true");
-  return math;
+  return math(RULES[mode](), { block: true, displaystyle: true });
 }

@@ -15,11 +15,15 @@
 // Seed 002's quiz is {c1Preset: "seed002", c1Step: 3}: the 4th value, 5·5 + 1·6 + 2·0 = 31.
 
 import { createAlerts } from "../../lib/alerts.js";
+import { askedOnce } from "../../lib/asked.js";
 import { scaleFor } from "../../lib/colors.js";
 import { fmt, fmtCell, parseNumber } from "../../lib/format.js";
 import { bindKeys } from "../../lib/keyboard.js";
+import { m, math, mi, mn, mo, outputSize, sub } from "../../lib/mathml.js";
 import { field } from "../../lib/schema.js";
 import { createStepper } from "../../lib/stepper.js";
+import { slider as rangeSlider } from "../../lib/slider.js";
+import { widgetFace } from "../../lib/widget.js";
 
 // The lessons' examples. Seed 002: f = [5, 1, 2] slid along g = [3, 1, 4, 5, 6, 0, 0, 1].
 export const C1_PRESETS = {
@@ -71,44 +75,23 @@ export function consistent(state, context) {
 }
 
 const STEP_MS = 1100;
-const MATHML = "http://www.w3.org/1998/Math/MathML";
-
-function m(tag, ...kids) {
-  const node = document.createElementNS(MATHML, tag);
-  for (const k of kids) node.append(typeof k === "string" ? document.createTextNode(k) : k);
-  return node;
-}
-const mn = (v) => m("mn", String(v));
-const mi = (v) => m("mi", v);
-const mo = (v) => m("mo", v);
-
 /** L_o = (L + 2P − K)/S + 1 with the engine's numbers; the value as the engine wrote it. */
 function lengthMath(ax) {
-  const value = mn(ax.whole ? ax.size : ax.formula.split("=").pop().trim());
-  if (!ax.whole) value.setAttribute("class", "not-whole");
-  const sym = m("mfrac", m("mrow", mi("L"), mo("+"), mn(2), mi("P"), mo("\u2212"), mi("K")), mi("S"));
-  const nums = m("mfrac", m("mrow", mn(ax.n), mo("+"), mn(2), mo("×"), mn(ax.pad_before), mo("\u2212"), mn(ax.k)), mn(ax.s));
-  const math = m("math", m("mrow", m("msub", mi("L"), mi("o")), mo("="), sym, mo("+"), mn(1), mo("="), nums, mo("+"), mn(1), mo("="), value));
-  math.setAttribute("display", "block");
-  return math;
+  return outputSize(ax, {
+    lhs: sub("L", "o"), symbolic: [mi("L"), mo("+"), mn(2), mi("P"), mo("\u2212"), mi("K")],
+    numeric: [mn(ax.n), mo("+"), mn(2), mo("×"), mn(ax.pad_before), mo("\u2212"), mn(ax.k)], stride: mi("S"), block: true,
+  });
 }
 
 /** y[n] = Σ x[nS + i]·w[i] (or w[K − 1 − i] when the kernel is turned around). */
 function sumMath(flip) {
   const w = flip ? m("mrow", mi("w"), mo("["), mi("K"), mo("\u2212"), mn(1), mo("\u2212"), mi("i"), mo("]")) : m("mrow", mi("w"), mo("["), mi("i"), mo("]"));
-  const math = m("math", m("mrow", mi("y"), mo("["), mi("n"), mo("]"), mo("="), m("munder", mo("∑"), mi("i")),
-    mi("x"), mo("["), mi("n"), mi("S"), mo("+"), mi("i"), mo("]"), mo("·"), w));
-  math.setAttribute("display", "block");
-  return math;
+  return math([mi("y"), mo("["), mi("n"), mo("]"), mo("="), m("munder", mo("∑"), mi("i")),
+    mi("x"), mo("["), mi("n"), mi("S"), mo("+"), mi("i"), mo("]"), mo("·"), w], { block: true });
 }
 
 function slider(key, label) {
-  return `<div class="control" data-control="${key}">
-      <div class="control-head"><label for="c1-${key}">${label}</label><output class="control-value" id="c1-val-${key}"></output></div>
-      <input type="range" id="c1-${key}" data-key="${key}" step="1">
-      <div class="range-ends"><span data-end="min"></span><span data-end="max"></span></div>
-      <p class="alert" data-alert="${key}" role="status" aria-live="polite"></p>
-    </div>`;
+  return rangeSlider({ id: `c1-${key}`, control: key, label, input: `data-key="${key}" step="1"`, output: `id="c1-val-${key}"` });
 }
 
 export function mount(element, { socket, onChange, ...context }) {
@@ -162,7 +145,7 @@ export function mount(element, { socket, onChange, ...context }) {
   let state = null;
   let result = null; // {meta, arrays}
   let sent = null; // the params of the answer on screen
-  let runKey = "";
+  const asked = askedOnce(); // the run parameters last sent
   let editKey = "";
 
   const set = (patch) => onChange(patch);
@@ -221,9 +204,7 @@ export function mount(element, { socket, onChange, ...context }) {
   async function run() {
     const params = { ...values(), stride: state.c1Stride, padding: state.c1Padding, flip: state.c1Flip };
     delete params.label;
-    const key = JSON.stringify(params);
-    if (key === runKey) return render();
-    runKey = key;
+    if (!asked.fresh(params)) return render();
     try {
       const answer = await socket.request("conv1d.run", params);
       alerts.clear("run");
@@ -232,7 +213,7 @@ export function mount(element, { socket, onChange, ...context }) {
       element.dataset.ready = "true";
     } catch (e) {
       if (e.quiet) return;
-      runKey = "";
+      asked.forget();
       const region = e.field === "stride" || e.field === "padding" ? e.field : e.field === "signal" || e.field === "kernel" ? e.field : "general";
       alerts.show(e.field, e.message, "run", region);
       markRefused(e);
@@ -396,14 +377,9 @@ export function mount(element, { socket, onChange, ...context }) {
     await run();
   }
 
-  return {
+  return widgetFace(element, {
     update,
-    destroy() {
-      stop();
-      unbindKeys();
-      element.replaceChildren();
-    },
-    /** What the widget holds and shows, for tests and lessons. */
+    stops: [stop, unbindKeys],
     inspect: () => {
       const step = result && state.c1Step >= 0 ? Math.min(state.c1Step, result.meta.steps - 1) : -1;
       return {
@@ -416,5 +392,5 @@ export function mount(element, { socket, onChange, ...context }) {
         outputLabels: [...element.querySelectorAll('[data-row="output"] .c1-cell')].map((c) => c.textContent),
       };
     },
-  };
+  });
 }

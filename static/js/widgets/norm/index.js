@@ -18,11 +18,13 @@
 //   nmGamma1, nmBeta1, nmGamma2, nmBeta2   −3–3     batch-norm scale γ and shift β per channel (1, 0)
 
 import { createAlerts } from "../../lib/alerts.js";
+import { askedOnce } from "../../lib/asked.js";
 import { fmt } from "../../lib/format.js";
 import { bindKeys } from "../../lib/keyboard.js";
 import { renderBatch } from "./batch.js";
 import { renderLcn } from "./lcn.js";
 import { slider } from "./parts.js";
+import { widgetFace } from "../../lib/widget.js";
 
 export const NORM_INPUTS = ["photo", "checkerboard", "x"];
 const INPUT_LABELS = { photo: "Photo", checkerboard: "Checkerboard", x: "X" };
@@ -95,7 +97,7 @@ export function mount(element, { socket, onChange }) {
   let result = null; // the norm.run answer drawn
   let probe = -1; // flat index of the inspected cell (LCN: r·W + c; batch: the (N, C, H, W) offset)
   let playTimer = 0;
-  let runKey = "";
+  const asked = askedOnce(); // the run parameters last sent
   let loadKey = "";
 
   // The handle the two modes' drawing works through (norm-lcn.js, norm-batch.js): it reads the
@@ -198,9 +200,7 @@ export function mount(element, { socket, onChange }) {
 
   async function run() {
     const p = params();
-    const key = JSON.stringify(p);
-    if (key === runKey) return render();
-    runKey = key;
+    if (!asked.fresh(p)) return render();
     try {
       const a = await socket.request("norm.run", p);
       alerts.clear("norm");
@@ -209,7 +209,7 @@ export function mount(element, { socket, onChange }) {
       element.dataset.ready = "true";
     } catch (e) {
       if (e.quiet) return;
-      runKey = "";
+      asked.forget();
       alerts.show(e.field, e.message, "norm", ["size", "c"].includes(e.field) ? (e.field === "size" ? "window" : "c") : e.field?.startsWith("gamma") ? "gamma1" : e.field?.startsWith("beta") ? "beta1" : "general");
     }
     render();
@@ -252,15 +252,9 @@ export function mount(element, { socket, onChange }) {
     await run();
   }
 
-  return {
+  return widgetFace(element, {
     update,
-    destroy() {
-      stop();
-      unbindKeys();
-      removeEventListener("resize", onResize);
-      element.replaceChildren();
-    },
-    /** What the widget holds and shows, for tests and lessons. */
+    stops: [stop, unbindKeys, () => removeEventListener("resize", onResize)],
     inspect: () => ({
       mode: result?.meta.mode ?? null,
       meta: result?.meta ?? null,
@@ -270,5 +264,5 @@ export function mount(element, { socket, onChange }) {
       stats: [...stage.querySelectorAll("[data-stats]")].map((p) => ({ id: p.dataset.stats, text: p.textContent })),
       label: (name, r, c) => view.grids[name]?.label(r, c) ?? null,
     }),
-  };
+  });
 }

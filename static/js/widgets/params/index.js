@@ -15,7 +15,10 @@
 //   pcCin [pci], pcCout [pco]  a 1×1 convolution's channels in and filters, 1–4096 (default 64 → 32)
 //   pcMap      [pcm]  the side of the map it slides over, 1–1024 (default 56: seed 004's 56×56×64 volume)
 
+import { m } from "../../lib/mathml.js";
+import { askedOnce } from "../../lib/asked.js";
 import { field } from "../../lib/schema.js";
+import { keepThenRun, widgetFace } from "../../lib/widget.js";
 
 export const PC_PRESETS = {
   seed001: { label: "200×200, 40K hidden (seed 001)", pcHeight: 200, pcWidth: 200, pcChannels: 1, pcUnits: 40000, pcWindow: 10, pcFilters: 100 },
@@ -70,13 +73,6 @@ const ROWS = [
   ["local", "Locally connected", "each unit sees its own window, with its own weights"],
   ["shared", "Shared filters (convolution)", "each filter's window of weights is used at every position"],
 ];
-const MATHML = "http://www.w3.org/1998/Math/MathML";
-
-function m(tag, ...kids) {
-  const node = document.createElementNS(MATHML, tag);
-  for (const k of kids) node.append(typeof k === "string" ? document.createTextNode(k) : k);
-  return node;
-}
 const pow2 = (e) => m("msup", m("mn", "2"), m("mn", String(e)));
 const group = (n) => n.toLocaleString("en-US");
 
@@ -132,7 +128,7 @@ export function mount(element, { socket, onChange, ...context }) {
   let state = null;
   let result = null;
   let sent = null;
-  let runKey = "";
+  const asked = askedOnce(); // the run parameters last sent
 
   const stopsOf = (el) => (el.dataset.stops === "nice" ? NICE : el.dataset.stops === "depth" ? DEPTHS : null);
   const custom = (patch) => ({ ...Object.fromEntries(IMAGE_KEYS.map((k) => [k, state[k]])), pcPreset: "custom", ...patch });
@@ -176,9 +172,7 @@ export function mount(element, { socket, onChange, ...context }) {
     const s = state;
     const params = { height: s.pcHeight, width: s.pcWidth, channels: s.pcChannels, units: s.pcUnits, window: s.pcWindow,
       filters: s.pcFilters, bias: s.pcBias, c_in: s.pcCin, c_out: s.pcCout, map_height: s.pcMap, map_width: s.pcMap };
-    const key = JSON.stringify(params);
-    if (key === runKey) return render();
-    runKey = key;
+    if (!asked.fresh(params)) return render();
     try {
       const answer = await socket.request("params.count", params);
       clearErrors();
@@ -187,7 +181,7 @@ export function mount(element, { socket, onChange, ...context }) {
       element.dataset.ready = "true";
     } catch (e) {
       if (e.quiet) return;
-      runKey = "";
+      asked.forget();
       showError(FIELD_KEYS[e.field] ?? "general", e.message);
     }
     render();
@@ -245,19 +239,12 @@ export function mount(element, { socket, onChange, ...context }) {
     out("pw-params").textContent = `Parameters: ${pw.params.formula} = ${group(pw.params.total)}`;
   }
 
-  async function update(next) {
-    state = next; // the store has applied consistent() (state.js)
-    await run();
-  }
-
-  return {
-    update,
-    destroy: () => element.replaceChildren(),
-    /** What the widget holds and shows, for tests and lessons. */
+  return widgetFace(element, {
+    update: keepThenRun((next) => (state = next), run),
     inspect: () => ({
       params: sent,
       meta: result,
       shown: Object.fromEntries(ROWS.map(([key]) => [key, { total: out(`${key}-total`).textContent, words: out(`${key}-words`).textContent }])),
     }),
-  };
+  });
 }

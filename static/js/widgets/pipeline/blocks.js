@@ -5,10 +5,11 @@
 // pipeline-widget.js mounts the widget and routes state; pipeline-view.js draws the answer. Kept
 // apart so each file stays short; no value is computed here, only requests are put together.
 
+import { slider as rangeSlider } from "../../lib/slider.js";
+
 export const KINDS = ["conv", "act", "pool"]; // the stages of one block, in order
 export const MAX_BLOCKS = 4; // 12 stages: the most pipeline.run takes
 const KERNEL_LABELS = { xo_set: "X/O set", random: "Random" };
-const ACT_LABELS = { relu: "ReLU", leaky_relu: "Leaky ReLU", abs: "Absolute value", sigmoid: "Sigmoid", tanh: "tanh", elu: "ELU", selu: "SELU" };
 
 /** Block b's URL fields (state.js table), prefixed `pl{b}`. */
 export function blockFields(b, choices) {
@@ -30,10 +31,10 @@ export function blockFields(b, choices) {
 export const valuesCap = (limits) => limits.filters * limits.channels * limits.kernel ** 2;
 export const maxKernel = (limits, c, f) => Math.min(limits.kernel, Math.floor(Math.sqrt(valuesCap(limits) / (c * f))));
 
-export const slider = (key, label) => `<div class="control pl-control" data-control="${key}">
-    <div class="control-head"><label for="pl-${key}">${label}</label><output class="control-value" data-value="${key}"></output></div>
-    <input type="range" id="pl-${key}" data-key="${key}" step="1">
-    <div class="range-ends"><span data-end="min"></span><span data-end="max"></span></div></div>`;
+export const slider = (key, label) => rangeSlider({
+  id: `pl-${key}`, control: key, label, className: "pl-control", input: `data-key="${key}" step="1"`,
+  output: `data-value="${key}"`, alert: false,
+});
 
 /** The controls on block b's card of the given kind (conv, act or pool). */
 export function controlsFor(kind, b, choices) {
@@ -44,7 +45,7 @@ export function controlsFor(kind, b, choices) {
   }
   if (kind === "act") {
     return `<div class="control pl-control"><label for="pl-pl${b}Act">Function</label>
-      <select id="pl-pl${b}Act" data-key="pl${b}Act">${choices.map((c) => `<option value="${c.name}">${ACT_LABELS[c.name] ?? c.name}</option>`).join("")}</select></div>`;
+      <select id="pl-pl${b}Act" data-key="pl${b}Act">${choices.map((c) => `<option value="${c.name}">${c.label ?? c.name}</option>`).join("")}</select></div>`;
   }
   return `<div class="chips" role="group" aria-label="Block ${b} pooling">
       <button type="button" class="chip" data-block="${b}" data-mode="max" aria-pressed="false">Max</button>

@@ -8,10 +8,12 @@
 // block's fields, controls and kernels are in pipeline-blocks.js, the cards' drawing in pipeline-view.js.
 
 import { createAlerts } from "../../lib/alerts.js";
+import { askedOnce } from "../../lib/asked.js";
 import { scaleFor } from "../../lib/colors.js";
 import { createGrid, fitCell } from "../../lib/grid.js";
 import { MAX_BLOCKS, blockFields, createKernelLoader, maxKernel, pipelineParams, renderBlockControls, setSlider, slider } from "./blocks.js";
 import { createPipelineView, plural, shapeText } from "./view.js";
+import { widgetFace } from "../../lib/widget.js";
 
 export const PL_INPUTS = ["x", "o", "checkerboard", "digit", "random"];
 const INPUT_LABELS = { x: "X", o: "O", checkerboard: "Checkerboard", digit: "7", random: "Random" };
@@ -50,7 +52,9 @@ export function consistent(state, { limits, choices }) {
   return s;
 }
 
-export function mount(element, { socket, limits, choices, onChange }) {
+export function mount(element, { socket, limits, choices, labels, onChange }) {
+  // The activation menu in the server's words (labels.activations), in the server's order.
+  const menu = choices.map((c) => ({ ...c, label: labels.activations[c.name] }));
   const ctx = { limits, choices };
   element.innerHTML = `
     <div class="pl-top">
@@ -94,11 +98,11 @@ export function mount(element, { socket, limits, choices, onChange }) {
   let result = null; // {params, meta, maps: [Tensor (C, H, W)]}: the last answer that worked
   let error = null; // {field, message} of the last refusal, while it stands
   let version = 0; // the newest update(); older ones stop at their next await
-  let runKey = "";
+  const asked = askedOnce(); // the run parameters last sent
   let inputKey = "";
   let paint = null; // {value, last}: a drag on the input in progress
   let cursor = null; // {r, c}: the keyboard's cell on the input while it has the focus
-  const view = createPipelineView(element, row, choices, () => ({ state, result }));
+  const view = createPipelineView(element, row, menu, () => ({ state, result }));
   const loadKernels = createKernelLoader(socket, limits, alerts);
 
   // Patches go through the same consistency rule as a link, so no control reaches a state it would refuse.
@@ -222,9 +226,7 @@ export function mount(element, { socket, limits, choices, onChange }) {
 
 
   async function run(p) {
-    const key = JSON.stringify(p);
-    if (key === runKey) return render();
-    runKey = key;
+    if (!asked.fresh(p)) return render();
     try {
       const a = await socket.request("pipeline.run", p);
       alerts.clear("run");
@@ -232,9 +234,9 @@ export function mount(element, { socket, limits, choices, onChange }) {
       result = { params: p, meta: a.meta, maps: a.meta.stages.map((_, i) => a.arrays[`map${i + 1}`]) };
       result.maps.unshift(a.arrays.map0);
     } catch (e) {
-      if (e.code === "disconnected" && runKey === key) runKey = ""; // lost on the way: send it again on reconnection
+      if (e.code === "disconnected") asked.forget(); // lost on the way: send it again on reconnection
       if (e.quiet) return;
-      runKey = "";
+      asked.forget();
       error = { field: e.field, message: e.message };
       const at = /^stages\[(\d+)\]/.exec(e.field ?? "");
       alerts.show(e.field, e.message, "run", at ? `stage-${Number(at[1]) + 1}` : undefined);
@@ -291,12 +293,9 @@ export function mount(element, { socket, limits, choices, onChange }) {
     renderBlockControls(element, s, limits, stageMeta);
   }
 
-  return {
+  return widgetFace(element, {
     update,
-    destroy() {
-      events.abort();
-      element.replaceChildren();
-    },
+    stops: [() => events.abort()],
     /** The last answer drawn (maps as plain arrays), for tests and lessons. */
     inspect: () => ({
       params: result?.params ?? null,
@@ -307,5 +306,5 @@ export function mount(element, { socket, limits, choices, onChange }) {
       open: state?.plOpen ?? 0,
       openLabels: view.openLabels(),
     }),
-  };
+  });
 }

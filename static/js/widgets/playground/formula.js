@@ -4,25 +4,9 @@
 // nearby setting that fits (meta.suggestions). Nothing here is computed: every number
 // is read from the server's answer.
 
-const MATHML = "http://www.w3.org/1998/Math/MathML";
+import { m, math, mi as id, mn, mo as op, outputSize, sub } from "../../lib/mathml.js";
 
-function m(tag, ...children) {
-  const node = document.createElementNS(MATHML, tag);
-  for (const child of children) node.append(typeof child === "string" ? text(child) : child);
-  return node;
-}
-const num = (v) => m("mn", String(v).replace("-", "\u2212"));
-const op = (s) => m("mo", s);
-const id = (s) => m("mi", s);
-const sub = (base, index) => m("msub", id(base), id(index));
-// Display style keeps a fraction's numbers full size instead of shrinking them.
-function display(node) {
-  node.setAttribute("displaystyle", "true");
-  return node;
-}
-function text(s) {
-  return document.createTextNode(s);
-}
+const num = (v) => mn(String(v).replace("-", "\u2212"));
 
 /** The numerator's terms, symbolic or with numbers, for one axis. */
 function numerator(axis, names, withNumbers) {
@@ -40,22 +24,12 @@ function numerator(axis, names, withNumbers) {
     terms.push(op("\u2212"), v(axis.d, id("d")), op(withNumbers ? "×" : "\u2062"), op("("), v(axis.k, id("k")),
       op("\u2212"), num(1), op(")"), op("\u2212"), num(1));
   }
-  return m("mrow", ...terms);
-}
-
-// The right-hand value as the engine wrote it ("… = 2.33"): exact when whole.
-function shownValue(axis) {
-  if (axis.whole) return num(axis.size);
-  const written = axis.formula.split("=").pop().trim();
-  return m("mrow", m("mn", written));
+  return terms;
 }
 
 function axisMath(axis, names) {
-  const lhs = [m("mfrac", numerator(axis, names, false), id("s")), op("+"), num(1)];
-  const mid = [m("mfrac", numerator(axis, names, true), num(axis.s)), op("+"), num(1)];
-  const value = shownValue(axis);
-  if (!axis.whole) value.setAttribute("class", "not-whole");
-  return display(m("math", m("mrow", ...lhs, op("="), ...mid, op("="), value)));
+  const [symbolic, numeric] = [numerator(axis, names, false), numerator(axis, names, true)];
+  return outputSize(axis, { symbolic, numeric, stride: id("s"), displaystyle: true });
 }
 
 function paramsMath(meta, channelsIn) {
@@ -66,7 +40,7 @@ function paramsMath(meta, channelsIn) {
     times(), sub("c", "out"));
   const val = m("mrow", op("("), num(kh), times(), num(kw), times(), num(channelsIn), op("+"), num(1), op(")"),
     times(), num(cOut));
-  return display(m("math", m("mrow", sym, op("="), val, op("="), num(meta.params.total))));
+  return math([sym, op("="), val, op("="), num(meta.params.total)], { displaystyle: true });
 }
 
 function sameAxis(a, b) {

@@ -8,7 +8,10 @@ import { scaleFor } from "../../lib/colors.js";
 import { fmt } from "../../lib/format.js";
 import { cellsBetween, createGrid, fitCell } from "../../lib/grid.js";
 import { bindKeys } from "../../lib/keyboard.js";
+import { mi, mn, mo, outputSize, sub } from "../../lib/mathml.js";
 import { createStepper } from "../../lib/stepper.js";
+import { slider as rangeSlider } from "../../lib/slider.js";
+import { widgetFace } from "../../lib/widget.js";
 
 export const POOL_PRESETS = ["x", "digit", "checkerboard", "random", "seed003", "vertical_edge"];
 const PRESET_LABELS = { x: "X", digit: "7", checkerboard: "Checkerboard", random: "Random", seed003: "Seed 003", vertical_edge: "Edge" };
@@ -37,39 +40,20 @@ export function consistent(state) {
 
 const TRACE_PAGE = 256; // steps fetched per pool.trace request
 const STEP_MS = 900;
-const MATHML = "http://www.w3.org/1998/Math/MathML";
 
 // Element ids are unique per mount ("pool", then "pool-2", ...), so a lesson can hold two of these widgets.
 let mounted = 0;
 
 function slider(uid, key, label) {
-  return `<div class="control" data-control="${key}">
-      <div class="control-head"><label for="${uid}-${key}">${label}</label><output class="control-value" id="${uid}-val-${key}"></output></div>
-      <input type="range" id="${uid}-${key}" data-key="${key}" step="1">
-      <div class="range-ends"><span data-end="min"></span><span data-end="max"></span></div>
-      <p class="alert" data-alert="${key}" role="status" aria-live="polite"></p>
-    </div>`;
+  return rangeSlider({ id: `${uid}-${key}`, control: key, label, input: `data-key="${key}" step="1"`, output: `id="${uid}-val-${key}"` });
 }
-
-function m(tag, ...kids) {
-  const node = document.createElementNS(MATHML, tag);
-  for (const k of kids) node.append(typeof k === "string" ? document.createTextNode(k) : k);
-  return node;
-}
-const mn = (v) => m("mn", String(v));
-const sub = (a, b) => m("msub", m("mi", a), m("mi", b));
 
 /** W_o = (W_i − F)/S + 1 with the engine's numbers (meta.axes); the value as the engine wrote it. */
 function formulaMath(axis) {
-  const value = axis.whole ? mn(axis.size) : mn(axis.formula.split("=").pop().trim());
-  if (!axis.whole) value.setAttribute("class", "not-whole");
-  const math = m("math", m("mrow",
-    sub("W", "o"), m("mo", "="), m("mfrac", m("mrow", sub("W", "i"), m("mo", "\u2212"), m("mi", "F")), m("mi", "S")), m("mo", "+"), mn(1),
-    m("mo", "="), m("mfrac", m("mrow", mn(axis.n), m("mo", "\u2212"), mn(axis.k)), mn(axis.s)), m("mo", "+"), mn(1),
-    m("mo", "="), value));
-  math.setAttribute("display", "block");
-  math.setAttribute("displaystyle", "true");
-  return math;
+  return outputSize(axis, {
+    lhs: sub("W", "o"), symbolic: [sub("W", "i"), mo("\u2212"), mi("F")], numeric: [mn(axis.n), mo("\u2212"), mn(axis.k)],
+    stride: mi("S"), block: true, displaystyle: true,
+  });
 }
 
 export function mount(element, { socket, limits, onChange }) {
@@ -400,14 +384,9 @@ export function mount(element, { socket, limits, onChange }) {
     await run();
   }
 
-  return {
+  return widgetFace(element, {
     update,
-    destroy() {
-      stop();
-      unbindKeys();
-      element.replaceChildren();
-    },
-    /** What the widget holds and shows, for tests and lessons. */
+    stops: [stop, unbindKeys],
     inspect: () => ({
       input: input && { height: input.height, width: input.width, values: Array.from(input.values) },
       output: result && { shape: result.meta.output_shape, values: Array.from(result.output.data) },
@@ -416,5 +395,5 @@ export function mount(element, { socket, limits, onChange }) {
       unchanged: shift?.unchanged ?? null,
       outputLabels: result ? Array.from({ length: result.meta.output_shape[1] }, (_, r) => Array.from({ length: result.meta.output_shape[2] }, (_, c) => outputGrid.label(r, c))) : null,
     }),
-  };
+  });
 }

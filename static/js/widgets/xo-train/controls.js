@@ -5,6 +5,7 @@
 // the run reports it. It calls onChange(patch) with URL-state keys; nothing else.
 
 import { fmt } from "../../lib/format.js";
+import { slider as rangeSlider } from "../../lib/slider.js";
 
 // Learning rates on a 1–2–5 ladder: a slider that moves in equal ratios, values that read well.
 const LADDER = [1, 2, 5];
@@ -50,12 +51,10 @@ function shown(spec, value) {
 }
 
 function sliderHtml(spec, prefix) {
-  return `<div class="control" data-control="${spec.name}">
-      <div class="control-head"><label for="${prefix}-${spec.name}">${spec.label}</label><output class="control-value" data-value="${spec.name}"></output></div>
-      <input type="range" id="${prefix}-${spec.name}" data-field="${spec.key}">
-      <div class="range-ends"><span data-end="min"></span><span data-end="max"></span></div>
-      <p class="alert" data-alert="${spec.name}" role="status" aria-live="polite"></p>
-    </div>`;
+  return rangeSlider({
+    id: `${prefix}-${spec.name}`, control: spec.name, label: spec.label, input: `data-field="${spec.key}"`,
+    output: `data-value="${spec.name}"`,
+  });
 }
 
 function variationHtml(spec) {
