@@ -64,7 +64,9 @@ export function scaleFor(values, force = null) {
 function makeScale(kind, lo, hi, lut) {
   const pick = (v) => lut[Math.max(0, Math.min(LUT_SIZE - 1, Math.round(((v - lo) / (hi - lo)) * (LUT_SIZE - 1))))];
   return {
-    kind, lo, hi,
+    kind,
+    lo,
+    hi,
     fill: (v) => pick(v).css,
     rgb: (v) => pick(v).rgb,
     ink: (v) => pick(v).ink,

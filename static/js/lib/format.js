@@ -21,7 +21,10 @@ export function fmtCell(v, decimals = 2) {
 
 /** Parse what a person typed: accepts the real minus sign and a decimal comma. */
 export function parseNumber(text) {
-  const t = String(text).trim().replace(/\u2212/g, "-").replace(",", ".");
+  const t = String(text)
+    .trim()
+    .replace(/\u2212/g, "-")
+    .replace(",", ".");
   if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) return null;
   return Number(t);
 }

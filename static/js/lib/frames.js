@@ -54,7 +54,8 @@ function readArray(buffer, view, start, spec) {
   if (LITTLE_ENDIAN || Kind === Uint8Array) return new Tensor(new Kind(buffer, start, length), spec.shape);
   // A big-endian machine cannot view little-endian data directly: read it through the DataView.
   const out = new Kind(length);
-  const get = Kind === Float32Array ? (i) => view.getFloat32(start + 4 * i, true) : (i) => view.getInt32(start + 4 * i, true);
+  const get =
+    Kind === Float32Array ? (i) => view.getFloat32(start + 4 * i, true) : (i) => view.getInt32(start + 4 * i, true);
   for (let i = 0; i < length; i++) out[i] = get(i);
   return new Tensor(out, spec.shape);
 }

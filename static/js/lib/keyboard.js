@@ -9,9 +9,7 @@ const PREV = new Set(["ArrowLeft", "ArrowUp", "PageUp"]);
 function ownsKeys(target) {
   if (!(target instanceof Element)) return false;
   if (target.isContentEditable) return true;
-  return target.matches(
-    'input:not([type="checkbox"]):not([type="button"]):not([type="file"]), textarea, select',
-  );
+  return target.matches('input:not([type="checkbox"]):not([type="button"]):not([type="file"]), textarea, select');
 }
 
 // Every widget that listens for keys, in mount order. A key pressed inside a widget goes to
@@ -25,9 +23,13 @@ function owner(target) {
   return inside ?? lastUsed ?? bound[0];
 }
 
-document.addEventListener("pointerdown", (e) => {
-  lastUsed = bound.find((b) => b.scope.contains(e.target)) ?? lastUsed;
-}, true);
+document.addEventListener(
+  "pointerdown",
+  (e) => {
+    lastUsed = bound.find((b) => b.scope.contains(e.target)) ?? lastUsed;
+  },
+  true,
+);
 document.addEventListener("focusin", (e) => {
   lastUsed = bound.find((b) => b.scope.contains(e.target)) ?? lastUsed;
 });
@@ -52,8 +54,13 @@ function giveKeysBackAfterPointer(scope, home) {
   const onChange = (e) => {
     if (pointer && mine(e) && e.target.matches("select")) giveBack();
   };
-  const listeners = [["pointerdown", onPointerDown, true], ["keydown", onKeyDown, true], ["pointerup", onPointerUp, false],
-    ["click", onClick, false], ["change", onChange, false]];
+  const listeners = [
+    ["pointerdown", onPointerDown, true],
+    ["keydown", onKeyDown, true],
+    ["pointerup", onPointerUp, false],
+    ["click", onClick, false],
+    ["change", onChange, false],
+  ];
   for (const [type, fn, capture] of listeners) document.addEventListener(type, fn, capture);
   return () => listeners.forEach(([type, fn, capture]) => document.removeEventListener(type, fn, capture));
 }

@@ -13,8 +13,14 @@ export function readJson(id) {
  * `status`: `connected()` (empty unless the page says more) while connected, `away` while
  * it reconnects by itself.
  */
-export function connectPage({ context, status, onOpen, onStrayError, away = "Reconnecting to the server…",
-  connected = () => "" }) {
+export function connectPage({
+  context,
+  status,
+  onOpen,
+  onStrayError,
+  away = "Reconnecting to the server…",
+  connected = () => "",
+}) {
   return connect({
     protocol: context.protocol,
     onStatus(kind) {

@@ -11,16 +11,28 @@
  * ends: false for none, [lo, hi] for fixed text, {id?} for ends filled in later (data-end);
  * ticks: a datalist id for tick marks; alert: the data-alert key, or false for none.
  */
-export function slider({ id, label, control = id, input = "", output = "", ends = {}, ticks = null,
-  alert = control, className = "" }) {
+export function slider({
+  id,
+  label,
+  control = id,
+  input = "",
+  output = "",
+  ends = {},
+  ticks = null,
+  alert = control,
+  className = "",
+}) {
   const list = ticks ? ` list="${ticks}"` : "";
   const described = ends && ends.id ? ` aria-describedby="${ends.id}"` : "";
-  return `<div class="control${className ? ` ${className}` : ""}" data-control="${control}">
-      <div class="control-head"><label for="${id}">${label}</label><output class="control-value" ${output}></output></div>
+  return (
+    `<div class="control${className ? ` ${className}` : ""}" data-control="${control}">
+      <div class="control-head"><label for="${id}">${label}</label><output class="control-value" ` +
+    `${output}></output></div>
       <input type="range" id="${id}" ${input}${list}${described}>
       ${ticks ? `<datalist id="${ticks}"></datalist>` : ""}${endsHtml(ends)}
       ${alert === false ? "" : `<p class="alert" data-alert="${alert}" role="status" aria-live="polite"></p>`}
-    </div>`;
+    </div>`
+  );
 }
 
 function endsHtml(ends) {

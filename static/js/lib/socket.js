@@ -159,7 +159,10 @@ export function connect({ protocol, path = "/ws", onStatus = () => {}, onOpen = 
       const key = protocol[type].ordered ? `${type}#${id}` : lane == null ? type : `${type}|${lane}`;
       supersede(key);
       const prior = held.get(key);
-      if (prior) prior.reject(new RequestError({ code: "superseded", message: "a newer request replaced this one", id: prior.id }));
+      if (prior)
+        prior.reject(
+          new RequestError({ code: "superseded", message: "a newer request replaced this one", id: prior.id }),
+        );
       const envelope = lane == null ? { id, type, params } : { id, type, params, lane };
       const item = { id, type, key, resolve, reject, message: JSON.stringify(envelope) };
       if (allowedNow(performance.now()) && !held.size) {

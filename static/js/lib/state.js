@@ -24,7 +24,9 @@ function parseField(field, raw, limits) {
     }
     case "num": {
       const n = Number(raw);
-      return raw !== "" && Number.isFinite(n) && n >= bound(field.min, limits) && n <= bound(field.max, limits) ? n : undefined;
+      return raw !== "" && Number.isFinite(n) && n >= bound(field.min, limits) && n <= bound(field.max, limits)
+        ? n
+        : undefined;
     }
     case "bool":
       return raw === "1" || raw === "true" ? true : raw === "0" || raw === "false" ? false : undefined;

@@ -34,5 +34,12 @@ export function createStepper({ getStep, setStep, total, intervalMs, onPlaying =
     else if (cmd === "reset") setStep(-1);
   }
 
-  return { command, play, stop, get playing() { return timer !== 0; } };
+  return {
+    command,
+    play,
+    stop,
+    get playing() {
+      return timer !== 0;
+    },
+  };
 }

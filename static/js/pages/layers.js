@@ -23,7 +23,8 @@ const socket = connectPage({
 const onChange = (patch) => store.set(patch);
 // Each widget mounts in the section #<name>-widget and sends its requests in its own lane.
 const widgets = Object.entries(WIDGETS).map(([name, module]) =>
-  module.mount(document.getElementById(`${name}-widget`), { ...context, socket: scoped(socket, name), onChange }));
+  module.mount(document.getElementById(`${name}-widget`), { ...context, socket: scoped(socket, name), onChange }),
+);
 store.subscribe((state) => widgets.forEach((w) => w.update(state)));
 
 // Tests and lessons read the page's data back from here.

@@ -66,19 +66,26 @@ showProgress();
 // The section a learner reads is the last heading, widget or question whose top has passed
 // a third of the way down the window. It is kept as they scroll, and on their return the
 // page opens there (a link with its own #section wins).
-const landmarks = [...document.querySelectorAll(".lesson-prose :is(h2[id], h3[id], figure.lesson-widget, section.question)")];
+const landmarks = [
+  ...document.querySelectorAll(".lesson-prose :is(h2[id], h3[id], figure.lesson-widget, section.question)"),
+];
 let placeTimer = 0;
-addEventListener("scroll", () => {
-  clearTimeout(placeTimer);
-  placeTimer = setTimeout(() => {
-    const line = innerHeight / 3;
-    const passed = landmarks.filter((el) => el.getBoundingClientRect().top < line);
-    progress.place(passed.length ? passed[passed.length - 1].id : null, scrollY);
-  }, 300);
-}, { passive: true });
+addEventListener(
+  "scroll",
+  () => {
+    clearTimeout(placeTimer);
+    placeTimer = setTimeout(() => {
+      const line = innerHeight / 3;
+      const passed = landmarks.filter((el) => el.getBoundingClientRect().top < line);
+      progress.place(passed.length ? passed[passed.length - 1].id : null, scrollY);
+    }, 300);
+  },
+  { passive: true },
+);
 
 let moved = false; // the learner scrolled or used the keys: stop putting them back
-for (const type of ["wheel", "touchstart", "keydown", "pointerdown"]) addEventListener(type, () => (moved = true), { once: true, passive: true });
+for (const type of ["wheel", "touchstart", "keydown", "pointerdown"])
+  addEventListener(type, () => (moved = true), { once: true, passive: true });
 function returnToPlace() {
   if (moved || location.hash || !saved.section) return;
   document.getElementById(saved.section)?.scrollIntoView({ block: "start" });
@@ -95,10 +102,14 @@ let inWidget = false;
 const insideWidget = (target) => target instanceof Element && Boolean(target.closest(".lesson-widget"));
 document.addEventListener("pointerdown", (e) => (inWidget = insideWidget(e.target)), true);
 document.addEventListener("focusin", (e) => (inWidget = insideWidget(e.target)));
-addEventListener("keydown", (e) => {
-  const nothingFocused = e.target === document.body || e.target === document.documentElement;
-  if (nothingFocused && !inWidget) e.stopImmediatePropagation();
-}, true);
+addEventListener(
+  "keydown",
+  (e) => {
+    const nothingFocused = e.target === document.body || e.target === document.documentElement;
+    if (nothingFocused && !inWidget) e.stopImmediatePropagation();
+  },
+  true,
+);
 
 // For tests: the widgets by id and the page data.
 window.convscopeLesson = { data, widgets, progress };

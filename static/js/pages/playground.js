@@ -51,11 +51,14 @@ document.getElementById("copy-link").addEventListener("click", async () => {
 // For tests and the benchmark: the store, the widget's data (its inspect()), and apply(patch),
 // which resolves once the engine has answered the change.
 const view = widget.inspect();
-window.convscope = Object.defineProperties({
-  store,
-  socket,
-  apply(patch) {
-    store.set(patch);
-    return lastUpdate;
+window.convscope = Object.defineProperties(
+  {
+    store,
+    socket,
+    apply(patch) {
+      store.set(patch);
+      return lastUpdate;
+    },
   },
-}, Object.getOwnPropertyDescriptors(view));
+  Object.getOwnPropertyDescriptors(view),
+);

@@ -35,7 +35,8 @@ const socket = connectPage({
 const run = runFor(socket);
 const onChange = (patch) => store.set(patch);
 const widgets = Object.entries(WIDGETS).map(([name, module]) =>
-  module.mount($(`#${name}-widget`), { ...context, socket, run, onChange }));
+  module.mount($(`#${name}-widget`), { ...context, socket, run, onChange }),
+);
 store.subscribe((state) => widgets.forEach((w) => w.update(state)));
 
 // Tests and the benchmark read the page from here: the counters say how many snapshots

@@ -9,19 +9,26 @@ const KIND_LABEL = { numeric: "Your answer", predict: "Your prediction" };
 const FLOAT_MARGIN = 1e-6; // the engine computes in float32: 0.1 typed is 0.1 answered
 
 function escapeHtml(text) {
-  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  return String(text).replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
+  );
 }
 
 /** A number as typed by a person: "1,200" and "1 200" read as 1200, "−3" and "0,5" as usual. */
 export function readNumber(text) {
   const t = String(text).trim();
-  if (/^[+\-\u2212]?\d{1,3}([,\u202f\u2009 ]\d{3})+(\.\d+)?$/.test(t)) return parseNumber(t.replace(/[,\u202f\u2009 ]/g, ""));
+  if (/^[+\-\u2212]?\d{1,3}([,\u202f\u2009 ]\d{3})+(\.\d+)?$/.test(t))
+    return parseNumber(t.replace(/[,\u202f\u2009 ]/g, ""));
   return parseNumber(t);
 }
 
 /** Text of a shape or other text answer, for comparing: no spaces, x and * read as ×. */
 function plain(text) {
-  return String(text).toLowerCase().replace(/\s+|by/g, "").replace(/[x*]/g, "×");
+  return String(text)
+    .toLowerCase()
+    .replace(/\s+|by/g, "")
+    .replace(/[x*]/g, "×");
 }
 
 /** An engine value for the page: a shape as "7 × 7 × 1", a whole number as it is, others short. */
@@ -43,7 +50,8 @@ function judge(given, answer, tolerance) {
 }
 
 function agrees(value, answer, tolerance) {
-  if (typeof value === "number" && typeof answer === "number") return Math.abs(value - answer) <= tolerance + FLOAT_MARGIN * Math.max(1, Math.abs(answer));
+  if (typeof value === "number" && typeof answer === "number")
+    return Math.abs(value - answer) <= tolerance + FLOAT_MARGIN * Math.max(1, Math.abs(answer));
   return plain(showValue(value)) === plain(showValue(answer));
 }
 
@@ -63,13 +71,25 @@ export function mountQuestion(section, q, { saved, done, onAnswer, reveal, widge
   const inputId = `q-${q.id}-input`;
   if (q.kind === "choice") {
     form.innerHTML = `<fieldset class="question-choices"><legend class="visually-hidden">Choices</legend>
-      ${q.choices.map((c, i) => `<label class="question-choice"><input type="radio" name="q-${q.id}" value="${i}"> <span>${c}</span></label>`).join("")}
+      ${q.choices
+        .map(
+          (c, i) =>
+            `<label class="question-choice"><input type="radio" name="q-${q.id}" value="${i}"> ` +
+            `<span>${c}</span></label>`,
+        )
+        .join("")}
       </fieldset><button type="submit" class="lesson-button">Check</button>`;
   } else {
     const button = q.kind === "predict" ? "Reveal" : "Check";
-    const where = q.kind === "predict" ? `<p class="question-note">Reveal sets the ${escapeHtml(widgetTitle)} above and reads the engine's answer there.</p>` : "";
-    form.innerHTML = `<div class="question-entry"><label for="${inputId}">${KIND_LABEL[q.kind]}</label>
-      <input id="${inputId}" class="question-input" type="text" inputmode="decimal" autocomplete="off" spellcheck="false">
+    const where =
+      q.kind === "predict"
+        ? `<p class="question-note">Reveal sets the ${escapeHtml(widgetTitle)} above and reads the engine's answer ` +
+          `there.</p>`
+        : "";
+    form.innerHTML =
+      `<div class="question-entry"><label for="${inputId}">${KIND_LABEL[q.kind]}</label>
+      <input id="${inputId}" class="question-input" type="text" inputmode="decimal" autocomplete="off" ` +
+      `spellcheck="false">
       <button type="submit" class="lesson-button">${button}</button></div>${where}`;
   }
   const feedback = document.createElement("div");
@@ -93,9 +113,18 @@ export function mountQuestion(section, q, { saved, done, onAnswer, reveal, widge
     const givenHtml = q.kind === "choice" ? q.choices[given] : escapeHtml(given);
     const verdict = right ? "Right." : "Not quite.";
     let html = `<p class="question-verdict">${verdict}</p>`;
-    if (q.kind === "predict") html += `<p class="question-engine">The engine computed <strong>${answer}</strong>; you predicted <strong>${givenHtml}</strong>.</p>`;
-    html += `<div class="question-explain">${fill(q.explain, { given: givenHtml, answer, work: escapeHtml(q.work) })}</div>`;
-    if (!right && q.hint_wrong) html += `<div class="question-hint"><span class="question-hint-label">Hint</span>${fill(q.hint_wrong, { given: givenHtml, answer, work: escapeHtml(q.work) })}</div>`;
+    if (q.kind === "predict")
+      html +=
+        `<p class="question-engine">The engine computed <strong>${answer}</strong>; you predicted ` +
+        `<strong>${givenHtml}</strong>.</p>`;
+    html +=
+      `<div ` +
+      `class="question-explain">${fill(q.explain, { given: givenHtml, answer, work: escapeHtml(q.work) })}</div>`;
+    if (!right && q.hint_wrong)
+      html +=
+        `<div class="question-hint"><span ` +
+        `class="question-hint-label">Hint</span>` +
+        `${fill(q.hint_wrong, { given: givenHtml, answer, work: escapeHtml(q.work) })}</div>`;
     feedback.className = `question-feedback ${right ? "right" : "wrong"}`;
     feedback.innerHTML = html;
   }
@@ -121,7 +150,8 @@ export function mountQuestion(section, q, { saved, done, onAnswer, reveal, widge
     }
     const given = input.value.trim();
     const expected = typeof q.answer === "string" ? "" : "a number";
-    if (!given || (expected && readNumber(given) === null)) return say(`Type ${expected || "an answer"} first${given ? ` (“${given}” is not ${expected})` : ""}.`);
+    if (!given || (expected && readNumber(given) === null))
+      return say(`Type ${expected || "an answer"} first${given ? ` (“${given}” is not ${expected})` : ""}.`);
     if (q.kind === "numeric") {
       const right = judge(given, q.answer, q.tolerance);
       show(given, right);
@@ -136,7 +166,10 @@ export function mountQuestion(section, q, { saved, done, onAnswer, reveal, widge
       if (value === undefined) throw new Error(`the widget has no value at “${q.read}”`);
       if (q.read && !agrees(value, q.answer, q.tolerance)) {
         // Settings moved by hand before the reveal, or a lesson whose `read` points at another number.
-        console.warn(`Question “${q.id}”: the widget shows ${showValue(value)} at “${q.read}”, the check gives ${showValue(q.answer)}.`);
+        console.warn(
+          `Question “${q.id}”: the widget shows ${showValue(value)} at “${q.read}”, the check gives ` +
+            `${showValue(q.answer)}.`,
+        );
       }
       const right = Boolean(judge(given, value, q.tolerance));
       show(given, right, value);
@@ -151,7 +184,8 @@ export function mountQuestion(section, q, { saved, done, onAnswer, reveal, widge
   });
 
   // Coming back: the last answer, its feedback and the done mark, as they were left.
-  const usable = saved && saved.given !== undefined && (q.kind !== "choice" || saved.given in q.choices); // a lesson edited since?
+  // A lesson edited since may no longer offer the saved choice.
+  const usable = saved && saved.given !== undefined && (q.kind !== "choice" || saved.given in q.choices);
   if (usable) {
     if (q.kind === "choice") {
       const radio = form.querySelector(`input[value="${Number(saved.given)}"]`);

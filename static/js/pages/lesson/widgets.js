@@ -86,14 +86,20 @@ export function mountWidget(figure, spec, { id, context, socket, base }) {
 
   const loaded = (async () => {
     if (spec.missing) {
-      fail(`This widget could not be loaded: “${spec.title}” is not part of Convscope yet. The rest of the lesson works without it.`);
+      fail(
+        `This widget could not be loaded: “${spec.title}” is not part of Convscope yet. The rest of the lesson ` +
+          `works without it.`,
+      );
       return false;
     }
     let module;
     try {
       module = await import(base + spec.module);
     } catch (error) {
-      fail(`This widget could not be loaded (“${spec.title}”). The rest of the lesson works without it.`, String(error));
+      fail(
+        `This widget could not be loaded (“${spec.title}”). The rest of the lesson works without it.`,
+        String(error),
+      );
       return false;
     }
     try {
@@ -101,14 +107,20 @@ export function mountWidget(figure, spec, { id, context, socket, base }) {
       const first = initialState(table, context.limits, spec.state);
       store = memoryStore(first.state, table);
       // Widgets mark their element when their first answer is drawn; the figure follows.
-      new MutationObserver(() => element.dataset.ready && markReady()).observe(element, { attributes: true, attributeFilter: ["data-ready"] });
+      new MutationObserver(() => element.dataset.ready && markReady()).observe(element, {
+        attributes: true,
+        attributeFilter: ["data-ready"],
+      });
       widget = module.mount(element, { ...context, socket: scoped(socket, id), onChange: (patch) => store.set(patch) });
       report(first.problems);
       store.subscribe(update);
       update();
       return true;
     } catch (error) {
-      fail(`This widget could not be started (“${spec.title}”). The rest of the lesson works without it.`, error.stack ?? String(error));
+      fail(
+        `This widget could not be started (“${spec.title}”). The rest of the lesson works without it.`,
+        error.stack ?? String(error),
+      );
       return false;
     }
   })();
@@ -120,7 +132,8 @@ export function mountWidget(figure, spec, { id, context, socket, base }) {
     inspect: () => widget?.inspect?.(),
     /** Apply `patch`, wait for the engine's answer, read the value at `path` of inspect(). */
     async reveal(patch, path) {
-      if (!(await loaded) || !(await ready)) throw new Error("the widget could not be loaded, so there is nothing to reveal");
+      if (!(await loaded) || !(await ready))
+        throw new Error("the widget could not be loaded, so there is nothing to reveal");
       const read = () => (path ? readPath(widget.inspect(), path) : undefined);
       const before = read();
       store.set(patch);

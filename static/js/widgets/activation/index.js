@@ -41,15 +41,19 @@ export function mount(element, { socket, choices, labels, onChange }) {
   const LABELS = labels.activations; // the server's words for its functions
   mounted += 1;
   const uid = mounted === 1 ? "act" : `act-${mounted}`;
-  element.innerHTML = `
+  element.innerHTML =
+    `
     <h2 id="h-${uid}" class="widget-title">Activation</h2>
     <div class="widget-body">
       <div class="widget-controls">
         <div class="control"><label for="${uid}-name">Function</label>
-          <select id="${uid}-name" data-act="name">${choices.map((c) => `<option value="${c.name}">${LABELS[c.name] ?? c.name}</option>`).join("")}</select>
+          <select id="${uid}-name" data-act="name">${choices
+            .map((c) => `<option ` + `value="${c.name}">${LABELS[c.name] ?? c.name}</option>`)
+            .join("")}</select>
           <p class="alert" data-alert="name" role="status" aria-live="polite"></p></div>
         <div class="control" data-control="param" hidden>
-          <div class="control-head"><label for="${uid}-param"></label><output class="control-value" data-act="param-val"></output></div>
+          <div class="control-head"><label for="${uid}-param"></label><output class="control-value" ` +
+    `data-act="param-val"></output></div>
           <input type="range" id="${uid}-param" data-act="param">
           <div class="range-ends"><span data-end="min"></span><span data-end="max"></span></div>
           <p class="alert" data-alert="param" role="status" aria-live="polite"></p></div>
@@ -60,18 +64,24 @@ export function mount(element, { socket, choices, labels, onChange }) {
         </div>
         <p class="act-detector hint" hidden>Seed 001's feature detector <b>sigm(0.02·(x ∗ k) − 4)</b>: the map
           before is the layer 0.02·k with bias −4 convolved (true convolution) over seed 001's 3×3 input, so
-          x ∗ k = 45, 110, 40, 40 become −3.1, −1.8, −3.2, −3.2; the sigmoid then answers how strongly the feature is there.</p>
+          x ∗ k = 45, 110, 40, 40 become −3.1, −1.8, −3.2, −3.2; the sigmoid then answers how strongly the feature ` +
+    `is there.</p>
         <p class="alert" data-alert="input" role="status" aria-live="polite"></p>
         <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
       </div>
       <div class="widget-main act-stage">
-        <figure class="pane"><figcaption><span class="pane-title">Before</span> <span class="hint-inline">hover a cell, or focus it and use the arrows</span></figcaption>
+        <figure class="pane"><figcaption><span class="pane-title">Before</span> <span class="hint-inline">hover a ` +
+    `cell, or focus it and use the arrows</span></figcaption>
           <canvas class="grid-canvas hoverable" data-grid="before" tabindex="0"
-            aria-label="The map before the activation. Arrow keys move the marked cell; its point is marked on the curve."></canvas></figure>
-        <figure class="pane"><figcaption><span class="pane-title">After</span> <span class="act-name-label shape"></span></figcaption>
+            aria-label="The map before the activation. Arrow keys move the marked cell; its point is marked on the ` +
+    `curve."></canvas></figure>
+        <figure class="pane"><figcaption><span class="pane-title">After</span> <span class="act-name-label ` +
+    `shape"></span></figcaption>
           <canvas class="grid-canvas hoverable" data-grid="after"></canvas></figure>
-        <figure class="pane"><figcaption><span class="pane-title">Curve</span> <span class="marker-label shape" aria-live="polite"></span></figcaption>
-          <canvas class="curve-canvas" width="330" height="280" role="img" aria-label="The activation curve"></canvas></figure>
+        <figure class="pane"><figcaption><span class="pane-title">Curve</span> <span class="marker-label shape" ` +
+    `aria-live="polite"></span></figcaption>
+          <canvas class="curve-canvas" width="330" height="280" role="img" aria-label="The activation ` +
+    `curve"></canvas></figure>
       </div>
     </div>`;
   const $ = (sel) => element.querySelector(sel);
@@ -93,10 +103,14 @@ export function mount(element, { socket, choices, labels, onChange }) {
     const b = e.target.closest("[data-act-input]");
     if (!b) return;
     const again = b.dataset.actInput === "random" && state.actInput === "random";
-    const detector = b.dataset.actInput === "seed001" ? { actName: "sigmoid", actParam: null } : {}; // the seed's detector is a sigmoid
+    // The seed's detector is a sigmoid.
+    const detector = b.dataset.actInput === "seed001" ? { actName: "sigmoid", actParam: null } : {};
     onChange({ actInput: b.dataset.actInput, ...(again ? { actSeed: state.actSeed + 1 } : {}), ...detector });
   });
-  for (const [grid, canvas] of [[before, $('[data-grid="before"]')], [after, $('[data-grid="after"]')]]) {
+  for (const [grid, canvas] of [
+    [before, $('[data-grid="before"]')],
+    [after, $('[data-grid="after"]')],
+  ]) {
     canvas.addEventListener("pointermove", (e) => hover(grid.cellAt(e)));
     canvas.addEventListener("pointerleave", () => hover(null));
   }
@@ -127,7 +141,8 @@ export function mount(element, { socket, choices, labels, onChange }) {
     const conv = await socket.request("conv.run", {
       input: { channels: 1, height: h, width: w, values: Array.from(x.arrays.values.data) },
       kernels: { filters: 1, height: 2, width: 2, values: Array.from(k.arrays.values.data) },
-      bias: Array.from(k.arrays.bias.data), flip: true,
+      bias: Array.from(k.arrays.bias.data),
+      flip: true,
     });
     const [, oh, ow] = conv.arrays.output.shape;
     return { height: oh, width: ow, values: Float32Array.from(conv.arrays.output.data) };
@@ -156,14 +171,24 @@ export function mount(element, { socket, choices, labels, onChange }) {
 
   async function run() {
     const s = state;
-    const params = { input: { channels: 1, height: input.height, width: input.width, values: Array.from(input.values) }, name: s.actName, curve_min: CURVE.min, curve_max: CURVE.max };
+    const params = {
+      input: { channels: 1, height: input.height, width: input.width, values: Array.from(input.values) },
+      name: s.actName,
+      curve_min: CURVE.min,
+      curve_max: CURVE.max,
+    };
     if (choice(s.actName)?.param && s.actParam != null) params.param = s.actParam;
     if (!asked.fresh(params)) return render();
     try {
       const a = await socket.request("activation.run", params);
       alerts.clear("act");
       result = { meta: a.meta, output: a.arrays.output.data, x: a.arrays.curve_x.data, y: a.arrays.curve_y.data };
-      if (marker) marker = { ...marker, x: input.values[marker.r * input.width + marker.c], y: result.output[marker.r * input.width + marker.c] };
+      if (marker)
+        marker = {
+          ...marker,
+          x: input.values[marker.r * input.width + marker.c],
+          y: result.output[marker.r * input.width + marker.c],
+        };
       element.dataset.ready = "true";
     } catch (e) {
       if (e.quiet) return;
@@ -178,7 +203,9 @@ export function mount(element, { socket, choices, labels, onChange }) {
     const spec = choice(state.actName)?.param;
     const box = $('[data-control="param"]');
     box.hidden = !spec;
-    element.querySelectorAll("[data-act-input]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.actInput === state.actInput)));
+    element
+      .querySelectorAll("[data-act-input]")
+      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.actInput === state.actInput)));
     $(".act-detector").hidden = state.actInput !== "seed001";
     if (!spec) return;
     const used = result?.meta.param ?? spec.default;
@@ -196,11 +223,14 @@ export function mount(element, { socket, choices, labels, onChange }) {
     if (!input || !result) return;
     const { height: h, width: w, values } = input;
     const scale = scaleFor([values, result.output], "diverging"); // one scale: colours compare across before and after
-    const cell = fitCell(290, 290, w, h, 6, w * h <= 9 ? 80 : 48); // 48px: a signed "−1.4" still reads at 16px; tiny maps grow
+    // 48px: a signed "−1.4" still reads at 16px; tiny maps grow.
+    const cell = fitCell(290, 290, w, h, 6, w * h <= 9 ? 80 : 48);
     const hl = marker ? [{ r: marker.r, c: marker.c, h: 1, w: 1 }] : [];
     before.draw({ rows: h, cols: w, cell, value: (r, c) => values[r * w + c], scale, highlights: hl });
     after.draw({ rows: h, cols: w, cell, value: (r, c) => result.output[r * w + c], scale, highlights: hl });
-    $(".act-name-label").textContent = LABELS[result.meta.name] + (result.meta.param != null ? ` (${choice(result.meta.name).param.label} ${fmt(result.meta.param)})` : "");
+    $(".act-name-label").textContent =
+      LABELS[result.meta.name] +
+      (result.meta.param != null ? ` (${choice(result.meta.name).param.label} ${fmt(result.meta.param)})` : "");
     $(".marker-label").textContent = marker ? `x = ${fmt(marker.x)} → y = ${fmt(marker.y)}` : "";
     drawCurve();
   }
@@ -227,18 +257,29 @@ export function mount(element, { socket, choices, labels, onChange }) {
     ctx.lineWidth = 1;
     ctx.textAlign = "center";
     for (let t = Math.ceil(x[0]); t <= x[x.length - 1]; t++) {
-      ctx.beginPath(); ctx.moveTo(px(t), m.t); ctx.lineTo(px(t), H - m.b); ctx.stroke();
+      ctx.beginPath();
+      ctx.moveTo(px(t), m.t);
+      ctx.lineTo(px(t), H - m.b);
+      ctx.stroke();
       ctx.fillText(fmt(t), px(t), H - 8);
     }
     ctx.textAlign = "right";
     const stepY = hi - lo > 6 ? 2 : hi - lo > 2.5 ? 1 : 0.5;
     for (let t = Math.ceil(lo / stepY) * stepY; t <= hi; t += stepY) {
-      ctx.beginPath(); ctx.moveTo(m.l, py(t)); ctx.lineTo(W - m.r, py(t)); ctx.stroke();
+      ctx.beginPath();
+      ctx.moveTo(m.l, py(t));
+      ctx.lineTo(W - m.r, py(t));
+      ctx.stroke();
       ctx.fillText(fmt(t), m.l - 6, py(t) + 5);
     }
     ctx.strokeStyle = "#111";
     ctx.lineWidth = 1.5;
-    ctx.beginPath(); ctx.moveTo(px(0), m.t); ctx.lineTo(px(0), H - m.b); ctx.moveTo(m.l, py(0)); ctx.lineTo(W - m.r, py(0)); ctx.stroke();
+    ctx.beginPath();
+    ctx.moveTo(px(0), m.t);
+    ctx.lineTo(px(0), H - m.b);
+    ctx.moveTo(m.l, py(0));
+    ctx.lineTo(W - m.r, py(0));
+    ctx.stroke();
     ctx.strokeStyle = "#3b2a8c";
     ctx.lineWidth = 4;
     ctx.beginPath();
@@ -249,11 +290,19 @@ export function mount(element, { socket, choices, labels, onChange }) {
     ctx.setLineDash([6, 4]);
     ctx.strokeStyle = "#111";
     ctx.lineWidth = 2;
-    ctx.beginPath(); ctx.moveTo(mx, H - m.b); ctx.lineTo(mx, my); ctx.lineTo(m.l, my); ctx.stroke();
+    ctx.beginPath();
+    ctx.moveTo(mx, H - m.b);
+    ctx.lineTo(mx, my);
+    ctx.lineTo(m.l, my);
+    ctx.stroke();
     ctx.setLineDash([]);
-    ctx.beginPath(); ctx.arc(mx, my, 9, 0, 2 * Math.PI);
-    ctx.fillStyle = "#f1a340"; ctx.fill();
-    ctx.lineWidth = 3; ctx.strokeStyle = "#000"; ctx.stroke();
+    ctx.beginPath();
+    ctx.arc(mx, my, 9, 0, 2 * Math.PI);
+    ctx.fillStyle = "#f1a340";
+    ctx.fill();
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = "#000";
+    ctx.stroke();
   }
 
   async function update(next) {

@@ -25,13 +25,23 @@ import { widgetFace } from "../../lib/widget.js";
 
 const SIZE = 128; // the picture's side in pixels: a photo still reads as a cat, eight of them fit a row
 const STRIP = 8;
-const RAND_OPS = [["hflip", 1, "Flip ↔"], ["vflip", 2, "Flip ↕"], ["rotate", 4, "Rotate"], ["crop", 8, "Crop"], ["jitter", 16, "Colour"]];
+const RAND_OPS = [
+  ["hflip", 1, "Flip ↔"],
+  ["vflip", 2, "Flip ↕"],
+  ["rotate", 4, "Rotate"],
+  ["crop", 8, "Crop"],
+  ["jitter", 16, "Colour"],
+];
 // The ops a random strip may draw are augment.run's; crop goes first, as by hand (the box is on the original).
 const opOrder = ({ schemas }) => {
   const ops = names(field(schemas, "augment.run", "random.ops.0"));
   return ["crop", ...ops.filter((op) => op !== "crop")];
 };
-const IMAGES = { cat: { preset: "photo", channels: 3 }, camera: { preset: "photo", channels: 1 }, digit: { preset: "digit", channels: 1 } };
+const IMAGES = {
+  cat: { preset: "photo", channels: 3 },
+  camera: { preset: "photo", channels: 1 },
+  digit: { preset: "digit", channels: 1 },
+};
 const IMAGE_LABELS = { cat: "Cat", camera: "Camera", digit: "Digit 7" };
 const FILLS = { zeros: "Zeros", edge: "Edge", reflect: "Mirror" };
 // rotate's mode for a fill: the link says "zeros" where the server says "constant"; the others agree.
@@ -77,7 +87,12 @@ const FIELD_OF = Object.fromEntries(SLIDERS.map(([key, field]) => [key, field]))
 
 function slider(uid, [key, , label, min, max, step]) {
   return rangeSlider({
-    id: `${uid}-${key}`, control: key, label, className: "ag-slider", output: `data-value="${key}"`, ends: false,
+    id: `${uid}-${key}`,
+    control: key,
+    label,
+    className: "ag-slider",
+    output: `data-value="${key}"`,
+    ends: false,
     input: `data-key="${key}" min="${min}" max="${max}" step="${step}"`,
   });
 }
@@ -88,15 +103,24 @@ const ROWS = {
   hflip: [["flip ↔", () => "yes"]],
   vflip: [["flip ↕", () => "yes"]],
   rotate: [["turn", (op) => `${fmt(op.angle, 1)}°`]],
-  jitter: [["bright.", (op) => fmt(op.brightness)], ["contrast", (op) => fmt(op.contrast)], ["satur.", (op) => fmt(op.saturation)]],
+  jitter: [
+    ["bright.", (op) => fmt(op.brightness)],
+    ["contrast", (op) => fmt(op.contrast)],
+    ["satur.", (op) => fmt(op.saturation)],
+  ],
 };
 
 /** Rows of the strip's table: [label, [text per variant]] for each op drawn, in the order applied. */
 export function stripRows(names, variants) {
-  return names.flatMap((name) => ROWS[name].map(([label, show]) => [label, variants.map((ops) => {
-    const op = ops.find((o) => o.op === name);
-    return op ? show(op) : "–";
-  })]));
+  return names.flatMap((name) =>
+    ROWS[name].map(([label, show]) => [
+      label,
+      variants.map((ops) => {
+        const op = ops.find((o) => o.op === name);
+        return op ? show(op) : "–";
+      }),
+    ]),
+  );
 }
 
 /** Draw a (C, H, W) picture from 0 to 1 at its own resolution; CSS scales the canvas. */
@@ -118,12 +142,18 @@ function paint(canvas, tensor, offset = 0) {
 export function mount(element, { socket, onChange, ...context }) {
   const ORDER = opOrder(context); // the order the ops are applied in, by hand and at random
   const uid = `ag${++mounted}`;
-  element.innerHTML = `
+  element.innerHTML =
+    `
     <h2 class="widget-title">Data augmentation</h2>
     <div class="widget-body ag-body">
       <div class="widget-controls ag-controls">
         <div class="chips" role="group" aria-label="Picture">
-          ${Object.keys(IMAGES).map((k) => `<button type="button" class="chip" data-image="${k}" aria-pressed="false">${IMAGE_LABELS[k]}</button>`).join("")}
+          ${Object.keys(IMAGES)
+            .map(
+              (k) =>
+                `<button type="button" class="chip" data-image="${k}" aria-pressed="false">${IMAGE_LABELS[k]}</button>`,
+            )
+            .join("")}
         </div>
         <div class="chips" role="group" aria-label="Flips">
           <button type="button" class="chip" data-toggle="agHflip" aria-pressed="false">Flip ↔</button>
@@ -132,30 +162,43 @@ export function mount(element, { socket, onChange, ...context }) {
         ${slider(uid, SLIDERS[0])}
         <p class="ag-group-label">Rotation fill, beyond the edge</p>
         <div class="chips ag-fill" role="group" aria-label="Rotation fill, beyond the edge">
-          ${Object.keys(FILLS).map((k) => `<button type="button" class="chip" data-fill="${k}" aria-pressed="false">${FILLS[k]}</button>`).join("")}
+          ${Object.keys(FILLS)
+            .map((k) => `<button type="button" class="chip" data-fill="${k}" aria-pressed="false">${FILLS[k]}</button>`)
+            .join("")}
         </div>
         <p class="ag-group-label">Crop and scale back</p>
-        ${SLIDERS.slice(1, 4).map((s) => slider(uid, s)).join("")}
+        ${SLIDERS.slice(1, 4)
+          .map((s) => slider(uid, s))
+          .join("")}
         <p class="ag-group-label">Colour jitter</p>
-        ${SLIDERS.slice(4).map((s) => slider(uid, s)).join("")}
+        ${SLIDERS.slice(4)
+          .map((s) => slider(uid, s))
+          .join("")}
         <button type="button" class="chip" data-action="reset">Undo all</button>
         <p class="ag-group-label">The random batch draws</p>
         <div class="chips ag-rand" role="group" aria-label="What the random batch draws">
-          ${RAND_OPS.map(([, bit, label]) => `<button type="button" class="chip" data-bit="${bit}" aria-pressed="false">${label}</button>`).join("")}
+          ${RAND_OPS.map(
+            ([, bit, label]) =>
+              `<button type="button" class="chip" data-bit="${bit}" ` + `aria-pressed="false">${label}</button>`,
+          ).join("")}
         </div>
         <p class="alert" data-alert="input" role="status" aria-live="polite"></p>
       </div>
       <div class="widget-main">
         <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
         <div class="ag-top">
-          <figure class="pane"><figcaption><span class="pane-title">Original</span> <span class="shape" data-shape="image"></span></figcaption>
-            <canvas class="ag-original" aria-label="The original picture; the crop box is drawn on it and can be dragged"></canvas></figure>
-          <figure class="pane"><figcaption><span class="pane-title">Augmented</span> <span class="shape">same size</span></figcaption>
+          <figure class="pane"><figcaption><span class="pane-title">Original</span> <span class="shape" ` +
+    `data-shape="image"></span></figcaption>
+            <canvas class="ag-original" aria-label="The original picture; the crop box is drawn on it and can be ` +
+    `dragged"></canvas></figure>
+          <figure class="pane"><figcaption><span class="pane-title">Augmented</span> <span class="shape">same ` +
+    `size</span></figcaption>
             <canvas class="ag-result" aria-label="The augmented picture"></canvas></figure>
           <div class="ag-applied"><p class="ag-group-label">Applied, in order</p><ol class="ag-steps"></ol>
             <p class="ag-fill-note"></p></div>
         </div>
-        <section class="ag-strip-box" tabindex="0" aria-label="Random batch. Space plays epochs, each with a new seed; arrow keys and Page Up or Page Down change the seed.">
+        <section class="ag-strip-box" tabindex="0" aria-label="Random batch. Space plays epochs, each with a new ` +
+    `seed; arrow keys and Page Up or Page Down change the seed.">
           <div class="ag-strip-head">
             <h3 class="ag-strip-title">Random batch: ${STRIP} training examples</h3>
             <button type="button" class="chip" data-action="new-seed">New seed</button>
@@ -164,7 +207,8 @@ export function mount(element, { socket, onChange, ...context }) {
           </div>
           <div class="ag-strip"></div>
           <p class="ag-ranges"></p>
-          <p class="ag-note"><b>On the fly, training only:</b> each mini-batch is augmented as it is loaded; nothing is stored,
+          <p class="ag-note"><b>On the fly, training only:</b> each mini-batch is augmented as it is loaded; ` +
+    `nothing is stored,
             every epoch sees new variants, and test images are never augmented.</p>
         </section>
       </div>
@@ -193,7 +237,13 @@ export function mount(element, { socket, onChange, ...context }) {
     } else if (b.dataset.action === "new-seed") command("next");
     else if (b.dataset.action === "play") command("toggle");
     else if (b.dataset.action === "reset") {
-      set(Object.fromEntries(fields().filter((f) => !["agImage", "agSeed", "agRand"].includes(f.key)).map((f) => [f.key, f.def])));
+      set(
+        Object.fromEntries(
+          fields()
+            .filter((f) => !["agImage", "agSeed", "agRand"].includes(f.key))
+            .map((f) => [f.key, f.def]),
+        ),
+      );
     }
   });
   element.addEventListener("input", (e) => {
@@ -266,8 +316,18 @@ export function mount(element, { socket, onChange, ...context }) {
   function randomParams() {
     const s = state;
     const names = ORDER.filter((name) => s.agRand & RAND_OPS.find(([n]) => n === name)[1]);
-    return { ops: names, seed: s.agSeed, n: STRIP, angle: 20, scale: [0.6, 1], brightness: 0.3, contrast: 0.3, saturation: 0.3,
-      hue: 0, mode: modeOf(s.agFill) };
+    return {
+      ops: names,
+      seed: s.agSeed,
+      n: STRIP,
+      angle: 20,
+      scale: [0.6, 1],
+      brightness: 0.3,
+      contrast: 0.3,
+      saturation: 0.3,
+      hue: 0,
+      mode: modeOf(s.agFill),
+    };
   }
 
   async function run() {
@@ -296,7 +356,8 @@ export function mount(element, { socket, onChange, ...context }) {
 
   function renderControls() {
     const s = state;
-    const pressed = (sel, on) => element.querySelectorAll(sel).forEach((b) => b.setAttribute("aria-pressed", String(on(b))));
+    const pressed = (sel, on) =>
+      element.querySelectorAll(sel).forEach((b) => b.setAttribute("aria-pressed", String(on(b))));
     pressed("[data-image]", (b) => b.dataset.image === s.agImage);
     pressed("[data-toggle]", (b) => s[b.dataset.toggle]);
     pressed("[data-fill]", (b) => b.dataset.fill === s.agFill);
@@ -306,8 +367,10 @@ export function mount(element, { socket, onChange, ...context }) {
       element.querySelector(`[data-value="${key}"]`).textContent = show(s[field]);
     }
     const grey = IMAGES[s.agImage].channels === 1;
-    for (const key of ["sat", "hue"]) element.querySelector(`[data-control="${key}"]`).classList.toggle("ag-idle", grey);
-    for (const key of ["x", "y"]) element.querySelector(`[data-control="${key}"]`).classList.toggle("ag-idle", s.agScale >= 1);
+    for (const key of ["sat", "hue"])
+      element.querySelector(`[data-control="${key}"]`).classList.toggle("ag-idle", grey);
+    for (const key of ["x", "y"])
+      element.querySelector(`[data-control="${key}"]`).classList.toggle("ag-idle", s.agScale >= 1);
     $(".ag-seed").textContent = `seed ${s.agSeed}`;
   }
 
@@ -320,18 +383,30 @@ export function mount(element, { socket, onChange, ...context }) {
     $('[data-shape="image"]').textContent = `${h} × ${w} × ${c}`;
     drawBox();
     const steps = answer.meta.applied;
-    $(".ag-steps").innerHTML = steps.length ? steps.map((op) => `<li>${describeLong(op)}</li>`).join("") : "<li class='ag-none'>nothing yet: the picture as it is</li>";
+    $(".ag-steps").innerHTML = steps.length
+      ? steps.map((op) => `<li>${describeLong(op)}</li>`).join("")
+      : "<li class='ag-none'>nothing yet: the picture as it is</li>";
     const rotate = steps.find((op) => op.op === "rotate");
-    $(".ag-fill-note").textContent = rotate?.mode === "constant"
-      ? "Zeros paint black corners that were never in the picture: seed 003 calls that wrong. Try Mirror."
-      : "";
+    $(".ag-fill-note").textContent =
+      rotate?.mode === "constant"
+        ? "Zeros paint black corners that were never in the picture: seed 003 calls that wrong. Try Mirror."
+        : "";
     renderStrip();
   }
 
   function describeLong(op) {
-    if (op.op === "crop") return `crop ${Math.round(op.scale * 100)}%: the ${op.box[2]}×${op.box[3]} box at (${op.box[1]}, ${op.box[0]}), scaled back`;
-    if (op.op === "rotate") return `turn ${fmt(op.angle, 1)}°, ${FILLS[Object.keys(FILLS).find((k) => modeOf(k) === op.mode)].toLowerCase()} beyond the edge`;
-    if (op.op === "jitter") return `colour: b ${fmt(op.brightness)}, c ${fmt(op.contrast)}, s ${fmt(op.saturation)}, h ${fmt(op.hue)}`;
+    if (op.op === "crop")
+      return (
+        `crop ${Math.round(op.scale * 100)}%: the ${op.box[2]}×${op.box[3]} box at (${op.box[1]}, ` +
+        `${op.box[0]}), scaled back`
+      );
+    if (op.op === "rotate")
+      return (
+        `turn ${fmt(op.angle, 1)}°, ` +
+        `${FILLS[Object.keys(FILLS).find((k) => modeOf(k) === op.mode)].toLowerCase()} beyond the edge`
+      );
+    if (op.op === "jitter")
+      return `colour: b ${fmt(op.brightness)}, c ${fmt(op.contrast)}, s ${fmt(op.saturation)}, h ${fmt(op.hue)}`;
     return op.op === "hflip" ? "flip ↔" : "flip ↕";
   }
 
@@ -360,9 +435,14 @@ export function mount(element, { socket, onChange, ...context }) {
     if (box.dataset.shape !== shape) {
       box.dataset.shape = shape;
       box.style.setProperty("--n", n);
-      const thumbs = Array.from({ length: n }, (_, i) => `<figure class="ag-thumb"><span class="ag-thumb-n">${i + 1}</span>
-        <canvas aria-label="variant ${i + 1}"></canvas></figure>`).join("");
-      const table = rows.map(([label]) => `<span class="ag-row-label">${label}</span>${"<span class=\"ag-val\"></span>".repeat(n)}`).join("");
+      const thumbs = Array.from(
+        { length: n },
+        (_, i) => `<figure class="ag-thumb"><span class="ag-thumb-n">${i + 1}</span>
+        <canvas aria-label="variant ${i + 1}"></canvas></figure>`,
+      ).join("");
+      const table = rows
+        .map(([label]) => `<span class="ag-row-label">${label}</span>${'<span class="ag-val"></span>'.repeat(n)}`)
+        .join("");
       box.innerHTML = `<span class="ag-row-label"></span>${thumbs}${table}`;
     }
     const per = strip.variants.size / n;
@@ -370,8 +450,10 @@ export function mount(element, { socket, onChange, ...context }) {
     const cells = box.querySelectorAll(".ag-val");
     rows.forEach(([, texts], r) => texts.forEach((t, i) => (cells[r * n + i].textContent = t)));
     const r = strip.meta.ranges;
-    $(".ag-ranges").textContent = `Drawn: flips with probability ½, turns up to ±${fmt(r.angle)}°, crops keeping ${Math.round(r.scale[0] * 100)}–${Math.round(r.scale[1] * 100)}% of each side, `
-      + `colour factors 1 ± ${fmt(r.brightness)}${r.hue ? `, hue ±${fmt(r.hue)}` : ""}.`;
+    $(".ag-ranges").textContent =
+      `Drawn: flips with probability ½, turns up to ±${fmt(r.angle)}°, crops keeping ` +
+      `${Math.round(r.scale[0] * 100)}–${Math.round(r.scale[1] * 100)}% of each side, ` +
+      `colour factors 1 ± ${fmt(r.brightness)}${r.hue ? `, hue ±${fmt(r.hue)}` : ""}.`;
   }
 
   async function update(next) {
@@ -387,7 +469,12 @@ export function mount(element, { socket, onChange, ...context }) {
       meta: answer?.meta ?? null,
       image: answer && { shape: answer.arrays.image.shape, values: Array.from(answer.arrays.image.data) },
       output: answer && { shape: answer.arrays.output.shape, values: Array.from(answer.arrays.output.data) },
-      strip: strip && { shape: strip.variants.shape, values: Array.from(strip.variants.data), variants: strip.meta.variants, seed: strip.meta.seed },
+      strip: strip && {
+        shape: strip.variants.shape,
+        values: Array.from(strip.variants.data),
+        variants: strip.meta.variants,
+        seed: strip.meta.seed,
+      },
       table: strip ? stripRows(strip.names, strip.meta.variants) : null,
       playing: playTimer !== 0,
     }),

@@ -6,7 +6,6 @@
 import { m, math, mi, mo, sub } from "../../lib/mathml.js";
 import { fmt } from "../../lib/format.js";
 
-
 export const sym = (name, sub) => ({ sym: name, sub: String(sub) });
 /** An engine number; `factor` brackets a negative one ("2·(−1)", not "2·−1"). */
 export const num = (v, factor = false) => ({ num: v, factor });
@@ -48,13 +47,15 @@ function node(part) {
 
 /** Draw `lines` ([{kind, parts}]) into `box`; returns the lines' texts (for tests). */
 export function drawLines(box, lines) {
-  box.replaceChildren(...lines.map(({ kind, parts }) => {
-    const p = document.createElement("p");
-    p.className = `bp-line ${kind ?? ""}`;
-    p.dataset.kind = kind ?? "";
-    p.append(...parts.map(node));
-    return p;
-  }));
+  box.replaceChildren(
+    ...lines.map(({ kind, parts }) => {
+      const p = document.createElement("p");
+      p.className = `bp-line ${kind ?? ""}`;
+      p.dataset.kind = kind ?? "";
+      p.append(...parts.map(node));
+      return p;
+    }),
+  );
   return [...box.children].map((p) => p.textContent);
 }
 
@@ -64,15 +65,67 @@ const msub = sub;
 const d = (top, bottom) => m("mfrac", m("mrow", mo("∂"), top), m("mrow", mo("∂"), bottom)); // ∂top/∂bottom
 
 const RULES = {
-  dw: () => [d(mi("L"), msub("F", "ij")), mo("="), m("munder", mo("∑"), m("mrow", mi("m"), mo(","), mi("n"))),
-    m("msub", mi("X"), m("mrow", mi("i"), mo("+"), mi("m"), mo("−"), m("mn", "1"), mo(","), mi("j"), mo("+"), mi("n"), mo("−"), m("mn", "1"))),
-    mo("·"), msub("∂h", "mn")],
+  dw: () => [
+    d(mi("L"), msub("F", "ij")),
+    mo("="),
+    m("munder", mo("∑"), m("mrow", mi("m"), mo(","), mi("n"))),
+    m(
+      "msub",
+      mi("X"),
+      m(
+        "mrow",
+        mi("i"),
+        mo("+"),
+        mi("m"),
+        mo("−"),
+        m("mn", "1"),
+        mo(","),
+        mi("j"),
+        mo("+"),
+        mi("n"),
+        mo("−"),
+        m("mn", "1"),
+      ),
+    ),
+    mo("·"),
+    msub("∂h", "mn"),
+  ],
   dx: () => [d(mi("L"), mi("X")), mo("="), mi("∂h"), mo("∗"), m("msup", mi("F"), m("mn", "180°"))],
-  bias: () => [d(mi("L"), mi("b")), mo("="), m("munder", mo("∑"), m("mrow", mi("m"), mo(","), mi("n"))), msub("∂h", "mn")],
-  max: () => [d(mi("L"), msub("x", "ij")), mo("="), msub("∂h", "window"), mo("·"), mo("["), msub("x", "ij"), mo("="),
-    mi("max"), mo("]")],
-  avg: () => [d(mi("L"), msub("x", "ij")), mo("="), msub("∂h", "window"), mo("·"), m("mfrac", m("mn", "1"), m("msup", mi("m"), m("mn", "2")))],
-  relu: () => [d(mi("L"), msub("x", "ij")), mo("="), msub("∂h", "ij"), mo("·"), mo("["), msub("x", "ij"), mo(">"), m("mn", "0"), mo("]")],
+  bias: () => [
+    d(mi("L"), mi("b")),
+    mo("="),
+    m("munder", mo("∑"), m("mrow", mi("m"), mo(","), mi("n"))),
+    msub("∂h", "mn"),
+  ],
+  max: () => [
+    d(mi("L"), msub("x", "ij")),
+    mo("="),
+    msub("∂h", "window"),
+    mo("·"),
+    mo("["),
+    msub("x", "ij"),
+    mo("="),
+    mi("max"),
+    mo("]"),
+  ],
+  avg: () => [
+    d(mi("L"), msub("x", "ij")),
+    mo("="),
+    msub("∂h", "window"),
+    mo("·"),
+    m("mfrac", m("mn", "1"), m("msup", mi("m"), m("mn", "2"))),
+  ],
+  relu: () => [
+    d(mi("L"), msub("x", "ij")),
+    mo("="),
+    msub("∂h", "ij"),
+    mo("·"),
+    mo("["),
+    msub("x", "ij"),
+    mo(">"),
+    m("mn", "0"),
+    mo("]"),
+  ],
 };
 
 /** The mode's rule as a display formula. */

@@ -51,21 +51,33 @@ export function consistent(state) {
   return s;
 }
 
-const ICON = (d) => `<svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false"><path d="${d}" fill="currentColor"/></svg>`;
+const ICON = (d) =>
+  `<svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false"><path d="${d}" ` +
+  `fill="currentColor"/></svg>`;
 const PLAY = ICON("M7 4v16l13-8z");
 const PAUSE = ICON("M6 4h4v16H6zM14 4h4v16h-4z");
 
 export function mount(element, { socket, onChange }) {
-  element.innerHTML = `
+  element.innerHTML =
+    `
     <h2 id="h-backprop" class="widget-title">Backpropagation, step by step</h2>
     <div class="chips bp-modes" role="group" aria-label="Gradient to follow">
-      ${Object.entries(MODES).map(([k, m]) => `<button type="button" class="chip" data-bp-mode="${k}" aria-pressed="false">${m.label}</button>`).join("")}
+      ${Object.entries(MODES)
+        .map(
+          ([k, m]) => `<button type="button" class="chip" data-bp-mode="${k}" aria-pressed="false">${m.label}</button>`,
+        )
+        .join("")}
     </div>
     <div class="widget-body">
       <div class="widget-controls bp-controls">
         <p class="bp-controls-title">Upstream gradient <span class="bp-sym">∂h = <span class="bp-of"></span></span></p>
         <div class="chips" role="group" aria-label="Upstream gradient">
-          ${Object.entries(PRESETS).map(([k, label]) => `<button type="button" class="chip" data-bp-preset="${k}" aria-pressed="false">${label}</button>`).join("")}
+          ${Object.entries(PRESETS)
+            .map(
+              ([k, label]) =>
+                `<button type="button" class="chip" data-bp-preset="${k}" aria-pressed="false">${label}</button>`,
+            )
+            .join("")}
         </div>
         <div class="bp-upstream kgrid" role="group" aria-label="Upstream gradient values"></div>
         <p class="hint">Type a number from −${LIMIT} to ${LIMIT} in a cell.</p>
@@ -75,16 +87,26 @@ export function mount(element, { socket, onChange }) {
       <div class="widget-main">
         <div class="formula bp-formula"><span class="bp-rule"></span><p class="bp-why"></p></div>
         <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
-        <div class="bp-stage" tabindex="0" aria-label="Backpropagation steps. Space plays or pauses; arrow keys and Page Up or Page Down step; Escape shows the whole map.">
+        <div class="bp-stage" tabindex="0" aria-label="Backpropagation steps. Space plays or pauses; arrow keys and ` +
+    `Page Up or Page Down step; Escape shows the whole map.">
           <div class="bp-panes"></div>
           <div class="transport bp-transport">
             <div class="transport-buttons">
-              <button type="button" data-bp-cmd="first" aria-label="First step (Home)">${ICON("M5 4h3v16H5zM20 4v16L9 12z")}</button>
-              <button type="button" data-bp-cmd="prev" aria-label="Step back (← or Page Up)">${ICON("M18 4v16L6 12z")}</button>
+              <button type="button" data-bp-cmd="first" aria-label="First step (Home)">${ICON(
+                "M5 4h3v16H5zM20 " + "4v16L9 12z",
+              )}</button>
+              <button type="button" data-bp-cmd="prev" aria-label="Step back (← or Page Up)">${ICON(
+                "M18 4v16L6 " + "12z",
+              )}</button>
               <button type="button" data-bp-cmd="toggle" class="play" aria-label="Play (space)">${PLAY}</button>
-              <button type="button" data-bp-cmd="next" aria-label="Step forward (→ or Page Down)">${ICON("M6 4v16l12-8z")}</button>
-              <button type="button" data-bp-cmd="last" aria-label="Last step (End)">${ICON("M16 4h3v16h-3zM4 4v16l11-8z")}</button>
-              <button type="button" data-bp-cmd="reset" class="text-button" title="Show the whole map (Esc)">Show all</button>
+              <button type="button" data-bp-cmd="next" aria-label="Step forward (→ or Page Down)">${ICON(
+                "M6 " + "4v16l12-8z",
+              )}</button>
+              <button type="button" data-bp-cmd="last" aria-label="Last step (End)">${ICON(
+                "M16 4h3v16h-3zM4 " + "4v16l11-8z",
+              )}</button>
+              <button type="button" data-bp-cmd="reset" class="text-button" title="Show the whole map (Esc)">Show ` +
+    `all</button>
             </div>
             <label class="scrubber"><span class="visually-hidden">Step</span>
               <input type="range" class="bp-scrubber" min="0" max="0" value="0" step="1"></label>
@@ -147,9 +169,12 @@ export function mount(element, { socket, onChange }) {
   function pickPreset(name) {
     const again = state.bpUpstream === name;
     const { rows, cols } = shapeOf(state.bpMode);
-    set({ bpUpstream: name, bpValues: null,
+    set({
+      bpUpstream: name,
+      bpValues: null,
       ...(again && name === "onehot" ? { bpHot: (state.bpHot + 1) % (rows * cols) } : {}),
-      ...(again && name === "random" ? { bpSeed: state.bpSeed + 1 } : {}) });
+      ...(again && name === "random" ? { bpSeed: state.bpSeed + 1 } : {}),
+    });
   }
 
   /** ∂h for a state: an example, a pattern, the server's random numbers, or typed values. */
@@ -160,14 +185,26 @@ export function mount(element, { socket, onChange }) {
     if (s.bpUpstream === "ones") return grid(values.map(() => 1));
     if (s.bpUpstream === "onehot") return grid(values.map((_, i) => (i === s.bpHot ? 1 : 0)));
     if (s.bpUpstream === "random") {
-      const a = await socket.request("input.preset", { name: "random", height: rows, width: cols, seed: s.bpSeed, ...RANDOM });
+      const a = await socket.request("input.preset", {
+        name: "random",
+        height: rows,
+        width: cols,
+        seed: s.bpSeed,
+        ...RANDOM,
+      });
       return grid(a.arrays.values.data);
     }
     return grid(values);
   }
 
-  const keyOf = (s) => JSON.stringify([s.bpMode, s.bpUpstream, s.bpUpstream === "custom" ? Array.from(s.bpValues) : null,
-    s.bpUpstream === "onehot" ? s.bpHot : null, s.bpUpstream === "random" ? s.bpSeed : null]);
+  const keyOf = (s) =>
+    JSON.stringify([
+      s.bpMode,
+      s.bpUpstream,
+      s.bpUpstream === "custom" ? Array.from(s.bpValues) : null,
+      s.bpUpstream === "onehot" ? s.bpHot : null,
+      s.bpUpstream === "random" ? s.bpSeed : null,
+    ]);
 
   async function load(s, key) {
     wanted = key;
@@ -192,8 +229,10 @@ export function mount(element, { socket, onChange }) {
 
   function renderControls() {
     const s = state;
-    for (const b of element.querySelectorAll("[data-bp-mode]")) b.setAttribute("aria-pressed", String(b.dataset.bpMode === s.bpMode));
-    for (const b of element.querySelectorAll("[data-bp-preset]")) b.setAttribute("aria-pressed", String(b.dataset.bpPreset === s.bpUpstream));
+    for (const b of element.querySelectorAll("[data-bp-mode]"))
+      b.setAttribute("aria-pressed", String(b.dataset.bpMode === s.bpMode));
+    for (const b of element.querySelectorAll("[data-bp-preset]"))
+      b.setAttribute("aria-pressed", String(b.dataset.bpPreset === s.bpUpstream));
     $(".bp-example-note").textContent = NOTES[MODES[s.bpMode].group];
     const conv = MODES[s.bpMode].group === "conv";
     $(".bp-of").textContent = conv ? "∂L/∂O" : "∂L/∂y"; // the layer's output, as the seed names it
@@ -212,7 +251,12 @@ export function mount(element, { socket, onChange }) {
     if (!data) return;
     const view = DESCRIBE[data.mode](data, frame);
     panes.draw(view.panes);
-    const hint = [{ kind: "hint", parts: [`The whole map. Press → or Page Down to step through its ${data.total} steps; space plays.`] }];
+    const hint = [
+      {
+        kind: "hint",
+        parts: [`The whole map. Press → or Page Down to step through its ${data.total} steps; space plays.`],
+      },
+    ];
     shown = { lines: drawLines($(".bp-arith"), view.lines.length ? view.lines : hint), what: view.what };
     const { step, total, playing } = frame;
     const play = $(".play");
@@ -233,14 +277,16 @@ export function mount(element, { socket, onChange }) {
     const before = state;
     state = next;
     const key = keyOf(next);
-    if (key !== wanted) { // a new setting, or a load the dropped connection lost
+    if (key !== wanted) {
+      // a new setting, or a load the dropped connection lost
       renderControls();
       return load(next, key);
     }
     const changed = before ? KEYS.filter((k) => before[k] !== next[k]) : KEYS;
     if (!changed.length) return; // another widget's change
     if (!data || data.key !== key) return; // still loading
-    if (next.bpStep !== frame.step) animator.setTotal(data.total, { restore: next.bpStep }); // a link or the URL moved it
+    if (next.bpStep !== frame.step)
+      animator.setTotal(data.total, { restore: next.bpStep }); // a link or the URL moved it
     else if (changed.some((k) => k !== "bpStep")) render(); // the step itself was drawn by onFrame
   }
 

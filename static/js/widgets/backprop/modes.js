@@ -45,7 +45,10 @@ const grid = (t) => ({ rows: t.shape.at(-2) ?? 1, cols: t.shape.at(-1), values: 
 const own = (g) => ({ rows: g.rows, cols: g.cols, values: Float32Array.from(g.values) });
 
 function convParams() {
-  return { input: inputGrid(CONV.x), kernels: { filters: 1, height: CONV.f.rows, width: CONV.f.cols, values: CONV.f.values } };
+  return {
+    input: inputGrid(CONV.x),
+    kernels: { filters: 1, height: CONV.f.rows, width: CONV.f.cols, values: CONV.f.values },
+  };
 }
 
 async function loadWeights(socket, up) {
@@ -58,7 +61,13 @@ async function loadWeights(socket, up) {
   ]);
   return {
     total: trace.meta.steps_total,
-    grids: { X: own(CONV.x), F: own(CONV.f), O: grid(forward.arrays.output), up: own(up), dF: grid(back.arrays.grad_weights) },
+    grids: {
+      X: own(CONV.x),
+      F: own(CONV.f),
+      O: grid(forward.arrays.output),
+      up: own(up),
+      dF: grid(back.arrays.grad_weights),
+    },
     trace: trace.arrays,
   };
 }
@@ -80,8 +89,14 @@ async function loadInput(socket, up) {
   return {
     total: trace.meta.steps_total,
     pad: { top: kh, bottom: kh, left: kw, right: kw },
-    grids: { F: own(CONV.f), R: grid(conv.arrays.weights), P: grid(conv.arrays.padded), up: own(up),
-      dX: grid(back.arrays.grad_input), full: grid(conv.arrays.output) },
+    grids: {
+      F: own(CONV.f),
+      R: grid(conv.arrays.weights),
+      P: grid(conv.arrays.padded),
+      up: own(up),
+      dX: grid(back.arrays.grad_input),
+      full: grid(conv.arrays.output),
+    },
     trace: trace.arrays,
     slides: steps.arrays,
   };
@@ -96,12 +111,21 @@ async function loadBias(socket, up) {
   const [, oh, ow] = forward.meta.output_shape;
   return {
     total: oh * ow, // one step per ∂h cell added
-    grids: { O: grid(forward.arrays.output), up: own(up), dB: { rows: 1, cols: 1, values: Float32Array.from(back.arrays.grad_bias.data) } },
+    grids: {
+      O: grid(forward.arrays.output),
+      up: own(up),
+      dB: { rows: 1, cols: 1, values: Float32Array.from(back.arrays.grad_bias.data) },
+    },
   };
 }
 
 async function loadPool(socket, up, mode) {
-  const params = { input: inputGrid(POOL.x), mode, kernel: [POOL.window, POOL.window], stride: [POOL.window, POOL.window] };
+  const params = {
+    input: inputGrid(POOL.x),
+    mode,
+    kernel: [POOL.window, POOL.window],
+    stride: [POOL.window, POOL.window],
+  };
   const [forward, trace, back] = await Promise.all([
     socket.request("pool.run", params),
     socket.request("pool.trace", { ...params, count: MAX_STEPS }),
@@ -115,9 +139,19 @@ async function loadPool(socket, up, mode) {
 }
 
 async function loadRelu(socket, up) {
-  const a = await socket.request("activation.backward", { input: inputGrid(RELU.x), name: "relu", upstream: { values: Array.from(up.values) } });
+  const a = await socket.request("activation.backward", {
+    input: inputGrid(RELU.x),
+    name: "relu",
+    upstream: { values: Array.from(up.values) },
+  });
   return {
     total: a.arrays.grad.size,
-    grids: { x: own(RELU.x), mask: grid(a.arrays.derivative), up: own(up), dx: grid(a.arrays.grad), y: grid(a.arrays.output) },
+    grids: {
+      x: own(RELU.x),
+      mask: grid(a.arrays.derivative),
+      up: own(up),
+      dx: grid(a.arrays.grad),
+      y: grid(a.arrays.output),
+    },
   };
 }

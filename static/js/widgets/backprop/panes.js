@@ -13,19 +13,23 @@ export function createPanes(box) {
 
   function build(specs) {
     panes.clear();
-    box.replaceChildren(...specs.map((spec) => {
-      const figure = document.createElement("figure");
-      figure.className = "pane bp-pane";
-      figure.dataset.pane = spec.key;
-      figure.innerHTML = `<figcaption><span class="pane-title"></span> <span class="shape bp-shape"></span></figcaption>
+    box.replaceChildren(
+      ...specs.map((spec) => {
+        const figure = document.createElement("figure");
+        figure.className = "pane bp-pane";
+        figure.dataset.pane = spec.key;
+        figure.innerHTML =
+          `<figcaption><span class="pane-title"></span> <span class="shape ` +
+          `bp-shape"></span></figcaption>
         <canvas class="grid-canvas"></canvas>`;
-      panes.set(spec.key, {
-        grid: createGrid(figure.querySelector("canvas")),
-        caption: figure.querySelector(".pane-title"),
-        shape: figure.querySelector(".bp-shape"),
-      });
-      return figure;
-    }));
+        panes.set(spec.key, {
+          grid: createGrid(figure.querySelector("canvas")),
+          caption: figure.querySelector(".pane-title"),
+          shape: figure.querySelector(".bp-shape"),
+        });
+        return figure;
+      }),
+    );
   }
 
   /** The largest cell size at which every pane fits side by side in the box. */
@@ -49,8 +53,14 @@ export function createPanes(box) {
       p.shape.textContent = `${spec.rows} × ${spec.cols}`;
       const { rows, cols, values } = spec;
       p.grid.draw({
-        rows, cols, cell, scale: scaleFor(values, "diverging"), value: (r, c) => values[r * cols + c],
-        highlights: spec.highlights ?? [], filled: spec.filled, pad: spec.pad,
+        rows,
+        cols,
+        cell,
+        scale: scaleFor(values, "diverging"),
+        value: (r, c) => values[r * cols + c],
+        highlights: spec.highlights ?? [],
+        filled: spec.filled,
+        pad: spec.pad,
       });
     }
   }
@@ -59,8 +69,14 @@ export function createPanes(box) {
     draw,
     /** The text drawn in every cell of every pane (null where a cell is still pending). */
     labels() {
-      return Object.fromEntries([...panes].map(([k, p]) => [k, Array.from({ length: p.spec?.rows ?? 0 },
-        (_, r) => Array.from({ length: p.spec.cols }, (_, c) => p.grid.label(r, c)))]));
+      return Object.fromEntries(
+        [...panes].map(([k, p]) => [
+          k,
+          Array.from({ length: p.spec?.rows ?? 0 }, (_, r) =>
+            Array.from({ length: p.spec.cols }, (_, c) => p.grid.label(r, c)),
+          ),
+        ]),
+      );
     },
   };
 }

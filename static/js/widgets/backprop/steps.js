@@ -59,8 +59,13 @@ function weights(d, { step, from, progress }) {
   const terms = [];
   for (let i = 0; i < OH; i++) {
     for (let j = 0; j < OW; j++) {
-      terms.push({ x: pos(t.rows.at(step, i), t.cols.at(step, j)), h: pos(i, j),
-        xv: t.window.at(step, i, j), hv: t.grad.at(step, i, j), p: t.products.at(step, i, j) });
+      terms.push({
+        x: pos(t.rows.at(step, i), t.cols.at(step, j)),
+        h: pos(i, j),
+        xv: t.window.at(step, i, j),
+        hv: t.grad.at(step, i, j),
+        p: t.products.at(step, i, j),
+      });
     }
   }
   const { shown, done } = reveal(progress, terms.length);
@@ -69,9 +74,33 @@ function weights(d, { step, from, progress }) {
     panes: panes(step, { x: [win], f: [cell(kh, kw)], up: [{ r: 0, c: 0, h: OH, w: OW }] }),
     what: [sym("∂L/∂F", pos(kh, kw))],
     lines: [
-      { kind: "symbolic", parts: sumLine([sym("∂L/∂F", pos(kh, kw)), " = "], terms.map((v) => [sym("X", v.x), "·", sym("∂h", v.h)]), null, opts) },
-      { kind: "numeric", parts: sumLine(["= "], terms.map((v) => [num(v.xv, true), "·", num(v.hv, true)]), null, opts) },
-      { kind: "products", parts: sumLine(["= "], terms.map((v) => [num(v.p, true)]), [num(t.result.data[step])], opts) },
+      {
+        kind: "symbolic",
+        parts: sumLine(
+          [sym("∂L/∂F", pos(kh, kw)), " = "],
+          terms.map((v) => [sym("X", v.x), "·", sym("∂h", v.h)]),
+          null,
+          opts,
+        ),
+      },
+      {
+        kind: "numeric",
+        parts: sumLine(
+          ["= "],
+          terms.map((v) => [num(v.xv, true), "·", num(v.hv, true)]),
+          null,
+          opts,
+        ),
+      },
+      {
+        kind: "products",
+        parts: sumLine(
+          ["= "],
+          terms.map((v) => [num(v.p, true)]),
+          [num(t.result.data[step])],
+          opts,
+        ),
+      },
     ],
   };
 }
@@ -96,20 +125,57 @@ function input(d, { step, from, progress }) {
   const win = slide(windowAt(step), from >= 0 && from !== step ? windowAt(from) : null, progress);
   const terms = [];
   for (let k = t.offsets.data[step]; k < t.offsets.data[step + 1]; k++) {
-    terms.push({ h: pos(t.oh.data[k], t.ow.data[k]), f: pos(t.kh.data[k], t.kw.data[k]),
-      hv: t.grad.data[k], fv: t.weight.data[k], p: t.product.data[k] });
+    terms.push({
+      h: pos(t.oh.data[k], t.ow.data[k]),
+      f: pos(t.kh.data[k], t.kw.data[k]),
+      hv: t.grad.data[k],
+      fv: t.weight.data[k],
+      p: t.product.data[k],
+    });
   }
   const opts = reveal(progress, terms.length);
   const taps = d.slides.is_pad;
   const per = taps.shape[1] * taps.shape[2];
   const onPad = taps.data.subarray(step * per, (step + 1) * per).filter(Boolean).length;
   const lines = [
-    { kind: "symbolic", parts: sumLine([sym("∂L/∂X", pos(h, w)), " = "], terms.map((v) => [sym("∂h", v.h), "·", sym("F", v.f)]), null, opts) },
-    { kind: "numeric", parts: sumLine(["= "], terms.map((v) => [num(v.hv, true), "·", num(v.fv, true)]), null, opts) },
-    { kind: "products", parts: sumLine(["= "], terms.map((v) => [num(v.p, true)]), [num(t.result.data[step])], opts) },
+    {
+      kind: "symbolic",
+      parts: sumLine(
+        [sym("∂L/∂X", pos(h, w)), " = "],
+        terms.map((v) => [sym("∂h", v.h), "·", sym("F", v.f)]),
+        null,
+        opts,
+      ),
+    },
+    {
+      kind: "numeric",
+      parts: sumLine(
+        ["= "],
+        terms.map((v) => [num(v.hv, true), "·", num(v.fv, true)]),
+        null,
+        opts,
+      ),
+    },
+    {
+      kind: "products",
+      parts: sumLine(
+        ["= "],
+        terms.map((v) => [num(v.p, true)]),
+        [num(t.result.data[step])],
+        opts,
+      ),
+    },
   ];
-  if (onPad) lines.push({ kind: "note", parts: [`${onPad} of the ${per} taps of the turned filter lie on the zero border: they add 0.`] });
-  return { panes: panes(step, { r: [{ r: 0, c: 0, h: R.rows, w: R.cols }], p: [win], x: [cell(h, w)] }), what: [sym("∂L/∂X", pos(h, w))], lines };
+  if (onPad)
+    lines.push({
+      kind: "note",
+      parts: [`${onPad} of the ${per} taps of the turned filter lie on the zero border: they add 0.`],
+    });
+  return {
+    panes: panes(step, { r: [{ r: 0, c: 0, h: R.rows, w: R.cols }], p: [win], x: [cell(h, w)] }),
+    what: [sym("∂L/∂X", pos(h, w))],
+    lines,
+  };
 }
 
 // ------------------------------------------------------------------ bias
@@ -120,7 +186,9 @@ function bias(d, { step, progress }) {
   const last = step === cells.length - 1 && progress >= 1;
   const panes = [
     pane("O", "Output O", O),
-    pane("up", "Upstream ∂h", up, { highlights: step < 0 ? [] : [cell(...cells[step], { taps: cells.slice(0, step) })] }),
+    pane("up", "Upstream ∂h", up, {
+      highlights: step < 0 ? [] : [cell(...cells[step], { taps: cells.slice(0, step) })],
+    }),
     pane("dB", "∂L/∂b", dB, { filled: step < 0 ? undefined : () => (last ? 1 : 0) }),
   ];
   if (step < 0) return { panes, lines: [], what: [] };
@@ -129,8 +197,24 @@ function bias(d, { step, progress }) {
     panes,
     what: [sym("∂h", pos(...cells[step])), " added"],
     lines: [
-      { kind: "symbolic", parts: sumLine([sym("∂L/∂b", ""), " = "], cells.map(([r, c]) => [sym("∂h", pos(r, c))]), null, opts) },
-      { kind: "numeric", parts: sumLine(["= "], cells.map(([r, c]) => [num(at(up, r, c), true)]), [num(dB.values[0])], opts) },
+      {
+        kind: "symbolic",
+        parts: sumLine(
+          [sym("∂L/∂b", ""), " = "],
+          cells.map(([r, c]) => [sym("∂h", pos(r, c))]),
+          null,
+          opts,
+        ),
+      },
+      {
+        kind: "numeric",
+        parts: sumLine(
+          ["= "],
+          cells.map(([r, c]) => [num(at(up, r, c), true)]),
+          [num(dB.values[0])],
+          opts,
+        ),
+      },
       { kind: "note", parts: ["b is added to every cell of O, so each ∂h reaches b with weight 1."] },
     ],
   };
@@ -144,13 +228,22 @@ function pooling(d, { step, from, progress }, isMax) {
   const [KH, KW] = [t.window.shape[1], t.window.shape[2]];
   const S = t.result.size;
   const windowAt = (s) => ({ r: t.origin.at(s, 0), c: t.origin.at(s, 1), h: KH, w: KW });
-  const cellsOf = (s) => Array.from({ length: KH * KW }, (_, i) => [t.origin.at(s, 0) + Math.floor(i / KW), t.origin.at(s, 1) + (i % KW)]);
+  const cellsOf = (s) =>
+    Array.from({ length: KH * KW }, (_, i) => [t.origin.at(s, 0) + Math.floor(i / KW), t.origin.at(s, 1) + (i % KW)]);
   d.stepOf ??= stepIndex(steps(S, (s) => cellsOf(s).map(([r, c]) => [r, c, s])).flat());
   const winner = (s) => [t.winner.at(s, 0), t.winner.at(s, 1)];
   if (step < 0) {
     const rings = isMax ? steps(S, (s) => cell(...winner(s))) : [];
-    return { panes: [pane("x", "Input x", x, { highlights: rings }), pane("y", "Pooled y", y),
-      pane("up", "Upstream ∂h", up), pane("dx", "∂L/∂x", dx, { highlights: rings })], lines: [], what: [] };
+    return {
+      panes: [
+        pane("x", "Input x", x, { highlights: rings }),
+        pane("y", "Pooled y", y),
+        pane("up", "Upstream ∂h", up),
+        pane("dx", "∂L/∂x", dx, { highlights: rings }),
+      ],
+      lines: [],
+      what: [],
+    };
   }
   const [oh, ow] = [t.out_index.at(step, 1), t.out_index.at(step, 2)];
   const win = slide(windowAt(step), from >= 0 && from !== step ? windowAt(from) : null, progress);
@@ -168,18 +261,80 @@ function pooling(d, { step, from, progress }, isMax) {
   if (isMax) {
     const [wr, wc] = winner(step);
     const others = cells.filter(([r, c]) => r !== wr || c !== wc);
-    return { panes, what: [sym("∂h", h), " to its window"], lines: [
-      { kind: "lead", parts: ["The window's max is ", sym("x", pos(wr, wc)), " = ", num(at(y, oh, ow)), ": only it passed forward."] },
-      { kind: "symbolic", parts: [sym("∂L/∂x", pos(wr, wc)), " = ", sym("∂h", h), " = ", { term: [num(at(dx, wr, wc))], pending: !done, result: true }] },
-      { kind: "others", parts: ["The other cells get nothing: ", ...others.flatMap(([r, c], i) =>
-        [i ? ", " : "", { term: [sym("∂L/∂x", pos(r, c)), " = ", num(at(dx, r, c))], pending: !done }])] },
-    ] };
+    return {
+      panes,
+      what: [sym("∂h", h), " to its window"],
+      lines: [
+        {
+          kind: "lead",
+          parts: [
+            "The window's max is ",
+            sym("x", pos(wr, wc)),
+            " = ",
+            num(at(y, oh, ow)),
+            ": only it passed forward.",
+          ],
+        },
+        {
+          kind: "symbolic",
+          parts: [
+            sym("∂L/∂x", pos(wr, wc)),
+            " = ",
+            sym("∂h", h),
+            " = ",
+            { term: [num(at(dx, wr, wc))], pending: !done, result: true },
+          ],
+        },
+        {
+          kind: "others",
+          parts: [
+            "The other cells get nothing: ",
+            ...others.flatMap(([r, c], i) => [
+              i ? ", " : "",
+              { term: [sym("∂L/∂x", pos(r, c)), " = ", num(at(dx, r, c))], pending: !done },
+            ]),
+          ],
+        },
+      ],
+    };
   }
-  return { panes, what: [sym("∂h", h), " spread over its window"], lines: [
-    { kind: "symbolic", parts: [sym("∂L/∂x", "window"), " = ", sym("∂h", h), " · 1/m²   with m × m = ", num(KH), " × ", num(KW), " = ", num(cells.length), " cells"] },
-    { kind: "numeric", parts: sumLine(["= "], [[num(at(up, oh, ow)), " · 1/", num(cells.length)]], [num(at(dx, ...cells[0]))], reveal(progress, 1)) },
-    { kind: "others", parts: cells.flatMap(([r, c], i) => [i ? ", " : "", { term: [sym("∂L/∂x", pos(r, c)), " = ", num(at(dx, r, c))], pending: !done }]) },
-  ] };
+  return {
+    panes,
+    what: [sym("∂h", h), " spread over its window"],
+    lines: [
+      {
+        kind: "symbolic",
+        parts: [
+          sym("∂L/∂x", "window"),
+          " = ",
+          sym("∂h", h),
+          " · 1/m²   with m × m = ",
+          num(KH),
+          " × ",
+          num(KW),
+          " = ",
+          num(cells.length),
+          " cells",
+        ],
+      },
+      {
+        kind: "numeric",
+        parts: sumLine(
+          ["= "],
+          [[num(at(up, oh, ow)), " · 1/", num(cells.length)]],
+          [num(at(dx, ...cells[0]))],
+          reveal(progress, 1),
+        ),
+      },
+      {
+        kind: "others",
+        parts: cells.flatMap(([r, c], i) => [
+          i ? ", " : "",
+          { term: [sym("∂L/∂x", pos(r, c)), " = ", num(at(dx, r, c))], pending: !done },
+        ]),
+      },
+    ],
+  };
 }
 
 // ------------------------------------------------------------------ ReLU
@@ -198,11 +353,32 @@ function relu(d, { step, progress }) {
   if (step < 0) return { panes, lines: [], what: [] };
   const p = pos(r, c);
   const open = at(mask, r, c) > 0; // the engine's f'(x): 1 where x > 0
-  return { panes, what: [sym("x", p)], lines: [
-    { kind: "lead", parts: [sym("x", p), " = ", num(at(x, r, c)), open ? " > 0, so the mask is " : " ≤ 0, so the mask is ", num(at(mask, r, c))] },
-    { kind: "symbolic", parts: [sym("∂L/∂x", p), " = ", sym("∂h", p), " · [", sym("x", p), " > 0]"] },
-    { kind: "numeric", parts: sumLine(["= "], [[num(at(up, r, c)), " · ", num(at(mask, r, c))]], [num(at(dx, r, c))], reveal(progress, 1)) },
-  ] };
+  return {
+    panes,
+    what: [sym("x", p)],
+    lines: [
+      {
+        kind: "lead",
+        parts: [
+          sym("x", p),
+          " = ",
+          num(at(x, r, c)),
+          open ? " > 0, so the mask is " : " ≤ 0, so the mask is ",
+          num(at(mask, r, c)),
+        ],
+      },
+      { kind: "symbolic", parts: [sym("∂L/∂x", p), " = ", sym("∂h", p), " · [", sym("x", p), " > 0]"] },
+      {
+        kind: "numeric",
+        parts: sumLine(
+          ["= "],
+          [[num(at(up, r, c)), " · ", num(at(mask, r, c))]],
+          [num(at(dx, r, c))],
+          reveal(progress, 1),
+        ),
+      },
+    ],
+  };
 }
 
 export const DESCRIBE = {

@@ -27,7 +27,13 @@ export function mount(element, { onValue, onInvalid, onCommit }) {
     element.dataset.size = cols > 3 ? "small" : "large";
     inputs = Array.from({ length: rows * cols }, (_, i) => {
       const input = document.createElement("input");
-      Object.assign(input, { type: "text", inputMode: "decimal", autocomplete: "off", spellcheck: false, className: "kcell bp-cell" });
+      Object.assign(input, {
+        type: "text",
+        inputMode: "decimal",
+        autocomplete: "off",
+        spellcheck: false,
+        className: "kcell bp-cell",
+      });
       const [r, c] = [Math.floor(i / cols) + 1, (i % cols) + 1];
       input.setAttribute("aria-label", `Upstream gradient ∂h${r}${c}, row ${r}, column ${c}`);
       input.dataset.index = i;

@@ -33,16 +33,23 @@ export const C1_PRESETS = {
   impulse: { label: "Impulse", signal: [0, 0, 0, 0, 1, 0, 0, 0, 0], kernel: [1, 2, 3] },
 };
 const PRESET_NOTES = {
-  seed002: "Seed 002: f = [5, 1, 2], g = [3, 1, 4, 5, 6, 0, 0, 1]. Its 4th output value is 5·5 + 1·6 + 2·0: the kernel slides as written (cross-correlation), counting from 1.",
+  seed002:
+    "Seed 002: f = [5, 1, 2], g = [3, 1, 4, 5, 6, 0, 0, 1]. Its 4th output value is 5·5 + 1·6 + 2·0: the kernel " +
+    "slides as written (cross-correlation), counting from 1.",
   edge: "A [1, −1] kernel takes the difference of neighbours: zero on flat ground, large where the signal steps.",
   blur: "Three weights of ⅓: each output is the mean of three neighbours, so sharp values spread out.",
-  impulse: "A single 1 copies the kernel into the output: backwards when the kernel slides as written, as written in true convolution.",
+  impulse:
+    "A single 1 copies the kernel into the output: backwards when the kernel slides as written, as written in true " +
+    "convolution.",
 };
 /** conv1d.run's bounds, from the server's schema (it checks them again and explains). */
 export function bounds({ schemas }) {
   const of = (name) => field(schemas, "conv1d.run", name);
   return {
-    signal: of("signal").maxItems, kernel: of("kernel").maxItems, stride: of("stride").maximum, padding: of("padding").maximum,
+    signal: of("signal").maxItems,
+    kernel: of("kernel").maxItems,
+    stride: of("stride").maximum,
+    padding: of("padding").maximum,
   };
 }
 
@@ -66,7 +73,8 @@ export function consistent(state, context) {
   const s = { ...state };
   const most = bounds(context);
   const fits = (list, n) => list && list.length >= 1 && list.length <= n;
-  if (s.c1Preset === "custom" && !(fits(s.c1Signal, most.signal) && fits(s.c1Kernel, most.kernel))) s.c1Preset = "seed002";
+  if (s.c1Preset === "custom" && !(fits(s.c1Signal, most.signal) && fits(s.c1Kernel, most.kernel)))
+    s.c1Preset = "seed002";
   if (s.c1Preset !== "custom") {
     s.c1Signal = null;
     s.c1Kernel = null;
@@ -78,49 +86,93 @@ const STEP_MS = 1100;
 /** L_o = (L + 2P − K)/S + 1 with the engine's numbers; the value as the engine wrote it. */
 function lengthMath(ax) {
   return outputSize(ax, {
-    lhs: sub("L", "o"), symbolic: [mi("L"), mo("+"), mn(2), mi("P"), mo("\u2212"), mi("K")],
-    numeric: [mn(ax.n), mo("+"), mn(2), mo("×"), mn(ax.pad_before), mo("\u2212"), mn(ax.k)], stride: mi("S"), block: true,
+    lhs: sub("L", "o"),
+    symbolic: [mi("L"), mo("+"), mn(2), mi("P"), mo("\u2212"), mi("K")],
+    numeric: [mn(ax.n), mo("+"), mn(2), mo("×"), mn(ax.pad_before), mo("\u2212"), mn(ax.k)],
+    stride: mi("S"),
+    block: true,
   });
 }
 
 /** y[n] = Σ x[nS + i]·w[i] (or w[K − 1 − i] when the kernel is turned around). */
 function sumMath(flip) {
-  const w = flip ? m("mrow", mi("w"), mo("["), mi("K"), mo("\u2212"), mn(1), mo("\u2212"), mi("i"), mo("]")) : m("mrow", mi("w"), mo("["), mi("i"), mo("]"));
-  return math([mi("y"), mo("["), mi("n"), mo("]"), mo("="), m("munder", mo("∑"), mi("i")),
-    mi("x"), mo("["), mi("n"), mi("S"), mo("+"), mi("i"), mo("]"), mo("·"), w], { block: true });
+  const w = flip
+    ? m("mrow", mi("w"), mo("["), mi("K"), mo("\u2212"), mn(1), mo("\u2212"), mi("i"), mo("]"))
+    : m("mrow", mi("w"), mo("["), mi("i"), mo("]"));
+  return math(
+    [
+      mi("y"),
+      mo("["),
+      mi("n"),
+      mo("]"),
+      mo("="),
+      m("munder", mo("∑"), mi("i")),
+      mi("x"),
+      mo("["),
+      mi("n"),
+      mi("S"),
+      mo("+"),
+      mi("i"),
+      mo("]"),
+      mo("·"),
+      w,
+    ],
+    { block: true },
+  );
 }
 
 function slider(key, label) {
-  return rangeSlider({ id: `c1-${key}`, control: key, label, input: `data-key="${key}" step="1"`, output: `id="c1-val-${key}"` });
+  return rangeSlider({
+    id: `c1-${key}`,
+    control: key,
+    label,
+    input: `data-key="${key}" step="1"`,
+    output: `id="c1-val-${key}"`,
+  });
 }
 
 export function mount(element, { socket, onChange, ...context }) {
   const { signal: MAX_SIGNAL, kernel: MAX_KERNEL } = bounds(context);
-  element.innerHTML = `
+  element.innerHTML =
+    `
     <h2 class="widget-title">1-D convolution: a sliding dot product</h2>
     <div class="widget-body">
       <div class="widget-controls">
         <div class="chips" role="group" aria-label="Example">
-          ${Object.entries(C1_PRESETS).map(([k, p]) => `<button type="button" class="chip" data-preset="${k}" aria-pressed="false">${p.label}</button>`).join("")}
+          ${Object.entries(C1_PRESETS)
+            .map(
+              ([k, p]) =>
+                `<button type="button" class="chip" data-preset="${k}" aria-pressed="false">${p.label}</button>`,
+            )
+            .join("")}
         </div>
-        <label class="toggle c1-flip"><input type="checkbox" id="c1-flip"> <span>True convolution (turn the kernel around)</span></label>
+        <label class="toggle c1-flip"><input type="checkbox" id="c1-flip"> <span>True convolution (turn the kernel ` +
+    `around)</span></label>
         ${slider("stride", "Stride S")}${slider("padding", "Padding P")}
         <p class="hint c1-note"></p>
       </div>
       <div class="widget-main">
         <div class="formula c1-formula">
-          <div class="formula-line"><span class="formula-label">Output length</span><span class="formula-math" data-math="length"></span></div>
-          <div class="formula-line"><span class="formula-label">Each value</span><span class="formula-math" data-math="sum"></span></div>
+          <div class="formula-line"><span class="formula-label">Output length</span><span class="formula-math" ` +
+    `data-math="length"></span></div>
+          <div class="formula-line"><span class="formula-label">Each value</span><span class="formula-math" ` +
+    `data-math="sum"></span></div>
           <p class="problem-text" role="status" aria-live="polite"></p>
         </div>
         <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
-        <div class="c1-stage" tabindex="0" aria-label="1-D convolution. Space plays or pauses; arrow keys and Page Up or Page Down step; Escape shows the whole output.">
+        <div class="c1-stage" tabindex="0" aria-label="1-D convolution. Space plays or pauses; arrow keys and Page ` +
+    `Up or Page Down step; Escape shows the whole output.">
           <div class="c1-rows">
-            <span class="c1-label">Signal x <span class="shape" data-shape="signal"></span></span><div class="c1-track"><div class="c1-cells" data-row="signal"></div><span class="c1-window" hidden></span></div>
-            <span class="c1-label" data-label="kernel">Kernel w</span><div class="c1-track c1-kernel-track"><div class="c1-kernel" data-row="kernel"></div></div>
-            <span class="c1-label">Output y <span class="shape" data-shape="output"></span></span><div class="c1-track" data-row="output"></div>
+            <span class="c1-label">Signal x <span class="shape" data-shape="signal"></span></span><div ` +
+    `class="c1-track"><div class="c1-cells" data-row="signal"></div><span class="c1-window" ` +
+    `hidden></span></div>
+            <span class="c1-label" data-label="kernel">Kernel w</span><div class="c1-track c1-kernel-track"><div ` +
+    `class="c1-kernel" data-row="kernel"></div></div>
+            <span class="c1-label">Output y <span class="shape" data-shape="output"></span></span><div ` +
+    `class="c1-track" data-row="output"></div>
           </div>
-          <div class="transport c1-transport"><button type="button" data-step="prev" aria-label="Previous step">◀</button>
+          <div class="transport c1-transport"><button type="button" data-step="prev" aria-label="Previous ` +
+    `step">◀</button>
             <button type="button" data-step="play" class="play">Play</button>
             <button type="button" data-step="next" aria-label="Next step">▶</button>
             <p class="step-label" aria-live="polite"></p></div>
@@ -128,12 +180,16 @@ export function mount(element, { socket, onChange, ...context }) {
         </div>
         <div class="c1-editor">
           <div class="c1-edit-row" data-edit="signal"><span class="c1-label">Signal</span><div class="c1-inputs"></div>
-            <button type="button" class="chip" data-resize="signal" data-by="-1" aria-label="One value fewer in the signal">−</button>
-            <button type="button" class="chip" data-resize="signal" data-by="1" aria-label="One value more in the signal">+</button></div>
+            <button type="button" class="chip" data-resize="signal" data-by="-1" aria-label="One value fewer in the ` +
+    `signal">−</button>
+            <button type="button" class="chip" data-resize="signal" data-by="1" aria-label="One value more in the ` +
+    `signal">+</button></div>
           <p class="alert" data-alert="signal" role="status" aria-live="polite"></p>
           <div class="c1-edit-row" data-edit="kernel"><span class="c1-label">Kernel</span><div class="c1-inputs"></div>
-            <button type="button" class="chip" data-resize="kernel" data-by="-1" aria-label="One weight fewer in the kernel">−</button>
-            <button type="button" class="chip" data-resize="kernel" data-by="1" aria-label="One weight more in the kernel">+</button></div>
+            <button type="button" class="chip" data-resize="kernel" data-by="-1" aria-label="One weight fewer in ` +
+    `the kernel">−</button>
+            <button type="button" class="chip" data-resize="kernel" data-by="1" aria-label="One weight more in the ` +
+    `kernel">+</button></div>
           <p class="alert" data-alert="kernel" role="status" aria-live="polite"></p>
         </div>
       </div>
@@ -149,7 +205,10 @@ export function mount(element, { socket, onChange, ...context }) {
   let editKey = "";
 
   const set = (patch) => onChange(patch);
-  const values = (s = state) => (s.c1Preset === "custom" ? { signal: Array.from(s.c1Signal), kernel: Array.from(s.c1Kernel) } : { ...C1_PRESETS[s.c1Preset] });
+  const values = (s = state) =>
+    s.c1Preset === "custom"
+      ? { signal: Array.from(s.c1Signal), kernel: Array.from(s.c1Kernel) }
+      : { ...C1_PRESETS[s.c1Preset] };
 
   element.addEventListener("click", (e) => {
     const b = e.target.closest("button");
@@ -171,7 +230,12 @@ export function mount(element, { socket, onChange, ...context }) {
     const value = parseNumber(e.target.value);
     e.target.setAttribute("aria-invalid", String(value === null));
     if (value === null) {
-      alerts.show(which, `${which} value ${i + 1}: “${e.target.value}” is not a number; type a value such as 2, −1 or 0.5.`, "edit", which);
+      alerts.show(
+        which,
+        `${which} value ${i + 1}: “${e.target.value}” is not a number; type a value such as 2, −1 or 0.5.`,
+        "edit",
+        which,
+      );
       return;
     }
     alerts.clear("edit");
@@ -214,7 +278,12 @@ export function mount(element, { socket, onChange, ...context }) {
     } catch (e) {
       if (e.quiet) return;
       asked.forget();
-      const region = e.field === "stride" || e.field === "padding" ? e.field : e.field === "signal" || e.field === "kernel" ? e.field : "general";
+      const region =
+        e.field === "stride" || e.field === "padding"
+          ? e.field
+          : e.field === "signal" || e.field === "kernel"
+            ? e.field
+            : "general";
       alerts.show(e.field, e.message, "run", region);
       markRefused(e);
     }
@@ -235,7 +304,10 @@ export function mount(element, { socket, onChange, ...context }) {
   }
 
   function cellHtml(v, scale, extra = "") {
-    return `<span class="c1-cell ${extra}" style="background:${scale.fill(v)};color:${scale.ink(v)}">${fmtCell(v)}</span>`;
+    return (
+      `<span class="c1-cell ${extra}" ` +
+      `style="background:${scale.fill(v)};color:${scale.ink(v)}">${fmtCell(v)}</span>`
+    );
   }
 
   function render() {
@@ -257,15 +329,18 @@ export function mount(element, { socket, onChange, ...context }) {
     stage.style.setProperty("--cell-font", `${Math.max(13, Math.min(38, Math.floor(cell * 0.42)))}px`);
     const step = state.c1Step >= 0 ? Math.min(state.c1Step, meta.steps - 1) : -1;
     const taps = step >= 0 ? new Set(Array.from(a.positions.data.subarray(step * K, (step + 1) * K))) : new Set();
-    $('[data-row="signal"]').innerHTML = Array.from(padded, (v, i) => cellHtml(v, scale,
-      `${i < pad || i >= padded.length - pad ? "pad" : ""} ${taps.has(i) ? "tap" : ""}`)).join("");
+    $('[data-row="signal"]').innerHTML = Array.from(padded, (v, i) =>
+      cellHtml(v, scale, `${i < pad || i >= padded.length - pad ? "pad" : ""} ${taps.has(i) ? "tap" : ""}`),
+    ).join("");
     const origin = step >= 0 ? a.origin.data[step] : 0;
     const frame = $(".c1-window");
     frame.hidden = step < 0;
     frame.style.width = `${K * cell}px`;
     frame.style.transition = motion.matches ? "none" : "";
     frame.style.transform = `translateX(${origin * cell}px)`;
-    $('[data-shape="signal"]').textContent = pad ? `${padded.length - 2 * pad} + 2×${pad} padding` : `${padded.length} values`;
+    $('[data-shape="signal"]').textContent = pad
+      ? `${padded.length - 2 * pad} + 2×${pad} padding`
+      : `${padded.length} values`;
     // The kernel as multiplied, under the window it is at (or at the start when the whole output shows).
     const kernel = $('[data-row="kernel"]');
     kernel.innerHTML = Array.from(a.weights.data, (v) => cellHtml(v, kScale)).join("");
@@ -277,7 +352,11 @@ export function mount(element, { socket, onChange, ...context }) {
     $('[data-row="output"]').innerHTML = Array.from(out, (v, n) => {
       const shown = step < 0 || n <= step;
       const left = a.origin.data[n] * cell;
-      return `<span class="c1-cell out ${shown ? "" : "pending"} ${n === step ? "current" : ""}" style="left:${left}px;${shown ? `background:${oScale.fill(v)};color:${oScale.ink(v)}` : ""}">${shown ? fmtCell(v) : ""}</span>`;
+      return (
+        `<span class="c1-cell out ${shown ? "" : "pending"} ${n === step ? "current" : ""}" ` +
+        `style="left:${left}px;${shown ? `background:${oScale.fill(v)};color:${oScale.ink(v)}` : ""}">` +
+        `${shown ? fmtCell(v) : ""}</span>`
+      );
     }).join("");
     $('[data-row="output"]').style.width = `${padded.length * cell}px`;
     $('[data-shape="output"]').textContent = `${meta.output_length} value${meta.output_length === 1 ? "" : "s"}`;
@@ -311,21 +390,27 @@ export function mount(element, { socket, onChange, ...context }) {
     }
     label.textContent = `Step ${step + 1} of ${total()} · y[${step}], the ${ordinal(step + 1)} value`;
     const { terms, sum } = expression(step);
-    box.replaceChildren(...terms.flatMap((t, i) => {
-      const span = document.createElement("span");
-      span.className = `term${t.pad ? " pad" : ""}`;
-      span.textContent = t.text;
-      return i ? [" + ", span] : [span];
-    }), " = ", Object.assign(document.createElement("b"), { className: "result", textContent: sum }));
+    box.replaceChildren(
+      ...terms.flatMap((t, i) => {
+        const span = document.createElement("span");
+        span.className = `term${t.pad ? " pad" : ""}`;
+        span.textContent = t.text;
+        return i ? [" + ", span] : [span];
+      }),
+      " = ",
+      Object.assign(document.createElement("b"), { className: "result", textContent: sum }),
+    );
   }
 
   function ordinal(n) {
-    const s = n % 100 >= 11 && n % 100 <= 13 ? "th" : { 1: "st", 2: "nd", 3: "rd" }[n % 10] ?? "th";
+    const s = n % 100 >= 11 && n % 100 <= 13 ? "th" : ({ 1: "st", 2: "nd", 3: "rd" }[n % 10] ?? "th");
     return `${n}${s}`;
   }
 
   function renderControls() {
-    element.querySelectorAll("[data-preset]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.preset === state.c1Preset)));
+    element
+      .querySelectorAll("[data-preset]")
+      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.preset === state.c1Preset)));
     $("#c1-flip").checked = state.c1Flip;
     const n = values().signal.length;
     const k = values().kernel.length;
@@ -341,9 +426,16 @@ export function mount(element, { socket, onChange, ...context }) {
       ends.querySelector('[data-end="min"]').textContent = range.min;
       ends.querySelector('[data-end="max"]').textContent = range.max;
     }
-    $(".c1-note").textContent = state.c1Preset === "custom" ? `Your own numbers: ${n} in the signal, ${k} in the kernel.` : PRESET_NOTES[state.c1Preset];
-    element.querySelectorAll('[data-resize="signal"]').forEach((b) => (b.disabled = (b.dataset.by < 0 ? n <= 1 : n >= MAX_SIGNAL)));
-    element.querySelectorAll('[data-resize="kernel"]').forEach((b) => (b.disabled = (b.dataset.by < 0 ? k <= 1 : k >= MAX_KERNEL)));
+    $(".c1-note").textContent =
+      state.c1Preset === "custom"
+        ? `Your own numbers: ${n} in the signal, ${k} in the kernel.`
+        : PRESET_NOTES[state.c1Preset];
+    element
+      .querySelectorAll('[data-resize="signal"]')
+      .forEach((b) => (b.disabled = b.dataset.by < 0 ? n <= 1 : n >= MAX_SIGNAL));
+    element
+      .querySelectorAll('[data-resize="kernel"]')
+      .forEach((b) => (b.disabled = b.dataset.by < 0 ? k <= 1 : k >= MAX_KERNEL));
   }
 
   // The editor's fields follow the state, except a field being typed in.
@@ -358,7 +450,12 @@ export function mount(element, { socket, onChange, ...context }) {
       while (box.children.length > list.length) box.lastChild.remove();
       while (box.children.length < list.length) {
         const i = box.children.length;
-        const input = Object.assign(document.createElement("input"), { type: "text", className: "c1-input", autocomplete: "off", spellcheck: false });
+        const input = Object.assign(document.createElement("input"), {
+          type: "text",
+          className: "c1-input",
+          autocomplete: "off",
+          spellcheck: false,
+        });
         input.inputMode = "decimal";
         input.dataset.index = i;
         input.setAttribute("aria-label", `${which} value ${i + 1}`);

@@ -10,7 +10,11 @@ import { fmt, fmtCell } from "../../lib/format.js";
 import { createGrid } from "../../lib/grid.js";
 import { block, m, mi, mn, mo, num, par, slider, sub } from "./parts.js";
 
-const STAGES = [["input", "Input x"], ["xhat", "Normalized x̂"], ["output", "y = γ x̂ + β"]];
+const STAGES = [
+  ["input", "Input x"],
+  ["xhat", "Normalized x̂"],
+  ["output", "y = γ x̂ + β"],
+];
 const MAP_GAP = 7; // px between the maps of a channel (CSS .nm-maps gap)
 const CHANNEL_GAP = 32; // px between channel columns (CSS .nm-table column-gap)
 
@@ -20,7 +24,10 @@ function bnMath(count) {
   const mu = () => sub("\u03bc", "\u212c");
   const var2 = () => m("msubsup", mi("\u03c3"), mi("\u212c"), mn("2"));
   const xhat = () => m("msub", m("mover", mi("x"), mo("^")), mi("i"));
-  const avg = () => [m("mfrac", mn("1"), mn(String(count))), m("munderover", mo("\u2211"), m("mrow", mi("i"), mo("="), mn("1")), mn(String(count)))];
+  const avg = () => [
+    m("mfrac", mn("1"), mn(String(count))),
+    m("munderover", mo("\u2211"), m("mrow", mi("i"), mo("="), mn("1")), mn(String(count))),
+  ];
   return [
     block(mu(), mo("="), ...avg(), xi()),
     block(var2(), mo("="), ...avg(), m("msup", m("mrow", mo("("), xi(), mo("\u2212"), mu(), mo(")")), mn("2"))),
@@ -39,15 +46,29 @@ function batchLayout(view, columns) {
   if (stage.dataset.layout === layout) return;
   stage.dataset.layout = layout;
   stage.className = "nm-stage nm-batch";
-  const heads = Array.from({ length: columns === ch ? ch : 0 }, (_, c) => `<p class="nm-channel">Channel ${c + 1} · examples 1–${n}</p>`).join("");
+  const heads = Array.from(
+    { length: columns === ch ? ch : 0 },
+    (_, c) => `<p class="nm-channel">Channel ${c + 1} · examples 1–${n}</p>`,
+  ).join("");
   let body = heads;
   for (const [name, title] of STAGES) {
     body += `<p class="nm-row-head" style="grid-column: 1 / span ${columns}">${title}</p>`;
     for (let c = 0; c < ch; c++) {
-      const maps = Array.from({ length: n }, (_, e) => `<canvas class="grid-canvas hoverable" data-map="${name}-${e}-${c}"
-            aria-label="example ${e + 1}, channel ${c + 1}"></canvas>`).join("");
+      const maps = Array.from(
+        { length: n },
+        (_, e) => `<canvas class="grid-canvas hoverable" data-map="${name}-${e}-${c}"
+            aria-label="example ${e + 1}, channel ${c + 1}"></canvas>`,
+      ).join("");
       const own = columns === ch ? "" : `<p class="nm-channel">Channel ${c + 1} · examples 1–${n}</p>`;
-      const knobs = name === "output" ? `<div class="nm-knobs">${slider(uid, `gamma${c + 1}`, "γ", 'min="-3" max="3" step="0.1"')}${slider(uid, `beta${c + 1}`, "β", 'min="-3" max="3" step="0.1"')}</div>` : "";
+      const knobs =
+        name === "output"
+          ? `<div class="nm-knobs">${slider(
+              uid,
+              `gamma${c + 1}`,
+              "γ",
+              'min="-3" max="3" ' + 'step="0.1"',
+            )}${slider(uid, `beta${c + 1}`, "β", 'min="-3" max="3" step="0.1"')}</div>`
+          : "";
       body += `<div class="nm-cell" data-stage="${name}" data-channel="${c}">${own}<div class="nm-maps">${maps}</div>
           <p class="nm-stats" data-stats="${name}-${c}"></p>${knobs}</div>`;
     }
@@ -87,25 +108,47 @@ export function renderBatch(view) {
   batchLayout(view, columns);
   const { grids } = view;
   // x̂ and y share a scale, so γ and β visibly stretch and move the colours.
-  const scales = { input: scaleFor(a.input.data, "diverging"), xhat: scaleFor([a.xhat.data, a.output.data], "diverging") };
+  const scales = {
+    input: scaleFor(a.input.data, "diverging"),
+    xhat: scaleFor([a.xhat.data, a.output.data], "diverging"),
+  };
   scales.output = scales.xhat;
-  const sel = probe >= 0 ? { e: Math.floor(probe / (ch * h * w)), c: Math.floor(probe / (h * w)) % ch, r: Math.floor(probe / w) % h, col: probe % w } : null;
+  const sel =
+    probe >= 0
+      ? {
+          e: Math.floor(probe / (ch * h * w)),
+          c: Math.floor(probe / (h * w)) % ch,
+          r: Math.floor(probe / w) % h,
+          col: probe % w,
+        }
+      : null;
   for (const [name] of STAGES) {
     const data = a[name].data;
     for (let e = 0; e < n; e++) {
       for (let c = 0; c < ch; c++) {
         const off = (e * ch + c) * h * w;
         const hl = sel && sel.e === e && sel.c === c ? [{ r: sel.r, c: sel.col, h: 1, w: 1 }] : [];
-        grids[`${name}-${e}-${c}`].draw({ rows: h, cols: w, cell, value: (r, q) => data[off + r * w + q], scale: scales[name], highlights: hl, decimals: 1 });
+        grids[`${name}-${e}-${c}`].draw({
+          rows: h,
+          cols: w,
+          cell,
+          value: (r, q) => data[off + r * w + q],
+          scale: scales[name],
+          highlights: hl,
+          decimals: 1,
+        });
       }
     }
   }
   const st = result.meta.stats;
   for (let c = 0; c < ch; c++) {
     const stat = (name, what) => fmtCell(st[name][what][c]);
-    stage.querySelector(`[data-stats="input-${c}"]`).textContent = `μ = ${stat("input", "mean")} · σ² = ${stat("input", "var")}`;
-    stage.querySelector(`[data-stats="xhat-${c}"]`).textContent = `mean ${stat("xhat", "mean")} · variance ${stat("xhat", "var")}`;
-    stage.querySelector(`[data-stats="output-${c}"]`).textContent = `mean ${stat("output", "mean")} · variance ${stat("output", "var")}`;
+    stage.querySelector(`[data-stats="input-${c}"]`).textContent =
+      `μ = ${stat("input", "mean")} · σ² = ${stat("input", "var")}`;
+    stage.querySelector(`[data-stats="xhat-${c}"]`).textContent =
+      `mean ${stat("xhat", "mean")} · variance ${stat("xhat", "var")}`;
+    stage.querySelector(`[data-stats="output-${c}"]`).textContent =
+      `mean ${stat("output", "mean")} · variance ${stat("output", "var")}`;
   }
   renderBatchReadout(view, result, probe, sel);
 }
@@ -115,7 +158,9 @@ function renderBatchReadout(view, result, probe, sel) {
   const box = $(".nm-bn-readout");
   const a = result.arrays;
   const meta = result.meta;
-  $(".nm-note").textContent = `A channel's μ and σ² are taken over all ${meta.shape[0]} examples and every cell: m = ${meta.count} values; ε = ${fmt(meta.eps)}.`;
+  $(".nm-note").textContent =
+    `A channel's μ and σ² are taken over all ${meta.shape[0]} examples and every cell: m = ${meta.count} values; ε ` +
+    `= ${fmt(meta.eps)}.`;
   if (!sel) {
     box.innerHTML = `<p class="hint">Hover a cell, or press → to step through the batch, to see its numbers.</p>`;
     return;
@@ -123,8 +168,11 @@ function renderBatchReadout(view, result, probe, sel) {
   const c = sel.c;
   const [x, xh, y] = [a.input.data[probe], a.xhat.data[probe], a.output.data[probe]];
   const [mu, v, sd] = [a.mean.data[c], a.var.data[c], a.std.data[c]];
-  box.innerHTML = `<p class="nm-cell-title">Example ${sel.e + 1}, channel ${c + 1}, cell (row ${sel.r + 1}, column ${sel.col + 1})</p>
+  box.innerHTML =
+    `<p class="nm-cell-title">Example ${sel.e + 1}, channel ${c + 1}, cell (row ${sel.r + 1}, column ` +
+    `${sel.col + 1})</p>
       <p class="nm-line">μ = ${num(mu)}, σ² = ${num(v)}, √(σ² + ε) = ${num(sd)}</p>
       <p class="nm-line">x̂ = (x − μ) / √(σ² + ε) = (${num(x)} − ${par(mu)}) / ${num(sd)} = <b>${num(xh)}</b></p>
-      <p class="nm-line">y = γ x̂ + β = ${num(meta.gamma[c])} × ${par(xh)} + ${par(meta.beta[c])} = <b>${num(y)}</b></p>`;
+      <p class="nm-line">y = γ x̂ + β = ${num(meta.gamma[c])} × ${par(xh)} + ${par(meta.beta[c])} = ` +
+    `<b>${num(y)}</b></p>`;
 }

@@ -59,7 +59,8 @@ export function consistent(state) {
 
 export function mount(element, { socket, onChange }) {
   const uid = `nm${++mounted}`;
-  element.innerHTML = `
+  element.innerHTML =
+    `
     <h2 class="widget-title">Normalization</h2>
     <div class="widget-body">
       <div class="widget-controls">
@@ -69,7 +70,11 @@ export function mount(element, { socket, onChange }) {
         </div>
         <div class="nm-lcn-controls">
           <div class="chips" role="group" aria-label="Picture">
-            ${NORM_INPUTS.map((p) => `<button type="button" class="chip" data-input="${p}" aria-pressed="false">${INPUT_LABELS[p]}</button>`).join("")}
+            ${NORM_INPUTS.map(
+              (p) =>
+                `<button type="button" class="chip" data-input="${p}" ` +
+                `aria-pressed="false">${INPUT_LABELS[p]}</button>`,
+            ).join("")}
           </div>
           ${slider(uid, "size", "Picture side", 'min="8" max="64" step="4"')}
           ${slider(uid, "window", "Window (Gaussian)", 'min="1" max="15" step="2"')}
@@ -86,7 +91,8 @@ export function mount(element, { socket, onChange }) {
       <div class="widget-main">
         <div class="formula nm-formula"><div class="nm-math"></div><p class="nm-note" aria-live="polite"></p></div>
         <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
-        <div class="nm-stage" tabindex="0" aria-label="Normalization steps. Arrow keys and Page Up or Page Down move the inspected cell; space walks through the cells; Escape clears it."></div>
+        <div class="nm-stage" tabindex="0" aria-label="Normalization steps. Arrow keys and Page Up or Page Down ` +
+    `move the inspected cell; space walks through the cells; Escape clears it."></div>
       </div>
     </div>`;
   const $ = (sel) => element.querySelector(sel);
@@ -125,7 +131,16 @@ export function mount(element, { socket, onChange }) {
   element.addEventListener("input", (e) => {
     const key = e.target.dataset?.key;
     if (!key) return;
-    const field = { size: "nmSize", window: "nmWindow", c: "nmC", map: "nmMap", gamma1: "nmGamma1", beta1: "nmBeta1", gamma2: "nmGamma2", beta2: "nmBeta2" }[key];
+    const field = {
+      size: "nmSize",
+      window: "nmWindow",
+      c: "nmC",
+      map: "nmMap",
+      gamma1: "nmGamma1",
+      beta1: "nmBeta1",
+      gamma2: "nmGamma2",
+      beta2: "nmBeta2",
+    }[key];
     onChange({ [field]: Number(e.target.value) });
   });
   const unbindKeys = bindKeys(command, stage, element);
@@ -178,7 +193,12 @@ export function mount(element, { socket, onChange }) {
     if (picture?.key === key) return true;
     loadKey = key;
     try {
-      const p = { name: s.nmInput, height: s.nmSize, width: s.nmSize, ...(s.nmInput === "checkerboard" ? { cells: 4 } : {}) };
+      const p = {
+        name: s.nmInput,
+        height: s.nmSize,
+        width: s.nmSize,
+        ...(s.nmInput === "checkerboard" ? { cells: 4 } : {}),
+      };
       const a = await socket.request("input.preset", p);
       if (loadKey !== key) return false;
       alerts.clear("input");
@@ -193,9 +213,19 @@ export function mount(element, { socket, onChange }) {
   function params() {
     const s = state;
     if (s.nmMode === "lcn") {
-      return { mode: "lcn", input: { batch: 1, channels: 1, height: picture.height, width: picture.width, values: picture.values }, size: s.nmWindow, c: s.nmC };
+      return {
+        mode: "lcn",
+        input: { batch: 1, channels: 1, height: picture.height, width: picture.width, values: picture.values },
+        size: s.nmWindow,
+        c: s.nmC,
+      };
     }
-    return { mode: "batch", example: { ...BATCH, height: s.nmMap, width: s.nmMap, seed: s.nmSeed }, gamma: [s.nmGamma1, s.nmGamma2], beta: [s.nmBeta1, s.nmBeta2] };
+    return {
+      mode: "batch",
+      example: { ...BATCH, height: s.nmMap, width: s.nmMap, seed: s.nmSeed },
+      gamma: [s.nmGamma1, s.nmGamma2],
+      beta: [s.nmBeta1, s.nmBeta2],
+    };
   }
 
   async function run() {
@@ -210,23 +240,51 @@ export function mount(element, { socket, onChange }) {
     } catch (e) {
       if (e.quiet) return;
       asked.forget();
-      alerts.show(e.field, e.message, "norm", ["size", "c"].includes(e.field) ? (e.field === "size" ? "window" : "c") : e.field?.startsWith("gamma") ? "gamma1" : e.field?.startsWith("beta") ? "beta1" : "general");
+      alerts.show(
+        e.field,
+        e.message,
+        "norm",
+        ["size", "c"].includes(e.field)
+          ? e.field === "size"
+            ? "window"
+            : "c"
+          : e.field?.startsWith("gamma")
+            ? "gamma1"
+            : e.field?.startsWith("beta")
+              ? "beta1"
+              : "general",
+      );
     }
     render();
   }
 
   function renderControls() {
     const s = state;
-    element.querySelectorAll("[data-mode]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.mode === s.nmMode)));
-    element.querySelectorAll("[data-input]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.input === s.nmInput)));
+    element
+      .querySelectorAll("[data-mode]")
+      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.mode === s.nmMode)));
+    element
+      .querySelectorAll("[data-input]")
+      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.input === s.nmInput)));
     $(".nm-lcn-controls").hidden = s.nmMode !== "lcn";
     $(".nm-bn-controls").hidden = s.nmMode !== "batch";
-    const values = { size: s.nmSize, window: s.nmWindow, c: s.nmC, map: s.nmMap, gamma1: s.nmGamma1, beta1: s.nmBeta1, gamma2: s.nmGamma2, beta2: s.nmBeta2 };
+    const values = {
+      size: s.nmSize,
+      window: s.nmWindow,
+      c: s.nmC,
+      map: s.nmMap,
+      gamma1: s.nmGamma1,
+      beta1: s.nmBeta1,
+      gamma2: s.nmGamma2,
+      beta2: s.nmBeta2,
+    };
     for (const [key, v] of Object.entries(values)) {
       const input = element.querySelector(`[data-key="${key}"]`);
       if (!input) continue; // γ and β exist once the batch is drawn
       input.value = v;
-      element.querySelector(`[data-value="${key}"]`).textContent = ["size", "window", "map"].includes(key) ? `${v}×${v}` : fmt(v);
+      element.querySelector(`[data-value="${key}"]`).textContent = ["size", "window", "map"].includes(key)
+        ? `${v}×${v}`
+        : fmt(v);
     }
     $(".nm-seed").textContent = `seed ${s.nmSeed}`;
   }
@@ -258,7 +316,11 @@ export function mount(element, { socket, onChange }) {
     inspect: () => ({
       mode: result?.meta.mode ?? null,
       meta: result?.meta ?? null,
-      arrays: result ? Object.fromEntries(Object.entries(result.arrays).map(([k, t]) => [k, { shape: t.shape, values: Array.from(t.data) }])) : null,
+      arrays: result
+        ? Object.fromEntries(
+            Object.entries(result.arrays).map(([k, t]) => [k, { shape: t.shape, values: Array.from(t.data) }]),
+          )
+        : null,
       probe,
       readout: (state?.nmMode === "batch" ? $(".nm-bn-readout") : $(".nm-readout"))?.innerText ?? "",
       stats: [...stage.querySelectorAll("[data-stats]")].map((p) => ({ id: p.dataset.stats, text: p.textContent })),

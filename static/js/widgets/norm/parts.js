@@ -14,7 +14,11 @@ export const par = (v) => (v < 0 ? `(${num(v)})` : num(v)); // a negative operan
 export function slider(uid, key, label, attrs) {
   const [min, max] = ["min", "max"].map((end) => attrs.match(new RegExp(`${end}="([^"]+)"`))[1]);
   return rangeSlider({
-    id: `${uid}-${key}`, control: key, label, input: `data-key="${key}" ${attrs}`, output: `data-value="${key}"`,
+    id: `${uid}-${key}`,
+    control: key,
+    label,
+    input: `data-key="${key}" ${attrs}`,
+    output: `data-value="${key}"`,
     ends: [min.replace("-", "\u2212"), max],
   });
 }

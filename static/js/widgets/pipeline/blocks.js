@@ -15,7 +15,13 @@ const KERNEL_LABELS = { xo_set: "X/O set", random: "Random" };
 export function blockFields(b, choices) {
   const first = b === 1; // block 1 starts as the lecture's X/O layer; later blocks as a "same" 3×3 conv of 4 filters
   return [
-    { key: `pl${b}Kernels`, url: `plkp${b}`, type: "enum", options: Object.keys(KERNEL_LABELS), def: first ? "xo_set" : "random" },
+    {
+      key: `pl${b}Kernels`,
+      url: `plkp${b}`,
+      type: "enum",
+      options: Object.keys(KERNEL_LABELS),
+      def: first ? "xo_set" : "random",
+    },
     { key: `pl${b}Size`, url: `plk${b}`, type: "int", min: 1, max: "kernel", def: 3 },
     { key: `pl${b}Filters`, url: `plf${b}`, type: "int", min: 1, max: "filters", def: first ? 3 : 4 },
     { key: `pl${b}Stride`, url: `plcs${b}`, type: "int", min: 1, max: "stride", def: 1 },
@@ -31,21 +37,36 @@ export function blockFields(b, choices) {
 export const valuesCap = (limits) => limits.filters * limits.channels * limits.kernel ** 2;
 export const maxKernel = (limits, c, f) => Math.min(limits.kernel, Math.floor(Math.sqrt(valuesCap(limits) / (c * f))));
 
-export const slider = (key, label) => rangeSlider({
-  id: `pl-${key}`, control: key, label, className: "pl-control", input: `data-key="${key}" step="1"`,
-  output: `data-value="${key}"`, alert: false,
-});
+export const slider = (key, label) =>
+  rangeSlider({
+    id: `pl-${key}`,
+    control: key,
+    label,
+    className: "pl-control",
+    input: `data-key="${key}" step="1"`,
+    output: `data-value="${key}"`,
+    alert: false,
+  });
 
 /** The controls on block b's card of the given kind (conv, act or pool). */
 export function controlsFor(kind, b, choices) {
   if (kind === "conv") {
-    return `<div class="chips" role="group" aria-label="Block ${b} kernels">${Object.entries(KERNEL_LABELS).map(([k, t]) =>
-      `<button type="button" class="chip" data-block="${b}" data-kernels="${k}" aria-pressed="false">${t}</button>`).join("")}</div>
-      ${slider(`pl${b}Size`, "Kernel size")}${slider(`pl${b}Filters`, "Filters")}${slider(`pl${b}Stride`, "Stride")}${slider(`pl${b}Pad`, "Padding")}`;
+    return `<div class="chips" role="group" aria-label="Block ${b} kernels">${Object.entries(KERNEL_LABELS)
+      .map(
+        ([k, t]) =>
+          `<button type="button" class="chip" data-block="${b}" data-kernels="${k}" aria-pressed="false">${t}</button>`,
+      )
+      .join("")}</div>
+      ${slider(
+        `pl${b}Size`,
+        "Kernel " + "size",
+      )}${slider(`pl${b}Filters`, "Filters")}${slider(`pl${b}Stride`, "Stride")}${slider(`pl${b}Pad`, "Padding")}`;
   }
   if (kind === "act") {
     return `<div class="control pl-control"><label for="pl-pl${b}Act">Function</label>
-      <select id="pl-pl${b}Act" data-key="pl${b}Act">${choices.map((c) => `<option value="${c.name}">${c.label ?? c.name}</option>`).join("")}</select></div>`;
+      <select id="pl-pl${b}Act" data-key="pl${b}Act">${choices
+        .map((c) => `<option ` + `value="${c.name}">${c.label ?? c.name}</option>`)
+        .join("")}</select></div>`;
   }
   return `<div class="chips" role="group" aria-label="Block ${b} pooling">
       <button type="button" class="chip" data-block="${b}" data-mode="max" aria-pressed="false">Max</button>
@@ -75,14 +96,29 @@ export function renderBlockControls(element, s, limits, stageMeta) {
     // This block's filters are the next block's channels: both kernels must stay under the cap.
     const next = b < s.plBlocks ? Math.floor(cap / (s[`pl${b + 1}Filters`] * s[`pl${b + 1}Size`] ** 2)) : Infinity;
     setSlider(element, `pl${b}Size`, 1, Math.min(conv?.kernel.max ?? limits.kernel, maxKernel(limits, c, f)), k);
-    setSlider(element, `pl${b}Filters`, xo ? 3 : 1, xo ? 3 : Math.min(limits.filters, Math.floor(cap / (c * k * k)), next), f, xo);
+    setSlider(
+      element,
+      `pl${b}Filters`,
+      xo ? 3 : 1,
+      xo ? 3 : Math.min(limits.filters, Math.floor(cap / (c * k * k)), next),
+      f,
+      xo,
+    );
     setSlider(element, `pl${b}Stride`, 1, conv?.stride.max ?? limits.stride, s[`pl${b}Stride`]);
     setSlider(element, `pl${b}Pad`, 0, conv?.padding.max ?? limits.padding, s[`pl${b}Pad`]);
     setSlider(element, `pl${b}Window`, 1, pool?.kernel.max ?? limits.stride, s[`pl${b}Window`]);
     setSlider(element, `pl${b}PoolStride`, 1, pool?.stride.max ?? limits.stride, s[`pl${b}PoolStride`]);
     element.querySelector(`#pl-pl${b}Act`).value = s[`pl${b}Act`];
-    element.querySelectorAll(`[data-block="${b}"]`).forEach((btn) =>
-      btn.setAttribute("aria-pressed", String(btn.dataset.kernels ? btn.dataset.kernels === s[`pl${b}Kernels`] : btn.dataset.mode === s[`pl${b}Mode`])));
+    element
+      .querySelectorAll(`[data-block="${b}"]`)
+      .forEach((btn) =>
+        btn.setAttribute(
+          "aria-pressed",
+          String(
+            btn.dataset.kernels ? btn.dataset.kernels === s[`pl${b}Kernels`] : btn.dataset.mode === s[`pl${b}Mode`],
+          ),
+        ),
+      );
   }
 }
 
@@ -94,7 +130,12 @@ export function createKernelLoader(socket, limits, alerts) {
   const kernelCache = new Map(); // request key -> {filters, height, width, values}
   return async function loadKernels(s, b) {
     const name = s[`pl${b}Kernels`];
-    const spec = { name, size: s[`pl${b}Size`], filters: s[`pl${b}Filters`], seed: name === "random" ? s.plKernelSeed * 1000 + b * 10 : 0 };
+    const spec = {
+      name,
+      size: s[`pl${b}Size`],
+      filters: s[`pl${b}Filters`],
+      seed: name === "random" ? s.plKernelSeed * 1000 + b * 10 : 0,
+    };
     const channels = b === 1 ? 1 : s[`pl${b - 1}Filters`];
     const key = JSON.stringify([spec, channels]);
     if (kernelCache.has(key)) return kernelCache.get(key);
@@ -132,7 +173,12 @@ export function pipelineParams(s, kernels, input) {
     const b = i + 1;
     const [st, p, w, ps] = [s[`pl${b}Stride`], s[`pl${b}Pad`], s[`pl${b}Window`], s[`pl${b}PoolStride`]];
     return [
-      { kind: "conv", kernels: { filters: k.filters, height: k.height, width: k.width, values: Array.from(k.values) }, stride: [st, st], padding: [p, p, p, p] },
+      {
+        kind: "conv",
+        kernels: { filters: k.filters, height: k.height, width: k.width, values: Array.from(k.values) },
+        stride: [st, st],
+        padding: [p, p, p, p],
+      },
       { kind: "act", name: s[`pl${b}Act`] },
       { kind: "pool", mode: s[`pl${b}Mode`], kernel: [w, w], stride: [ps, ps] },
     ];

@@ -11,7 +11,16 @@ import { createAlerts } from "../../lib/alerts.js";
 import { askedOnce } from "../../lib/asked.js";
 import { scaleFor } from "../../lib/colors.js";
 import { createGrid, fitCell } from "../../lib/grid.js";
-import { MAX_BLOCKS, blockFields, createKernelLoader, maxKernel, pipelineParams, renderBlockControls, setSlider, slider } from "./blocks.js";
+import {
+  MAX_BLOCKS,
+  blockFields,
+  createKernelLoader,
+  maxKernel,
+  pipelineParams,
+  renderBlockControls,
+  setSlider,
+  slider,
+} from "./blocks.js";
 import { createPipelineView, plural, shapeText } from "./view.js";
 import { widgetFace } from "../../lib/widget.js";
 
@@ -33,7 +42,10 @@ export function fields({ choices }) {
   ];
 }
 
-/** Drawn values must match the size; the X/O set is three filters; kernels stay under the cap; removed blocks leave no trace. */
+/**
+ * Drawn values must match the size; the X/O set is three filters; kernels stay under the cap;
+ * removed blocks leave no trace.
+ */
 export function consistent(state, { limits, choices }) {
   const s = { ...state };
   if (s.plInput === "custom" && s.plValues?.length !== s.plSize ** 2) s.plInput = "x";
@@ -56,7 +68,8 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
   // The activation menu in the server's words (labels.activations), in the server's order.
   const menu = choices.map((c) => ({ ...c, label: labels.activations[c.name] }));
   const ctx = { limits, choices };
-  element.innerHTML = `
+  element.innerHTML =
+    `
     <div class="pl-top">
       <h2 id="h-pipeline" class="widget-title">Layer pipeline</h2>
       <p class="pl-total" aria-live="polite"></p>
@@ -72,11 +85,14 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
       <li class="pl-card pl-input-card"><div class="pl-box">
         <h3 class="pl-label">Input</h3>
         <p class="pl-shape" data-shape="0"></p>
-        <div class="chips" role="group" aria-label="Input picture">${PL_INPUTS.map((p) =>
-          `<button type="button" class="chip" data-input="${p}" aria-pressed="false">${INPUT_LABELS[p]}</button>`).join("")}</div>
+        <div class="chips" role="group" aria-label="Input picture">${PL_INPUTS.map(
+          (p) =>
+            `<button type="button" class="chip" data-input="${p}" aria-pressed="false">${INPUT_LABELS[p]}</button>`,
+        ).join("")}</div>
         ${slider("plSize", "Size")}
         <canvas class="grid-canvas pl-draw" tabindex="0" role="img"
-          aria-label="The input grid: click or drag to flip cells between +1 and −1, or move with the arrow keys and press Space"></canvas>
+          aria-label="The input grid: click or drag to flip cells between +1 and −1, or move with the arrow keys ` +
+    `and press Space"></canvas>
         <p class="hint">Click or drag to flip cells between +1 and −1 (or arrow keys and Space).</p>
         <p class="alert" data-alert="input" role="status" aria-live="polite"></p>
       </div></li>
@@ -118,7 +134,12 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
     const t = e.target.closest("button");
     if (!t || !state) return;
     const d = t.dataset;
-    if (d.input) set({ plInput: d.input, plValues: null, ...(d.input === "random" && state.plInput === "random" ? { plSeed: state.plSeed + 1 } : {}) });
+    if (d.input)
+      set({
+        plInput: d.input,
+        plValues: null,
+        ...(d.input === "random" && state.plInput === "random" ? { plSeed: state.plSeed + 1 } : {}),
+      });
     else if (d.kernels) set({ [`pl${d.block}Kernels`]: d.kernels });
     else if (d.mode) set({ [`pl${d.block}Mode`]: d.mode });
     else if (d.stack) {
@@ -145,7 +166,16 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
     const stack = e.target.closest?.("[data-stack]");
     if (!stack || e.altKey || e.ctrlKey || e.metaKey) return;
     const i = Number(stack.dataset.stack);
-    const to = { ArrowRight: i + 1, ArrowDown: i + 1, PageDown: i + 1, ArrowLeft: i - 1, ArrowUp: i - 1, PageUp: i - 1, Home: 1, End: stageCount() }[e.key];
+    const to = {
+      ArrowRight: i + 1,
+      ArrowDown: i + 1,
+      PageDown: i + 1,
+      ArrowLeft: i - 1,
+      ArrowUp: i - 1,
+      PageUp: i - 1,
+      Home: 1,
+      End: stageCount(),
+    }[e.key];
     if (to === undefined && e.key !== "Escape") return;
     e.preventDefault(); // the page's other keyboard handlers (the pooling animation) leave it alone
     if (e.key === "Escape") return set({ plOpen: 0 });
@@ -213,7 +243,8 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
     if (key === inputKey && input) return input;
     try {
       const p = { name: s.plInput, height: s.plSize, width: s.plSize };
-      if (p.name === "random") Object.assign(p, { seed: s.plSeed, spread: 1, decimals: 1 }); // short numbers read from the back row
+      // Short numbers read from the back row.
+      if (p.name === "random") Object.assign(p, { seed: s.plSeed, spread: 1, decimals: 1 });
       const a = await socket.request("input.preset", p);
       alerts.clear("input");
       inputKey = key;
@@ -223,7 +254,6 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
       return null;
     }
   }
-
 
   async function run(p) {
     if (!asked.fresh(p)) return render();
@@ -269,7 +299,8 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
     renderInput();
     const total = result?.meta.total_params;
     $(".pl-total").textContent = total == null ? "" : `Total: ${plural(total, "learned parameter")}`;
-    $(".pl-stale").textContent = error && result ? "Showing the last pipeline that worked; see the message beside the stage." : "";
+    $(".pl-stale").textContent =
+      error && result ? "Showing the last pipeline that worked; see the message beside the stage." : "";
     for (let i = 1; i <= stageCount(); i++) view.renderCard(i);
     view.renderOpen();
   }
@@ -279,14 +310,23 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
     const n = input.size;
     const values = input.values;
     const ring = cursor && cursor.r < n && cursor.c < n ? [{ r: cursor.r, c: cursor.c, h: 1, w: 1 }] : [];
-    inputGrid.draw({ rows: n, cols: n, cell: fitCell(280, 280, n, n, 6, 36), value: (r, c) => values[r * n + c], scale: scaleFor(values, "diverging"), highlights: ring });
+    inputGrid.draw({
+      rows: n,
+      cols: n,
+      cell: fitCell(280, 280, n, n, 6, 36),
+      value: (r, c) => values[r * n + c],
+      scale: scaleFor(values, "diverging"),
+      highlights: ring,
+    });
     $('[data-shape="0"]').textContent = shapeText([1, n, n]);
   }
 
   // Slider ranges: the engine's (meta.ranges of the last answer) within the server's limits.
   function renderControls() {
     const s = state;
-    element.querySelectorAll("[data-input]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.input === s.plInput)));
+    element
+      .querySelectorAll("[data-input]")
+      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.input === s.plInput)));
     setSlider(element, "plSize", stageMeta(1)?.ranges.height.size.min ?? 1, MAX_INPUT, s.plSize);
     $('[data-action="add"]').disabled = s.plBlocks >= MAX_BLOCKS;
     $('[data-action="remove"]').disabled = s.plBlocks <= 1;

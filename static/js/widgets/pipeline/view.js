@@ -41,7 +41,8 @@ export function createPipelineView(element, row, choices, now) {
 
   // Three cards per block: add the missing blocks' cards, remove the removed blocks' ones.
   function syncCards(blocks) {
-    for (; built < blocks; built++) row.insertAdjacentHTML("beforeend", [1, 2, 3].map((j) => stageCard(3 * built + j, choices)).join(""));
+    for (; built < blocks; built++)
+      row.insertAdjacentHTML("beforeend", [1, 2, 3].map((j) => stageCard(3 * built + j, choices)).join(""));
     for (; built > blocks; built--) {
       for (let j = 0; j < 3; j++) {
         stacks.delete(3 * built - j);
@@ -57,10 +58,17 @@ export function createPipelineView(element, row, choices, now) {
     card.querySelector(".pl-op").textContent = m?.op ?? "";
     card.querySelector(".pl-label").textContent = m?.label ?? `Stage ${i}`;
     card.querySelector(".pl-shape").textContent = m ? shapeText(m.shape) : "…";
-    card.querySelector(".pl-params").textContent = m ? plural(m.params, "parameter") + (m.params_formula ? ` = ${m.params_formula}` : "") : "";
+    card.querySelector(".pl-params").textContent = m
+      ? plural(m.params, "parameter") + (m.params_formula ? ` = ${m.params_formula}` : "")
+      : "";
     const f = m?.formula;
     // The output-size formula; when it is not whole, the engine's sentence says it (with the formula) instead.
-    card.querySelector(".pl-formula").textContent = !f || m.problem ? "" : f.height.formula === f.width.formula ? f.width.formula : `${f.height.formula} · ${f.width.formula}`;
+    card.querySelector(".pl-formula").textContent =
+      !f || m.problem
+        ? ""
+        : f.height.formula === f.width.formula
+          ? f.width.formula
+          : `${f.height.formula} · ${f.width.formula}`;
     card.querySelector(".pl-note").textContent = m?.problem ? `Floored: ${m.problem}` : "";
     const button = card.querySelector(".pl-stack");
     const open = state.plOpen === i;
@@ -72,7 +80,12 @@ export function createPipelineView(element, row, choices, now) {
       return;
     }
     const [C, H, W] = map.shape;
-    button.setAttribute("aria-label", `Stage ${i} output: ${plural(C, "channel")} of ${H} × ${W}. ${open ? "Press to close" : "Press to show every channel"}.`);
+    button.setAttribute(
+      "aria-label",
+      `Stage ${i} output: ${plural(C, "channel")} of ${H} × ${W}. ${
+        open ? "Press to close" : "Press to show every " + "channel"
+      }.`,
+    );
     drawStack(i, button, map);
   }
 
@@ -91,7 +104,14 @@ export function createPipelineView(element, row, choices, now) {
     const scale = scaleFor(map.data, "diverging"); // one scale per stage: its channels compare by colour
     stack.grids.forEach((grid, c) => {
       const plane = map.data.subarray(c * H * W, (c + 1) * H * W); // (H, W)
-      grid.draw({ rows: H, cols: W, cell, value: (r, cc) => plane[r * W + cc], scale, numbers: c === 0 ? undefined : false });
+      grid.draw({
+        rows: H,
+        cols: W,
+        cell,
+        value: (r, cc) => plane[r * W + cc],
+        scale,
+        numbers: c === 0 ? undefined : false,
+      });
       Object.assign(stack.canvases[c].style, { left: `${c * step}px`, top: `${(C - 1 - c) * step}px` });
     });
     button.style.width = `${W * cell + 1 + (C - 1) * step}px`;
@@ -116,12 +136,14 @@ export function createPipelineView(element, row, choices, now) {
     $(".pl-open-formula").textContent = m.formula ? `Output size: ${m.formula.width.formula}` : "";
     const holder = $(".pl-channels");
     if (holder.children.length !== C) {
-      holder.replaceChildren(...Array.from({ length: C }, (_, c) => {
-        const fig = document.createElement("figure");
-        fig.className = "pane";
-        fig.innerHTML = `<figcaption>Channel ${c + 1}</figcaption><canvas class="grid-canvas hoverable"></canvas>`;
-        return fig;
-      }));
+      holder.replaceChildren(
+        ...Array.from({ length: C }, (_, c) => {
+          const fig = document.createElement("figure");
+          fig.className = "pane";
+          fig.innerHTML = `<figcaption>Channel ${c + 1}</figcaption><canvas class="grid-canvas hoverable"></canvas>`;
+          return fig;
+        }),
+      );
       openGrids = Array.from(holder.querySelectorAll("canvas"), (canvas) => {
         const grid = createGrid(canvas);
         canvas.addEventListener("pointermove", (e) => showHover(grid.cellAt(e)));
@@ -151,10 +173,11 @@ export function createPipelineView(element, row, choices, now) {
   }
 
   /** The numbers printed in each expanded channel, row by row (for inspect()). */
-  const openLabels = () => openGrids.map((g) => {
-    const { rows, cols } = g.layout;
-    return Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => g.label(r, c)));
-  });
+  const openLabels = () =>
+    openGrids.map((g) => {
+      const { rows, cols } = g.layout;
+      return Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => g.label(r, c)));
+    });
 
   return { syncCards, renderCard, renderOpen, openLabels };
 }

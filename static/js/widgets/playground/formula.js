@@ -21,8 +21,18 @@ function numerator(axis, names, withNumbers) {
   if (axis.d === 1) {
     terms.push(op("\u2212"), v(axis.k, id("k")));
   } else {
-    terms.push(op("\u2212"), v(axis.d, id("d")), op(withNumbers ? "×" : "\u2062"), op("("), v(axis.k, id("k")),
-      op("\u2212"), num(1), op(")"), op("\u2212"), num(1));
+    terms.push(
+      op("\u2212"),
+      v(axis.d, id("d")),
+      op(withNumbers ? "×" : "\u2062"),
+      op("("),
+      v(axis.k, id("k")),
+      op("\u2212"),
+      num(1),
+      op(")"),
+      op("\u2212"),
+      num(1),
+    );
   }
   return terms;
 }
@@ -36,10 +46,34 @@ function paramsMath(meta, channelsIn) {
   const [kh, kw] = [meta.axes.height.k, meta.axes.width.k];
   const cOut = meta.output_shape[0];
   const times = () => op("×");
-  const sym = m("mrow", op("("), sub("k", "h"), times(), sub("k", "w"), times(), sub("c", "in"), op("+"), num(1), op(")"),
-    times(), sub("c", "out"));
-  const val = m("mrow", op("("), num(kh), times(), num(kw), times(), num(channelsIn), op("+"), num(1), op(")"),
-    times(), num(cOut));
+  const sym = m(
+    "mrow",
+    op("("),
+    sub("k", "h"),
+    times(),
+    sub("k", "w"),
+    times(),
+    sub("c", "in"),
+    op("+"),
+    num(1),
+    op(")"),
+    times(),
+    sub("c", "out"),
+  );
+  const val = m(
+    "mrow",
+    op("("),
+    num(kh),
+    times(),
+    num(kw),
+    times(),
+    num(channelsIn),
+    op("+"),
+    num(1),
+    op(")"),
+    times(),
+    num(cOut),
+  );
   return math([sym, op("="), val, op("="), num(meta.params.total)], { displaystyle: true });
 }
 
@@ -48,11 +82,15 @@ function sameAxis(a, b) {
 }
 
 export function mount(element, { onSuggest }) {
-  element.innerHTML = `
+  element.innerHTML =
+    `
     <div class="formula-rows">
-      <div class="formula-row" data-axis="height"><span class="formula-label"></span><span class="formula-math"></span><span class="formula-note"></span></div>
-      <div class="formula-row" data-axis="width"><span class="formula-label">Output width</span><span class="formula-math"></span><span class="formula-note"></span></div>
-      <div class="formula-row" data-axis="params"><span class="formula-label">Parameters</span><span class="formula-math"></span><span class="formula-note"></span></div>
+      <div class="formula-row" data-axis="height"><span class="formula-label"></span><span ` +
+    `class="formula-math"></span><span class="formula-note"></span></div>
+      <div class="formula-row" data-axis="width"><span class="formula-label">Output width</span><span ` +
+    `class="formula-math"></span><span class="formula-note"></span></div>
+      <div class="formula-row" data-axis="params"><span class="formula-label">Parameters</span><span ` +
+    `class="formula-math"></span><span class="formula-note"></span></div>
     </div>
     <div class="problem" role="status" aria-live="polite">
       <p class="problem-text"></p>
@@ -73,7 +111,8 @@ export function mount(element, { onSuggest }) {
     row.querySelector(".formula-math").replaceChildren(axisMath(axis, names));
     row.querySelector(".formula-note").textContent = axis.whole
       ? ""
-      : `not whole: ${axis.leftover} ${axis.leftover === 1 ? "cell" : "cells"} left over, so the output has ${axis.size}`;
+      : `not whole: ${axis.leftover} ${axis.leftover === 1 ? "cell" : "cells"} left over, so the output has ` +
+        `${axis.size}`;
     row.classList.toggle("bad", !axis.whole);
   }
 

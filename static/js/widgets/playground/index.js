@@ -137,12 +137,15 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
         return;
       }
       hover = { step, view: null };
-      traces.get(state.filter, step).then((view) => {
-        if (hover?.step === step) {
-          hover.view = view;
-          renderStage();
-        }
-      }, () => {});
+      traces.get(state.filter, step).then(
+        (view) => {
+          if (hover?.step === step) {
+            hover.view = view;
+            renderStage();
+          }
+        },
+        () => {},
+      );
     },
     onPick: (step) => animator.command("seek", step),
     onSelectFilter: (filter) => onChange({ filter }),
@@ -174,7 +177,8 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
   /** New settings from the page's store: fetch what they need and run. Resolves once answered. */
   function update(next) {
     const before = state;
-    if (!before) animator.command("speed", next.speed); // a link may carry a speed (set before the state: no step to write back)
+    // A link may carry a speed; it is set before the state is, so no step is written back.
+    if (!before) animator.command("speed", next.speed);
     state = next;
     const keys = before ? Object.keys(next).filter((k) => next[k] !== before[k]) : Object.keys(next);
     const resend = socket.opened !== ranOn; // a new connection: the server may have restarted
@@ -280,8 +284,11 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
     panel.update({ state, meta: result?.meta });
     formula.update({ meta: result?.meta, channelsIn: result?.padded.shape[0] });
     kernelEditor.update({
-      kernel: data.kernel, bias: data.bias, selected: Math.min(state.filter, (data.kernel?.filters ?? 1) - 1),
-      weights: result?.weights, flip: state.flip && result?.params.flip,
+      kernel: data.kernel,
+      bias: data.bias,
+      selected: Math.min(state.filter, (data.kernel?.filters ?? 1) - 1),
+      weights: result?.weights,
+      flip: state.flip && result?.params.flip,
     });
     $(".stale-note").hidden = !stale || !result;
     renderStage();

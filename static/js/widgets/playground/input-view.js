@@ -84,27 +84,46 @@ export function mount(element, { onPaint, onPaintEnd }) {
     view = next;
     const { input, padded, pad, cell } = next;
     // Skip a redraw that would draw the same thing (a stride change leaves the input as it was).
-    const key = [idOf(input), idOf(padded), next.padKey, pad.top, pad.bottom, pad.left, pad.right, cell,
-      JSON.stringify(next.highlight), JSON.stringify(next.preview), JSON.stringify(next.unused)].join("|");
+    const key = [
+      idOf(input),
+      idOf(padded),
+      next.padKey,
+      pad.top,
+      pad.bottom,
+      pad.left,
+      pad.right,
+      cell,
+      JSON.stringify(next.highlight),
+      JSON.stringify(next.preview),
+      JSON.stringify(next.unused),
+    ].join("|");
     if (key === drawnKey) return;
     drawnKey = key;
     ensureGrids(input.channels);
     const rows = input.height + pad.top + pad.bottom;
     const cols = input.width + pad.left + pad.right;
-    const usePadded = padded && padded.shape[1] === rows && padded.shape[2] === cols && padded.shape[0] === input.channels;
+    const usePadded =
+      padded && padded.shape[1] === rows && padded.shape[2] === cols && padded.shape[0] === input.channels;
     const scale = scaleFor(usePadded ? [input.values, padded.data] : [input.values]);
     const plane = input.height * input.width;
-    const highlights = [next.highlight && { ...next.highlight, kind: "window" }, next.preview && { ...next.preview, kind: "preview" }].filter(Boolean);
+    const highlights = [
+      next.highlight && { ...next.highlight, kind: "window" },
+      next.preview && { ...next.preview, kind: "preview" },
+    ].filter(Boolean);
     grids.forEach(({ canvas, grid }, ch) => {
       const value = (r, c) => {
         const ir = r - pad.top;
         const ic = c - pad.left;
-        if (ir >= 0 && ir < input.height && ic >= 0 && ic < input.width) return input.values[ch * plane + ir * input.width + ic];
+        if (ir >= 0 && ir < input.height && ic >= 0 && ic < input.width)
+          return input.values[ch * plane + ir * input.width + ic];
         return usePadded ? padded.data[(ch * rows + r) * cols + c] : 0;
       };
       grid.draw({ rows, cols, cell, value, scale, pad, highlights, unused: next.unused });
-      canvas.setAttribute("aria-label", `Input channel ${ch + 1}: ${input.height} by ${input.width}` +
-        (pad.top + pad.bottom + pad.left + pad.right ? `, padded to ${rows} by ${cols}` : ""));
+      canvas.setAttribute(
+        "aria-label",
+        `Input channel ${ch + 1}: ${input.height} by ${input.width}` +
+          (pad.top + pad.bottom + pad.left + pad.right ? `, padded to ${rows} by ${cols}` : ""),
+      );
     });
     const target = next.highlight ?? null;
     // Where the window is going (not where the tween has it): for tests and assistive tech.

@@ -8,12 +8,15 @@ import { scaleFor } from "../../lib/colors.js";
 import { fmt, parseNumber } from "../../lib/format.js";
 
 export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit, id = (part) => part }) {
-  element.innerHTML = `
+  element.innerHTML =
+    `
     <div class="filter-tabs" role="radiogroup" aria-label="Filter to show and animate"></div>
     <div class="kernel-channels"></div>
     <div class="bias-row"><label for="${id("bias-input")}">Bias</label>
-      <input id="${id("bias-input")}" class="kcell bias" type="text" inputmode="decimal" autocomplete="off" spellcheck="false"></div>
-    <div class="flipped" hidden><p class="flipped-title">Multiplied turned 180°</p><div class="flipped-grids"></div></div>`;
+      <input id="${id("bias-input")}" class="kcell bias" type="text" inputmode="decimal" autocomplete="off" ` +
+    `spellcheck="false"></div>
+    <div class="flipped" hidden><p class="flipped-title">Multiplied turned 180°</p><div ` +
+    `class="flipped-grids"></div></div>`;
   const tabs = element.querySelector(".filter-tabs");
   const channels = element.querySelector(".kernel-channels");
   const biasInput = element.querySelector(".bias");
@@ -31,7 +34,8 @@ export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit,
     return value;
   }
   function commitField(input) {
-    if (parseNumber(input.value) === null) onInvalid(`“${input.value}” is not a number: type a value such as 0.5 or −1.`);
+    if (parseNumber(input.value) === null)
+      onInvalid(`“${input.value}” is not a number: type a value such as 0.5 or −1.`);
   }
 
   function build(kernel, selected) {
@@ -69,7 +73,10 @@ export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit,
           input.dataset.c = c;
           input.dataset.r = r;
           input.dataset.col = col;
-          input.setAttribute("aria-label", `Filter ${selected + 1}${C > 1 ? `, channel ${c + 1}` : ""}, row ${r + 1}, column ${col + 1}`);
+          input.setAttribute(
+            "aria-label",
+            `Filter ${selected + 1}${C > 1 ? `, channel ${c + 1}` : ""}, row ${r + 1}, column ${col + 1}`,
+          );
           const offset = ((selected * C + c) * height + r) * width + col;
           input.addEventListener("input", () => readField(input, (v) => onValue(offset, v)));
           input.addEventListener("change", () => commitField(input));

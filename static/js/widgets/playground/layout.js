@@ -37,7 +37,8 @@ export function sizes({ room, input, output }) {
   const top = room.stageTop + 30; // under the pane captions
   const height = window.innerHeight - top - BELOW_GRIDS;
   const outCols = output?.cols ?? 0;
-  const outHeight = (room) => (output ? Math.floor((room - (output.filters > 1 ? THUMBS_HEIGHT : 0)) / output.rows) : Infinity);
+  const outHeight = (room) =>
+    output ? Math.floor((room - (output.filters > 1 ? THUMBS_HEIGHT : 0)) / output.rows) : Infinity;
   const thumbCell = output ? Math.max(2, Math.min(14, Math.floor(72 / Math.max(output.rows, output.cols)))) : 4;
   const C = input.channels;
 

@@ -74,7 +74,12 @@ export function createLoader({ socket, store, data, alerts }) {
     }
     let answer;
     try {
-      answer = await socket.request("kernel.preset", { name: s.kernelPreset, size: s.kernel, channels, filters: s.filters });
+      answer = await socket.request("kernel.preset", {
+        name: s.kernelPreset,
+        size: s.kernel,
+        channels,
+        filters: s.filters,
+      });
     } catch (error) {
       // E.g. an even size for a kernel that needs a centre: the slider stays (one more
       // step reaches an odd size), the sentence explains, the last kernel stays in use.
@@ -88,7 +93,8 @@ export function createLoader({ socket, store, data, alerts }) {
     const keepBias = s.bias?.length === meta.filters && !keys.includes("kernelPreset");
     data.bias = keepBias ? s.bias : Float32Array.from(answer.arrays.bias.data);
     if (!keepBias && s.bias) store.set({ bias: null });
-    if (meta.height !== s.kernel || meta.filters !== s.filters) store.set({ kernel: meta.height, filters: meta.filters });
+    if (meta.height !== s.kernel || meta.filters !== s.filters)
+      store.set({ kernel: meta.height, filters: meta.filters });
     return true;
   }
 
@@ -99,7 +105,10 @@ export function createLoader({ socket, store, data, alerts }) {
     try {
       const base64 = await readBase64(file);
       answer = await socket.request("image.upload", {
-        data: base64, height: s.height, width: s.width, channels: s.channels === 3 ? 3 : 1,
+        data: base64,
+        height: s.height,
+        width: s.width,
+        channels: s.channels === 3 ? 3 : 1,
       });
     } catch (error) {
       return failed(error, "input", "input");
@@ -108,7 +117,13 @@ export function createLoader({ socket, store, data, alerts }) {
     inputToken++; // an upload replaces any preset still on its way
     const { meta } = answer;
     data.input = makeInput(meta.channels, meta.height, meta.width, Float32Array.from(answer.arrays.values.data));
-    store.set({ input: "custom", inputValues: data.input.values, height: meta.height, width: meta.width, channels: meta.channels });
+    store.set({
+      input: "custom",
+      inputValues: data.input.values,
+      height: meta.height,
+      width: meta.width,
+      channels: meta.channels,
+    });
     return true;
   }
 

@@ -12,8 +12,13 @@ const UNLISTED_KERNELS = new Set(["seed001", "seed001_detector"]);
 
 function control(id, key, label) {
   return slider({
-    id: id(`ctl-${key}`), label, control: key, input: `data-key="${key}" step="1"`,
-    output: `id="${id(`val-${key}`)}" for="${id(`ctl-${key}`)}"`, ends: { id: id(`ends-${key}`) }, ticks: id(`fits-${key}`),
+    id: id(`ctl-${key}`),
+    label,
+    control: key,
+    input: `data-key="${key}" step="1"`,
+    output: `id="${id(`val-${key}`)}" for="${id(`ctl-${key}`)}"`,
+    ends: { id: id(`ends-${key}`) },
+    ticks: id(`fits-${key}`),
   });
 }
 
@@ -27,19 +32,25 @@ function kernelOptions(context) {
   const presets = kernelPresets(context);
   // The menu follows the labels' order (the server's), which groups the filters by kind.
   const ordered = Object.keys(labels).filter((name) => presets.includes(name));
-  return ordered.map((name) => option(name, labels[name], UNLISTED_KERNELS.has(name) ? " hidden" : "")).join("")
-    + option("custom", "Custom (edited)", " disabled");
+  return (
+    ordered.map((name) => option(name, labels[name], UNLISTED_KERNELS.has(name) ? " hidden" : "")).join("") +
+    option("custom", "Custom (edited)", " disabled")
+  );
 }
 
 function inputChips(context) {
   // "random" is the "Random values" button: each press draws a new seed.
   const labels = context.labels.inputs;
-  return Object.entries(labels).filter(([name]) => name !== "random").map(([name, label]) => chip("input", name, label)).join("");
+  return Object.entries(labels)
+    .filter(([name]) => name !== "random")
+    .map(([name, label]) => chip("input", name, label))
+    .join("");
 }
 
 export function panelHtml(id, context) {
   const pads = context.labels.pad_modes;
-  return `
+  return (
+    `
     <section class="group" aria-labelledby="${id("h-slide")}">
       <h2 id="${id("h-slide")}">Sliding</h2>
       ${control(id, "stride", "Stride")}
@@ -48,7 +59,9 @@ export function panelHtml(id, context) {
       <div class="control">
         <label for="${id("ctl-padMode")}">Padding fills with</label>
         <select id="${id("ctl-padMode")}" data-key="padMode">
-          ${padModes(context).map((mode) => option(mode, pads[mode] ?? mode)).join("")}
+          ${padModes(context)
+            .map((mode) => option(mode, pads[mode] ?? mode))
+            .join("")}
         </select>
         <p class="alert" data-alert="padMode" role="status" aria-live="polite"></p>
       </div>
@@ -72,7 +85,8 @@ export function panelHtml(id, context) {
       <h2 id="${id("h-input")}">Input</h2>
       <div class="chips" role="group" aria-label="Input picture">${inputChips(context)}</div>
       <div class="button-row">
-        <button type="button" id="${id("random-input")}" class="chip random-input">${context.labels.inputs.random}</button>
+        <button type="button" id="${id("random-input")}" class="chip ` +
+    `random-input">${context.labels.inputs.random}</button>
         <input type="file" id="${id("upload")}" accept="image/png,image/jpeg" class="visually-hidden upload">
         <label for="${id("upload")}" class="chip upload-label">Upload image…</label>
       </div>
@@ -88,20 +102,25 @@ export function panelHtml(id, context) {
       ${control(id, "width", "Input width")}
       ${control(id, "channels", "Channels")}
     </section>
-`;
+`
+  );
 }
 
 export function mainHtml(id) {
-  return `
+  return (
+    `
     <section id="${id("formula")}" class="formula" aria-label="Output size and parameter count"></section>
     <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
 
     <section id="${id("stage")}" class="stage" tabindex="0"
-             aria-label="Convolution. Space plays or pauses; arrow keys and Page Up or Page Down step; Home and End jump.">
+             aria-label="Convolution. Space plays or pauses; arrow keys and Page Up or Page Down step; Home and End ` +
+    `jump.">
       <figure class="pane pane-input">
-        <figcaption><span class="pane-title">Input</span> <span id="${id("input-shape")}" class="shape input-shape"></span></figcaption>
+        <figcaption><span class="pane-title">Input</span> <span id="${id("input-shape")}" class="shape ` +
+    `input-shape"></span></figcaption>
         <div id="${id("input-view")}" class="grids input-view"></div>
-        <p class="unused-note" id="${id("unused-note")}" hidden><span class="swatch" aria-hidden="true"></span>darkened: cells no window reaches</p>
+        <p class="unused-note" id="${id("unused-note")}" hidden><span class="swatch" ` +
+    `aria-hidden="true"></span>darkened: cells no window reaches</p>
       </figure>
       <div class="pane pane-kernel">
         <h2 class="pane-title">Kernel</h2>
@@ -109,13 +128,16 @@ export function mainHtml(id) {
         <p class="alert" data-alert="kernelValues" role="status" aria-live="polite"></p>
       </div>
       <figure class="pane pane-output">
-        <figcaption><span class="pane-title">Output</span> <span id="${id("output-shape")}" class="shape output-shape"></span></figcaption>
+        <figcaption><span class="pane-title">Output</span> <span id="${id("output-shape")}" class="shape ` +
+    `output-shape"></span></figcaption>
         <div id="${id("output-view")}" class="grids output-view"></div>
         <p class="stale-note" id="${id("stale-note")}" hidden>Showing the last output that worked.</p>
       </figure>
     </section>
 
     <section id="${id("transport")}" class="transport" aria-label="Animation controls"></section>
-    <section id="${id("arithmetic")}" class="arithmetic" aria-label="Arithmetic of one output cell" aria-live="off"></section>
-`;
+    <section id="${id("arithmetic")}" class="arithmetic" aria-label="Arithmetic of one output cell" ` +
+    `aria-live="off"></section>
+`
+  );
 }

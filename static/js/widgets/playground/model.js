@@ -91,7 +91,13 @@ export function runParams(state, input, kernel, bias) {
   const { stride: s, padding: p, dilation: d } = state;
   return {
     input: { channels: input.channels, height: input.height, width: input.width, values: asList(input.values) },
-    kernels: { filters: kernel.filters, channels: kernel.channels, height: kernel.height, width: kernel.width, values: asList(kernel.values) },
+    kernels: {
+      filters: kernel.filters,
+      channels: kernel.channels,
+      height: kernel.height,
+      width: kernel.width,
+      values: asList(kernel.values),
+    },
     bias: asList(bias),
     stride: [s, s],
     padding: [p, p, p, p],

@@ -82,10 +82,12 @@ export function mount(element, { onHover, onPick, onSelectFilter, id = (part) =>
       cell,
       scale,
       value: (r, c) => mine[r * OW + c],
-      filled: filled && ((r, c) => {
-        const i = r * OW + c;
-        return i < filled.upTo ? 1 : i === filled.upTo ? filled.alpha : 0;
-      }),
+      filled:
+        filled &&
+        ((r, c) => {
+          const i = r * OW + c;
+          return i < filled.upTo ? 1 : i === filled.upTo ? filled.alpha : 0;
+        }),
       highlights,
     });
     canvas.setAttribute("aria-label", `Output of filter ${selected + 1}: ${OH} by ${OW}`);
@@ -94,7 +96,14 @@ export function mount(element, { onHover, onPick, onSelectFilter, id = (part) =>
     ensureThumbs(F, selected);
     thumbGrids.forEach(({ grid: g }, f) => {
       const values = output.data.subarray(f * plane, (f + 1) * plane);
-      g.draw({ rows: OH, cols: OW, cell: thumbCell, scale: scaleFor(values), value: (r, c) => values[r * OW + c], numbers: false });
+      g.draw({
+        rows: OH,
+        cols: OW,
+        cell: thumbCell,
+        scale: scaleFor(values),
+        value: (r, c) => values[r * OW + c],
+        numbers: false,
+      });
     });
     fillTable(output, mine, OH, OW, selected);
   }
@@ -113,11 +122,13 @@ export function mount(element, { onHover, onPick, onSelectFilter, id = (part) =>
       return;
     }
     if (body.rows.length !== OH || body.rows[0]?.cells.length !== OW) {
-      body.replaceChildren(...Array.from({ length: OH }, () => {
-        const tr = document.createElement("tr");
-        for (let c = 0; c < OW; c++) tr.append(document.createElement("td"));
-        return tr;
-      }));
+      body.replaceChildren(
+        ...Array.from({ length: OH }, () => {
+          const tr = document.createElement("tr");
+          for (let c = 0; c < OW; c++) tr.append(document.createElement("td"));
+          return tr;
+        }),
+      );
     }
     for (let r = 0; r < OH; r++) {
       const cells = body.rows[r].cells;

@@ -55,7 +55,7 @@ export function mount(panel, { limits, onChange, onRandom, onUpload }) {
   });
 
   function brush() {
-    return Number(panel.querySelector('.brush input:checked')?.value ?? 1);
+    return Number(panel.querySelector(".brush input:checked")?.value ?? 1);
   }
 
   function update({ state, meta }) {

@@ -23,8 +23,13 @@ function stageFrame({ state, data, result, frame, hover, traces, sizes, room }, 
   const p = state.padding;
   const pad = { top: p, bottom: p, left: p, right: p };
   const padded = result?.padded;
-  const matches = padded && result.params.padding[0] === p && result.params.pad_mode === state.padMode &&
-    padded.shape[0] === input.channels && padded.shape[1] === input.height + 2 * p && padded.shape[2] === input.width + 2 * p;
+  const matches =
+    padded &&
+    result.params.padding[0] === p &&
+    result.params.pad_mode === state.padMode &&
+    padded.shape[0] === input.channels &&
+    padded.shape[1] === input.height + 2 * p &&
+    padded.shape[2] === input.width + 2 * p;
   const outShape = result?.meta.output_shape;
   const output = outShape ? { filters: outShape[0], rows: outShape[1], cols: outShape[2] } : null;
   const { cell, columns, thumbCell } = sizes({
@@ -51,18 +56,30 @@ function stageFrame({ state, data, result, frame, hover, traces, sizes, room }, 
 
   const OW = outShape?.[2] ?? 1;
   const cellOf = (i) => ({ r: Math.floor(i / OW), c: i % OW });
-  const arithmetic = hover?.view && result
-    ? { step: hover.view, weights: result.weights, filter, progress: 1, label: "Pointed at:" }
-    : view && result && step >= 0
-      ? { step: view, weights: result.weights, filter, progress: terms, label: `Step ${step + 1}:` }
-      : null;
+  const arithmetic =
+    hover?.view && result
+      ? { step: hover.view, weights: result.weights, filter, progress: 1, label: "Pointed at:" }
+      : view && result && step >= 0
+        ? { step: view, weights: result.weights, filter, progress: terms, label: `Step ${step + 1}:` }
+        : null;
 
   return {
     columns,
     // The cells no window reaches, as the engine counts them (meta.axes[...].leftover).
-    input: { input, padded: matches ? samePadded(padded, input, state, memory) : null, pad, cell, highlight, preview,
-      unused: matches && !result.meta.fits ? { bottom: result.meta.axes.height.leftover, right: result.meta.axes.width.leftover } : null },
-    inputShape: `${input.height} × ${input.width}${input.channels > 1 ? ` × ${input.channels}` : ""}` +
+    input: {
+      input,
+      padded: matches ? samePadded(padded, input, state, memory) : null,
+      pad,
+      cell,
+      highlight,
+      preview,
+      unused:
+        matches && !result.meta.fits
+          ? { bottom: result.meta.axes.height.leftover, right: result.meta.axes.width.leftover }
+          : null,
+    },
+    inputShape:
+      `${input.height} × ${input.width}${input.channels > 1 ? ` × ${input.channels}` : ""}` +
       (matches && p ? `, padded to ${padded.shape[1]} × ${padded.shape[2]}` : ""),
     unusedNote: matches && !result.meta.fits,
     outputShape: outShape ? `${outShape[1]} × ${outShape[2]}${outShape[0] > 1 ? ` × ${outShape[0]}` : ""}` : "",
@@ -76,7 +93,13 @@ function stageFrame({ state, data, result, frame, hover, traces, sizes, room }, 
       preview: hover ? cellOf(hover.step) : null,
     },
     arithmetic,
-    transport: { step, total: frame.total, playing: frame.playing, speed: frame.speed, cell: step >= 0 ? cellOf(step) : null },
+    transport: {
+      step,
+      total: frame.total,
+      playing: frame.playing,
+      speed: frame.speed,
+      cell: step >= 0 ? cellOf(step) : null,
+    },
   };
 }
 

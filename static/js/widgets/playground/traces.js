@@ -32,11 +32,14 @@ export function createTraces(socket) {
     const params = { ...base, filter, start, count };
     const job = queue.then(() => {
       if (gen !== generation) return null;
-      return socket.request("conv.trace", params).then((answer) => toChunk(answer, start), (error) => {
-        chunks.delete(`${filter}:${index}`); // let a later look try again
-        if (!error.quiet) throw error;
-        return null;
-      });
+      return socket.request("conv.trace", params).then(
+        (answer) => toChunk(answer, start),
+        (error) => {
+          chunks.delete(`${filter}:${index}`); // let a later look try again
+          if (!error.quiet) throw error;
+          return null;
+        },
+      );
     });
     queue = job.catch(() => null);
     return job.then((chunk) => {
@@ -60,7 +63,14 @@ export function createTraces(socket) {
     return chunk ? stepOf(chunk, step) : null;
   }
 
-  return { reset, get, peek, get total() { return total; } };
+  return {
+    reset,
+    get,
+    peek,
+    get total() {
+      return total;
+    },
+  };
 }
 
 function toChunk(answer, start) {

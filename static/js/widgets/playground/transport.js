@@ -4,7 +4,9 @@
 import { SPEEDS } from "./fields.js";
 
 // Inline SVG icons: no icon font, no emoji font needed on a lecture-hall laptop.
-const svg = (d) => `<svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false"><path d="${d}" fill="currentColor"/></svg>`;
+const svg = (d) =>
+  `<svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false"><path d="${d}" ` +
+  `fill="currentColor"/></svg>`;
 const ICONS = {
   first: svg("M5 4h3v16H5zM20 4v16L9 12z"),
   prev: svg("M18 4v16L6 12z"),
@@ -15,14 +17,21 @@ const ICONS = {
 };
 
 export function mount(element, { onCommand, id = (part) => part }) {
-  element.innerHTML = `
+  element.innerHTML =
+    `
     <div class="transport-buttons">
-      <button type="button" data-cmd="first" aria-label="First step (Home)" title="First step (Home)">${ICONS.first}</button>
-      <button type="button" data-cmd="prev" aria-label="Step back (←)" title="Step back (← or Page Up)">${ICONS.prev}</button>
-      <button type="button" data-cmd="toggle" class="play" aria-label="Play (space)" title="Play or pause (space)">${ICONS.play}</button>
-      <button type="button" data-cmd="next" aria-label="Step forward (→)" title="Step forward (→ or Page Down)">${ICONS.next}</button>
+      <button type="button" data-cmd="first" aria-label="First step (Home)" title="First step ` +
+    `(Home)">${ICONS.first}</button>
+      <button type="button" data-cmd="prev" aria-label="Step back (←)" title="Step back (← or Page ` +
+    `Up)">${ICONS.prev}</button>
+      <button type="button" data-cmd="toggle" class="play" aria-label="Play (space)" title="Play or pause ` +
+    `(space)">${ICONS.play}</button>
+      <button type="button" data-cmd="next" aria-label="Step forward (→)" title="Step forward (→ or Page ` +
+    `Down)">${ICONS.next}</button>
       <button type="button" data-cmd="last" aria-label="Last step (End)" title="Last step (End)">${ICONS.last}</button>
-      <select id="${id("speed")}" class="speed" aria-label="Speed" title="Speed">${SPEEDS.map((s) => `<option value="${s}">${s}×</option>`).join("")}</select>
+      <select id="${id("speed")}" class="speed" aria-label="Speed" title="Speed">${SPEEDS.map(
+        (s) => `<option ` + `value="${s}">${s}×</option>`,
+      ).join("")}</select>
       <button type="button" data-cmd="reset" class="text-button" title="Show the whole output (Esc)">Show all</button>
     </div>
     <label class="scrubber"><span class="visually-hidden">Step</span>
@@ -53,9 +62,8 @@ export function mount(element, { onCommand, id = (part) => part }) {
     scrubber.setAttribute("aria-valuetext", step >= 0 ? `step ${step + 1} of ${total}` : "whole output");
     if (speed.value !== String(rate)) speed.value = String(rate);
     label.dataset.step = String(step);
-    label.textContent = step >= 0 && total
-      ? `Step ${step + 1} of ${total}`
-      : total ? `Whole output · ${total} steps` : "";
+    label.textContent =
+      step >= 0 && total ? `Step ${step + 1} of ${total}` : total ? `Whole output · ${total} steps` : "";
   }
 
   return {

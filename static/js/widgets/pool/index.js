@@ -14,7 +14,14 @@ import { slider as rangeSlider } from "../../lib/slider.js";
 import { widgetFace } from "../../lib/widget.js";
 
 export const POOL_PRESETS = ["x", "digit", "checkerboard", "random", "seed003", "vertical_edge"];
-const PRESET_LABELS = { x: "X", digit: "7", checkerboard: "Checkerboard", random: "Random", seed003: "Seed 003", vertical_edge: "Edge" };
+const PRESET_LABELS = {
+  x: "X",
+  digit: "7",
+  checkerboard: "Checkerboard",
+  random: "Random",
+  seed003: "Seed 003",
+  vertical_edge: "Edge",
+};
 
 /** The widget's URL fields (state.js table); window and stride share the stride cap (PROTOCOL.md). */
 export function fields() {
@@ -45,21 +52,32 @@ const STEP_MS = 900;
 let mounted = 0;
 
 function slider(uid, key, label) {
-  return rangeSlider({ id: `${uid}-${key}`, control: key, label, input: `data-key="${key}" step="1"`, output: `id="${uid}-val-${key}"` });
+  return rangeSlider({
+    id: `${uid}-${key}`,
+    control: key,
+    label,
+    input: `data-key="${key}" step="1"`,
+    output: `id="${uid}-val-${key}"`,
+  });
 }
 
 /** W_o = (W_i − F)/S + 1 with the engine's numbers (meta.axes); the value as the engine wrote it. */
 function formulaMath(axis) {
   return outputSize(axis, {
-    lhs: sub("W", "o"), symbolic: [sub("W", "i"), mo("\u2212"), mi("F")], numeric: [mn(axis.n), mo("\u2212"), mn(axis.k)],
-    stride: mi("S"), block: true, displaystyle: true,
+    lhs: sub("W", "o"),
+    symbolic: [sub("W", "i"), mo("\u2212"), mi("F")],
+    numeric: [mn(axis.n), mo("\u2212"), mn(axis.k)],
+    stride: mi("S"),
+    block: true,
+    displaystyle: true,
   });
 }
 
 export function mount(element, { socket, limits, onChange }) {
   mounted += 1;
   const uid = mounted === 1 ? "pool" : `pool-${mounted}`;
-  element.innerHTML = `
+  element.innerHTML =
+    `
     <h2 id="h-${uid}" class="widget-title">Pooling</h2>
     <div class="widget-body">
       <div class="widget-controls">
@@ -67,24 +85,36 @@ export function mount(element, { socket, limits, onChange }) {
           <button type="button" class="chip" data-mode="max" aria-pressed="false">Max</button>
           <button type="button" class="chip" data-mode="avg" aria-pressed="false">Average</button>
         </div>
-        ${slider(uid, "window", "Window F")}${slider(uid, "stride", "Stride S")}${slider(uid, "size", "Input size W<sub>i</sub>")}
+        ${slider(uid, "window", "Window F")}${slider(uid, "stride", "Stride S")}${slider(
+          uid,
+          "size",
+          "Input size " + "W<sub>i</sub>",
+        )}
         <div class="chips" role="group" aria-label="Input picture">
-          ${POOL_PRESETS.map((p) => `<button type="button" class="chip" data-preset="${p}" aria-pressed="false">${PRESET_LABELS[p]}</button>`).join("")}
+          ${POOL_PRESETS.map(
+            (p) =>
+              `<button type="button" class="chip" data-preset="${p}" ` +
+              `aria-pressed="false">${PRESET_LABELS[p]}</button>`,
+          ).join("")}
         </div>
         <button type="button" class="chip shift-button" data-action="shift">Shift one pixel →</button>
         <p class="alert" data-alert="input" role="status" aria-live="polite"></p>
       </div>
       <div class="widget-main">
         <div class="formula pool-formula">
-          <div class="formula-line"><span class="formula-label">Output size</span><span class="formula-math"></span></div>
+          <div class="formula-line"><span class="formula-label">Output size</span><span ` +
+    `class="formula-math"></span></div>
           <p class="formula-note channels-note"></p>
           <p class="problem-text" role="status" aria-live="polite"></p>
         </div>
         <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
-        <div class="pool-stage" tabindex="0" aria-label="Pooling. Space plays or pauses; arrow keys and Page Up or Page Down step; Escape shows the whole output.">
-          <figure class="pane"><figcaption><span class="pane-title">Input</span> <span class="shape" data-shape="input"></span> <span class="hint-inline">click or drag to paint</span></figcaption>
+        <div class="pool-stage" tabindex="0" aria-label="Pooling. Space plays or pauses; arrow keys and Page Up or ` +
+    `Page Down step; Escape shows the whole output.">
+          <figure class="pane"><figcaption><span class="pane-title">Input</span> <span class="shape" ` +
+    `data-shape="input"></span> <span class="hint-inline">click or drag to paint</span></figcaption>
             <canvas class="grid-canvas" data-grid="input"></canvas></figure>
-          <figure class="pane"><figcaption><span class="pane-title">Pooled output</span> <span class="shape" data-shape="output"></span></figcaption>
+          <figure class="pane"><figcaption><span class="pane-title">Pooled output</span> <span class="shape" ` +
+    `data-shape="output"></span></figcaption>
             <canvas class="grid-canvas" data-grid="output"></canvas>
             <p class="shift-note" role="status" aria-live="polite"></p></figure>
           <div class="pane step-pane">
@@ -114,13 +144,20 @@ export function mount(element, { socket, limits, onChange }) {
   let runKey = "";
 
   const set = (patch) => onChange(patch);
-  const pressed = (sel, on) => element.querySelectorAll(sel).forEach((b) => b.setAttribute("aria-pressed", String(on(b))));
+  const pressed = (sel, on) =>
+    element.querySelectorAll(sel).forEach((b) => b.setAttribute("aria-pressed", String(on(b))));
 
   element.addEventListener("click", (e) => {
     const b = e.target.closest("button");
     if (!b) return;
     if (b.dataset.mode) set({ poolMode: b.dataset.mode, poolStep: -1 });
-    else if (b.dataset.preset) set({ poolInput: b.dataset.preset, poolValues: null, poolStep: -1, ...(b.dataset.preset === "random" && state.poolInput === "random" ? { poolSeed: state.poolSeed + 1 } : {}) });
+    else if (b.dataset.preset)
+      set({
+        poolInput: b.dataset.preset,
+        poolValues: null,
+        poolStep: -1,
+        ...(b.dataset.preset === "random" && state.poolInput === "random" ? { poolSeed: state.poolSeed + 1 } : {}),
+      });
     else if (b.dataset.action === "shift") shiftInput();
     else if (b.dataset.step) command(b.dataset.step === "play" ? "toggle" : b.dataset.step);
   });
@@ -128,7 +165,11 @@ export function mount(element, { socket, limits, onChange }) {
     const key = e.target.dataset?.key;
     if (!key) return;
     const field = { window: "poolWindow", stride: "poolStride", size: "poolSize" }[key];
-    set({ [field]: Number(e.target.value), poolStep: -1, ...(key === "size" && state.poolInput === "custom" ? { poolInput: "x", poolValues: null } : {}) });
+    set({
+      [field]: Number(e.target.value),
+      poolStep: -1,
+      ...(key === "size" && state.poolInput === "custom" ? { poolInput: "x", poolValues: null } : {}),
+    });
   });
 
   function total() {
@@ -190,7 +231,9 @@ export function mount(element, { socket, limits, onChange }) {
   function params() {
     return {
       input: { channels: 1, height: input.height, width: input.width, values: Array.from(input.values) },
-      mode: state.poolMode, kernel: [state.poolWindow, state.poolWindow], stride: [state.poolStride, state.poolStride],
+      mode: state.poolMode,
+      kernel: [state.poolWindow, state.poolWindow],
+      stride: [state.poolStride, state.poolStride],
     };
   }
 
@@ -216,7 +259,13 @@ export function mount(element, { socket, limits, onChange }) {
   }
 
   async function run() {
-    const key = JSON.stringify([state.poolMode, state.poolWindow, state.poolStride, input.height, Array.from(input.values)]);
+    const key = JSON.stringify([
+      state.poolMode,
+      state.poolWindow,
+      state.poolStride,
+      input.height,
+      Array.from(input.values),
+    ]);
     if (key === runKey) return draw();
     runKey = key;
     try {
@@ -240,7 +289,8 @@ export function mount(element, { socket, limits, onChange }) {
   function compare(before) {
     const [, oh, ow] = result.output.shape;
     const unchanged = [];
-    for (let r = 0; r < oh; r++) for (let c = 0; c < ow; c++) if (before[r * ow + c] === result.output.data[r * ow + c]) unchanged.push([r, c]);
+    for (let r = 0; r < oh; r++)
+      for (let c = 0; c < ow; c++) if (before[r * ow + c] === result.output.data[r * ow + c]) unchanged.push([r, c]);
     return { before, unchanged };
   }
 
@@ -248,7 +298,13 @@ export function mount(element, { socket, limits, onChange }) {
     const page = Math.floor(step / TRACE_PAGE);
     const key = traceKey;
     if (!pages.has(page)) {
-      pages.set(page, socket.request("pool.trace", { ...params(), start: page * TRACE_PAGE, count: TRACE_PAGE }).then((a) => a, () => null));
+      pages.set(
+        page,
+        socket.request("pool.trace", { ...params(), start: page * TRACE_PAGE, count: TRACE_PAGE }).then(
+          (a) => a,
+          () => null,
+        ),
+      );
     }
     const answer = await pages.get(page);
     if (!answer || key !== traceKey) return null;
@@ -256,9 +312,16 @@ export function mount(element, { socket, limits, onChange }) {
     const a = answer.arrays;
     const kk = a.window.shape[1] * a.window.shape[2];
     return {
-      step, mode: answer.meta.mode, origin: [a.origin.at(i, 0), a.origin.at(i, 1)], out: [a.out_index.at(i, 1), a.out_index.at(i, 2)],
-      kh: a.window.shape[1], kw: a.window.shape[2], window: Array.from(a.window.data.subarray(i * kk, (i + 1) * kk)),
-      running: Array.from(a.running.data.subarray(i * kk, (i + 1) * kk)), winner: [a.winner.at(i, 0), a.winner.at(i, 1)], result: a.result.data[i],
+      step,
+      mode: answer.meta.mode,
+      origin: [a.origin.at(i, 0), a.origin.at(i, 1)],
+      out: [a.out_index.at(i, 1), a.out_index.at(i, 2)],
+      kh: a.window.shape[1],
+      kw: a.window.shape[2],
+      window: Array.from(a.window.data.subarray(i * kk, (i + 1) * kk)),
+      running: Array.from(a.running.data.subarray(i * kk, (i + 1) * kk)),
+      winner: [a.winner.at(i, 0), a.winner.at(i, 1)],
+      result: a.result.data[i],
     };
   }
 
@@ -275,10 +338,21 @@ export function mount(element, { socket, limits, onChange }) {
     const { height: h, width: w, values } = input;
     const scale = scaleFor(result ? [values, result.output.data] : values);
     const cell = fitCell(300, 300, w, h, 6, 60);
-    const hl = view ? [{ r: view.origin[0], c: view.origin[1], h: view.kh, w: view.kw, taps: view.winner[0] >= 0 ? [view.winner] : [] }] : [];
+    const hl = view
+      ? [
+          {
+            r: view.origin[0],
+            c: view.origin[1],
+            h: view.kh,
+            w: view.kw,
+            taps: view.winner[0] >= 0 ? [view.winner] : [],
+          },
+        ]
+      : [];
     // Cells no window reaches (the engine's leftover per axis) are darkened, as in the playground.
     const axes = result?.meta.axes;
-    const unused = axes && axes.height.n === h ? { bottom: axes.height.leftover, right: axes.width.leftover } : undefined;
+    const unused =
+      axes && axes.height.n === h ? { bottom: axes.height.leftover, right: axes.width.leftover } : undefined;
     inputGrid.draw({ rows: h, cols: w, cell, value: (r, c) => values[r * w + c], scale, highlights: hl, unused });
     $('[data-shape="input"]').textContent = `${h} × ${w} × 1`;
     element.querySelector(".shift-button").disabled = !result;
@@ -291,7 +365,11 @@ export function mount(element, { socket, limits, onChange }) {
     const ocell = fitCell(280, 280, ow, oh, 6, 72);
     const upto = view ? view.step : Infinity;
     outputGrid.draw({
-      rows: oh, cols: ow, cell: ocell, value: (r, c) => out[r * ow + c], scale,
+      rows: oh,
+      cols: ow,
+      cell: ocell,
+      value: (r, c) => out[r * ow + c],
+      scale,
       filled: view ? (r, c) => (r * ow + c <= upto ? 1 : 0) : undefined,
       highlights: view ? [{ r: view.out[0], c: view.out[1], h: 1, w: 1 }] : [],
     });
@@ -303,7 +381,8 @@ export function mount(element, { socket, limits, onChange }) {
     $(".problem-text").textContent = result.meta.problem ?? "";
     $(".pool-formula").classList.toggle("has-problem", !result.meta.fits);
     $(".shift-note").textContent = shift
-      ? `Ringed: ${shift.unchanged.length} of ${ow * oh} pooled cells are the same after the one-pixel shift.` : "";
+      ? `Ringed: ${shift.unchanged.length} of ${ow * oh} pooled cells are the same after the one-pixel shift.`
+      : "";
     renderStep();
   }
 
@@ -350,7 +429,10 @@ export function mount(element, { socket, limits, onChange }) {
     }
     const isMax = view.mode === "max";
     label.textContent = `Step ${view.step + 1} of ${total()} · output cell (${view.out[0]}, ${view.out[1]})`;
-    const rows = [["Window", view.window], [isMax ? "Running max" : "Running sum", view.running]];
+    const rows = [
+      ["Window", view.window],
+      [isMax ? "Running max" : "Running sum", view.running],
+    ];
     const table = document.createElement("table");
     table.className = "running-table";
     for (const [name, vals] of rows) {
@@ -374,13 +456,26 @@ export function mount(element, { socket, limits, onChange }) {
   async function update(next) {
     const before = state;
     state = next;
-    const inputKey = JSON.stringify([next.poolInput, next.poolSize, next.poolSeed, next.poolInput === "custom" ? Array.from(next.poolValues ?? []) : null]);
+    const inputKey = JSON.stringify([
+      next.poolInput,
+      next.poolSize,
+      next.poolSeed,
+      next.poolInput === "custom" ? Array.from(next.poolValues ?? []) : null,
+    ]);
     if (inputKey !== loadKey) {
       loadKey = inputKey;
       if (!(await loadInput()) || loadKey !== inputKey) return;
     }
     if (!input) return;
-    if (!shiftPending && before && (before.poolMode !== next.poolMode || before.poolWindow !== next.poolWindow || before.poolStride !== next.poolStride || before.poolInput !== next.poolInput)) shift = null;
+    if (
+      !shiftPending &&
+      before &&
+      (before.poolMode !== next.poolMode ||
+        before.poolWindow !== next.poolWindow ||
+        before.poolStride !== next.poolStride ||
+        before.poolInput !== next.poolInput)
+    )
+      shift = null;
     await run();
   }
 
@@ -393,7 +488,11 @@ export function mount(element, { socket, limits, onChange }) {
       meta: result?.meta ?? null,
       step: view,
       unchanged: shift?.unchanged ?? null,
-      outputLabels: result ? Array.from({ length: result.meta.output_shape[1] }, (_, r) => Array.from({ length: result.meta.output_shape[2] }, (_, c) => outputGrid.label(r, c))) : null,
+      outputLabels: result
+        ? Array.from({ length: result.meta.output_shape[1] }, (_, r) =>
+            Array.from({ length: result.meta.output_shape[2] }, (_, c) => outputGrid.label(r, c)),
+          )
+        : null,
     }),
   });
 }

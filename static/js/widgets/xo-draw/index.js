@@ -20,7 +20,13 @@ const PAPER = -1;
 /** URL fields: the drawing (a named sample, or "custom" with its values). */
 export function fields({ samples = [] } = {}) {
   return [
-    { key: "xoDrawSample", url: "ds", type: "enum", options: [...samples, "blank", "custom"], def: samples[0] ?? "blank" },
+    {
+      key: "xoDrawSample",
+      url: "ds",
+      type: "enum",
+      options: [...samples, "blank", "custom"],
+      def: samples[0] ?? "blank",
+    },
     { key: "xoDrawn", url: "dx", type: "floats", def: null },
   ];
 }
@@ -34,19 +40,27 @@ export function consistent(state, { samples = [] } = {}) {
 }
 
 export function mount(element, { socket, run = runFor(socket), samples = [], onChange }) {
-  element.innerHTML = `
+  element.innerHTML =
+    `
     <h2 id="h-draw" class="widget-title">Classify your own</h2>
     <div class="xo-draw">
       <div class="xo-draw-input">
         <canvas class="grid-canvas drawable xo-pad" tabindex="0" role="img"
-          aria-label="Drawing grid. Click or drag to draw, right-click to erase; arrow keys move the cursor and space flips a pixel."></canvas>
+          aria-label="Drawing grid. Click or drag to draw, right-click to erase; arrow keys move the cursor and ` +
+    `space flips a pixel."></canvas>
         <div class="chips" role="group" aria-label="Brush">
           <button type="button" class="chip" data-brush="ink" aria-pressed="true">Draw +1</button>
           <button type="button" class="chip" data-brush="paper" aria-pressed="false">Erase −1</button>
           <button type="button" class="chip" data-action="clear">Clear</button>
         </div>
         <div class="chips xo-samples" role="group" aria-label="Examples from the lecture">
-          ${samples.map((s) => `<button type="button" class="chip" data-sample="${s}" aria-pressed="false">${SAMPLE_LABELS[s] ?? s}</button>`).join("")}
+          ${samples
+            .map(
+              (s) =>
+                `<button type="button" class="chip" data-sample="${s}" ` +
+                `aria-pressed="false">${SAMPLE_LABELS[s] ?? s}</button>`,
+            )
+            .join("")}
         </div>
         <p class="hint">Drag to draw; right-click or Erase paints −1. Keys: arrows move, space flips a pixel.</p>
         <p class="alert" data-alert="grid" role="status" aria-live="polite"></p>
@@ -65,7 +79,11 @@ export function mount(element, { socket, run = runFor(socket), samples = [], onC
   const big = innerWidth >= 1700;
   const sizes = big ? { filterPx: 168, mapPx: 120 } : { filterPx: 132, mapPx: 77 };
   const views = {
-    hand: mountNetView($('[data-net="hand"]'), { title: "Hand-designed filters (the lecture's)", name: "hand", ...sizes }),
+    hand: mountNetView($('[data-net="hand"]'), {
+      title: "Hand-designed filters (the lecture's)",
+      name: "hand",
+      ...sizes,
+    }),
     trained: mountNetView($('[data-net="trained"]'), { title: "Learned filters", name: "trained", ...sizes }),
   };
   let state = null;
@@ -153,8 +171,14 @@ export function mount(element, { socket, run = runFor(socket), samples = [], onC
     if (!grid) return;
     const cell = fitCell(big ? 400 : 290, big ? 400 : 290, size, size, 12, 48);
     const focused = document.activeElement === canvas;
-    pad.draw({ rows: size, cols: size, cell, value: (r, c) => grid[r * size + c], scale: scaleFor([grid, [INK, PAPER]], "diverging"),
-      highlights: focused ? [{ r: cursor.r, c: cursor.c, h: 1, w: 1 }] : [] });
+    pad.draw({
+      rows: size,
+      cols: size,
+      cell,
+      value: (r, c) => grid[r * size + c],
+      scale: scaleFor([grid, [INK, PAPER]], "diverging"),
+      highlights: focused ? [{ r: cursor.r, c: cursor.c, h: 1, w: 1 }] : [],
+    });
     canvas.dataset.ink = String(grid.reduce((n, v) => n + (v > 0 ? 1 : 0), 0));
   }
 
@@ -226,8 +250,24 @@ export function mount(element, { socket, run = runFor(socket), samples = [], onC
   function render() {
     const a = maps.arrays;
     const classes = maps.meta.classes;
-    views.hand.update({ filters: a.hand_filters, conv: a.hand_conv, relu: a.hand_relu, pool: a.hand_pool, probs: a.hand_probs, scores: a.hand_scores, classes });
-    views.trained.update({ filters: a.trained_filters, conv: a.trained_conv, relu: a.trained_relu, pool: a.trained_pool, probs: a.trained_probs, scores: a.trained_scores, classes });
+    views.hand.update({
+      filters: a.hand_filters,
+      conv: a.hand_conv,
+      relu: a.hand_relu,
+      pool: a.hand_pool,
+      probs: a.hand_probs,
+      scores: a.hand_scores,
+      classes,
+    });
+    views.trained.update({
+      filters: a.trained_filters,
+      conv: a.trained_conv,
+      relu: a.trained_relu,
+      pool: a.trained_pool,
+      probs: a.trained_probs,
+      scores: a.trained_scores,
+      classes,
+    });
     $('[data-net="trained"] .xo-net-title').textContent = `Learned filters, after ${maps.meta.step} batches`;
     element.dataset.ready = "true";
   }

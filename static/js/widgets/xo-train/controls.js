@@ -26,10 +26,46 @@ export const RUN = [
 // Each variation: its "off" value and the amount a tick switches on (both as the engine reads them).
 export const VARIATIONS = [
   { key: "xoShift", name: "shift", label: "Shift", kind: "int", off: 0, on: 1, show: (v) => `±${v} px` },
-  { key: "xoScale", name: "scale", label: "Scale", kind: "num", step: 0.05, off: 0, on: 0.2, show: (v) => `±${fmt(v * 100, 0)}%` },
-  { key: "xoRotation", name: "rotation", label: "Rotation", kind: "num", step: 5, off: 0, on: 15, show: (v) => `±${fmt(v, 1)}°` },
-  { key: "xoThickness", name: "thickness", label: "Stroke thickness", kind: "num", step: 0.25, off: 1, on: 2, show: (v) => `≤ ${fmt(v, 2)} px` },
-  { key: "xoNoise", name: "noise", label: "Noise (pixels flipped)", kind: "num", step: 0.01, off: 0, on: 0.05, show: (v) => `${fmt(v * 100, 0)}%` },
+  {
+    key: "xoScale",
+    name: "scale",
+    label: "Scale",
+    kind: "num",
+    step: 0.05,
+    off: 0,
+    on: 0.2,
+    show: (v) => `±${fmt(v * 100, 0)}%`,
+  },
+  {
+    key: "xoRotation",
+    name: "rotation",
+    label: "Rotation",
+    kind: "num",
+    step: 5,
+    off: 0,
+    on: 15,
+    show: (v) => `±${fmt(v, 1)}°`,
+  },
+  {
+    key: "xoThickness",
+    name: "thickness",
+    label: "Stroke thickness",
+    kind: "num",
+    step: 0.25,
+    off: 1,
+    on: 2,
+    show: (v) => `≤ ${fmt(v, 2)} px`,
+  },
+  {
+    key: "xoNoise",
+    name: "noise",
+    label: "Noise (pixels flipped)",
+    kind: "num",
+    step: 0.01,
+    off: 0,
+    on: 0.05,
+    show: (v) => `${fmt(v * 100, 0)}%`,
+  },
 ];
 
 function ladder(lo, hi) {
@@ -52,22 +88,29 @@ function shown(spec, value) {
 
 function sliderHtml(spec, prefix) {
   return rangeSlider({
-    id: `${prefix}-${spec.name}`, control: spec.name, label: spec.label, input: `data-field="${spec.key}"`,
+    id: `${prefix}-${spec.name}`,
+    control: spec.name,
+    label: spec.label,
+    input: `data-field="${spec.key}"`,
     output: `data-value="${spec.name}"`,
   });
 }
 
 function variationHtml(spec) {
-  return `<div class="control variation" data-control="${spec.name}">
-      <div class="control-head"><label class="toggle"><input type="checkbox" data-toggle="${spec.key}"> ${spec.label}</label>
+  return (
+    `<div class="control variation" data-control="${spec.name}">
+      <div class="control-head"><label class="toggle"><input type="checkbox" data-toggle="${spec.key}"> ` +
+    `${spec.label}</label>
         <output class="control-value" data-value="${spec.name}"></output></div>
       <input type="range" id="xo-var-${spec.name}" data-field="${spec.key}" aria-label="${spec.label} amount">
       <p class="alert" data-alert="${spec.name}" role="status" aria-live="polite"></p>
-    </div>`;
+    </div>`
+  );
 }
 
 export function mountControls(element, { onChange }) {
-  element.innerHTML = `
+  element.innerHTML =
+    `
     <div class="group"><h3>Training</h3>
       <p class="hint">Used from the next batch on.</p>
       ${LIVE.map((s) => sliderHtml(s, "xo")).join("")}
@@ -81,7 +124,8 @@ export function mountControls(element, { onChange }) {
       <p class="alert" data-alert="init" role="status" aria-live="polite"></p>
       <div class="control seed-control" data-control="seed">
         <label for="xo-seed">Seed</label>
-        <div class="seed-row"><input type="number" id="xo-seed" min="0" step="1" inputmode="numeric" data-field="xoSeed">
+        <div class="seed-row"><input type="number" id="xo-seed" min="0" step="1" inputmode="numeric" ` +
+    `data-field="xoSeed">
           <button type="button" class="chip" data-action="next-seed">Next seed</button></div>
         <p class="alert" data-alert="seed" role="status" aria-live="polite"></p>
       </div>
@@ -89,7 +133,8 @@ export function mountControls(element, { onChange }) {
     </div>
     <div class="group"><h3>Variations in the data</h3>
       ${VARIATIONS.map(variationHtml).join("")}
-      <label class="toggle control" data-control="distorted"><input type="checkbox" data-toggle="xoDistorted"> Distorted X's (the seed's wobbly X)</label>
+      <label class="toggle control" data-control="distorted"><input type="checkbox" data-toggle="xoDistorted"> ` +
+    `Distorted X's (the seed's wobbly X)</label>
       <p class="alert" data-alert="distorted" role="status" aria-live="polite"></p>
       <p class="alert" data-alert="variations" role="status" aria-live="polite"></p>
     </div>`;
@@ -177,7 +222,9 @@ export function mountControls(element, { onChange }) {
       element.querySelector(`#xo-var-${spec.name}`).classList.toggle("off", !box.checked);
     }
     element.querySelector('[data-toggle="xoDistorted"]').checked = Boolean(values.variations?.distorted);
-    element.querySelectorAll("[data-init]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.init === values.init)));
+    element
+      .querySelectorAll("[data-init]")
+      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.init === values.init)));
     const seed = element.querySelector("#xo-seed");
     if (ranges.seed) Object.assign(seed, { min: ranges.seed[0], max: ranges.seed[1] });
     if (document.activeElement !== seed) seed.value = values.seed ?? "";

@@ -99,7 +99,10 @@ export function createChart(canvas, { title, kind }) {
     }
     ctx.fillText("step (batches trained)", m.l + (W - m.l - m.r) / 2, H - 24);
 
-    for (const [name, values] of [["train", train], ["test", test]]) {
+    for (const [name, values] of [
+      ["train", train],
+      ["test", test],
+    ]) {
       if (!n) break;
       const s = SERIES[name];
       ctx.strokeStyle = s.colour;

@@ -26,7 +26,14 @@ export function mountGallery(element, { onPick }) {
     if (!b || !items.length) return;
     const i = Number(b.dataset.index);
     const perRow = Math.max(1, Math.round(element.clientWidth / Math.max(1, b.offsetWidth)));
-    const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: perRow, ArrowUp: -perRow, Home: -i, End: items.length - 1 - i };
+    const moves = {
+      ArrowRight: 1,
+      ArrowLeft: -1,
+      ArrowDown: perRow,
+      ArrowUp: -perRow,
+      Home: -i,
+      End: items.length - 1 - i,
+    };
     if (!(e.key in moves)) return;
     e.preventDefault(); // the arrows move here, they do not step the training
     focusAt(Math.max(0, Math.min(items.length - 1, i + moves[e.key])));
@@ -53,12 +60,27 @@ export function mountGallery(element, { onPick }) {
       button.className = "xo-thumb";
       button.dataset.index = i;
       button.setAttribute("tabindex", i === 0 ? "0" : "-1");
-      button.innerHTML = `<canvas class="grid-canvas"></canvas><span class="xo-thumb-text"><span class="xo-mark" aria-hidden="true"></span><span class="xo-thumb-p"></span></span>`;
+      button.innerHTML =
+        `<canvas class="grid-canvas"></canvas><span class="xo-thumb-text"><span class="xo-mark" ` +
+        `aria-hidden="true"></span><span class="xo-thumb-p"></span></span>`;
       const grid = createGrid(button.querySelector("canvas"));
       const plane = h * w;
-      grid.draw({ rows: h, cols: w, cell: CELL, value: (r, c) => x.data[i * plane + r * w + c], scale, numbers: false });
+      grid.draw({
+        rows: h,
+        cols: w,
+        cell: CELL,
+        value: (r, c) => x.data[i * plane + r * w + c],
+        scale,
+        numbers: false,
+      });
       element.append(button);
-      items.push({ button, mark: button.querySelector(".xo-mark"), prob: button.querySelector(".xo-thumb-p"), truth: y.data[i], shown: "" });
+      items.push({
+        button,
+        mark: button.querySelector(".xo-mark"),
+        prob: button.querySelector(".xo-thumb-p"),
+        truth: y.data[i],
+        shown: "",
+      });
     }
     element.setAttribute("aria-label", `The ${n} test examples`);
   }
@@ -82,8 +104,11 @@ export function mountGallery(element, { onPick }) {
       item.button.setAttribute("aria-pressed", String(i === sample));
       item.mark.textContent = ok ? "✓" : "✗";
       item.prob.textContent = `X ${text}`;
-      item.button.setAttribute("aria-label", `Example ${i + 1}, a true ${classes[item.truth]}: predicted ${classes[predicted]}` +
-        ` (${ok ? "right" : "wrong"}), probability of X ${text}`);
+      item.button.setAttribute(
+        "aria-label",
+        `Example ${i + 1}, a true ${classes[item.truth]}: predicted ${classes[predicted]}` +
+          ` (${ok ? "right" : "wrong"}), probability of X ${text}`,
+      );
     });
     state = { right, total: items.length, predictions };
   }

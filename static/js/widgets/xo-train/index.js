@@ -22,34 +22,44 @@ const SPEED_LABELS = { 2: "2/s", 5: "5/s", 30: "30/s", 100: "100/s", 0: "Max" };
 const START_DELAY_MS = 150; // run settings that change in a burst (arrow keys) start one run
 
 export function mount(element, { socket, run = runFor(socket), onChange }) {
-  element.innerHTML = `
+  element.innerHTML =
+    `
     <h2 id="h-train" class="widget-title">Train the network</h2>
     <div class="xo-train">
       <aside class="xo-panel" aria-label="Settings"></aside>
       <div class="xo-main">
-        <div class="xo-stage" tabindex="0" aria-label="Training. Space plays or pauses; the right arrow or Page Down trains one batch; R resets the run.">
+        <div class="xo-stage" tabindex="0" aria-label="Training. Space plays or pauses; the right arrow or Page ` +
+    `Down trains one batch; R resets the run.">
           <div class="xo-transport">
             <button type="button" class="xo-play" data-cmd="toggle" title="Play or pause (space)">Play</button>
             <button type="button" data-cmd="step" title="Train one batch (→ or Page Down)">Step one batch</button>
             <button type="button" data-cmd="reset" title="Back to step 0 with the same seed (R)">Reset</button>
             <div class="chips xo-speed" role="group" aria-label="Speed, in batches a second">
-              ${SPEEDS.map((s) => `<button type="button" class="chip" data-speed="${s}" aria-pressed="false">${SPEED_LABELS[s] ?? `${s}/s`}</button>`).join("")}
+              ${SPEEDS.map(
+                (s) =>
+                  `<button type="button" class="chip" data-speed="${s}" ` +
+                  `aria-pressed="false">${SPEED_LABELS[s] ?? `${s}/s`}</button>`,
+              ).join("")}
             </div>
           </div>
           <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
           <dl class="xo-stats">
             <div><dt>Step</dt><dd data-stat="step">–</dd></div>
             <div><dt>Epoch</dt><dd data-stat="epoch">–</dd></div>
-            <div><dt>Loss <span class="key-train">train</span> / <span class="key-test">test</span></dt><dd><span data-stat="train_loss">–</span> / <span data-stat="test_loss">–</span></dd></div>
+            <div><dt>Loss <span class="key-train">train</span> / <span class="key-test">test</span></dt><dd><span ` +
+    `data-stat="train_loss">–</span> / <span data-stat="test_loss">–</span></dd></div>
             <div><dt>Accuracy <span class="key-train">train</span></dt><dd data-stat="train_acc">–</dd></div>
-            <div class="xo-test-acc"><dt>Accuracy <span class="key-test">test</span></dt><dd data-stat="test_acc">–</dd></div>
+            <div class="xo-test-acc"><dt>Accuracy <span class="key-test">test</span></dt><dd ` +
+    `data-stat="test_acc">–</dd></div>
           </dl>
           <p class="xo-perfect"><span data-stat="perfect" role="status" aria-live="polite"></span>
             <span class="xo-compute">· training compute so far: <span data-stat="compute">–</span></span></p>
         </div>
         <div class="xo-charts">
-          <div class="xo-chart"><canvas data-chart="loss" role="img" aria-label="Loss curves, train and test"></canvas></div>
-          <div class="xo-chart"><canvas data-chart="accuracy" role="img" aria-label="Accuracy curves, train and test"></canvas></div>
+          <div class="xo-chart"><canvas data-chart="loss" role="img" aria-label="Loss curves, train and ` +
+    `test"></canvas></div>
+          <div class="xo-chart"><canvas data-chart="accuracy" role="img" aria-label="Accuracy curves, train and ` +
+    `test"></canvas></div>
         </div>
         <div class="xo-lower">
           <section class="xo-tests" aria-labelledby="h-xo-tests">
@@ -61,7 +71,8 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
           <section class="xo-sample" aria-labelledby="h-xo-sample">
             <h3 id="h-xo-sample" class="xo-sub">Test example <span data-stat="sample"></span></h3>
             <div class="xo-sample-body">
-              <figure class="pane"><figcaption>Input</figcaption><canvas class="grid-canvas" data-grid="sample-input" role="img"></canvas></figure>
+              <figure class="pane"><figcaption>Input</figcaption><canvas class="grid-canvas" ` +
+    `data-grid="sample-input" role="img"></canvas></figure>
               <div class="xo-sample-net"></div>
             </div>
           </section>
@@ -71,10 +82,17 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
   const $ = (sel) => element.querySelector(sel);
   const alerts = createAlerts(element);
   const controls = mountControls($(".xo-panel"), { onChange });
-  const charts = { loss: createChart($('[data-chart="loss"]'), { title: "Loss", kind: "loss" }),
-    accuracy: createChart($('[data-chart="accuracy"]'), { title: "Accuracy", kind: "accuracy" }) };
+  const charts = {
+    loss: createChart($('[data-chart="loss"]'), { title: "Loss", kind: "loss" }),
+    accuracy: createChart($('[data-chart="accuracy"]'), { title: "Accuracy", kind: "accuracy" }),
+  };
   const gallery = mountGallery($(".xo-gallery-box"), { onPick: (i) => onChange({ xoSample: i }) });
-  const net = mountNetView($(".xo-sample-net"), { title: "Filters now, and their maps", name: "sample", filterPx: 168, mapPx: 112 });
+  const net = mountNetView($(".xo-sample-net"), {
+    title: "Filters now, and their maps",
+    name: "sample",
+    filterPx: 168,
+    mapPx: 112,
+  });
   const sampleInput = createGrid($('[data-grid="sample-input"]'));
   let state = null;
   let shownRun = null; // the train.ready the gallery was built from
@@ -99,7 +117,11 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
   const onKey = (e) => {
     if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || (e.key !== "r" && e.key !== "R")) return;
     if (!(e.target === document.body || element.contains(e.target))) return;
-    if (e.target instanceof Element && e.target.matches("input:not([type=checkbox]):not([type=range]), textarea, select")) return;
+    if (
+      e.target instanceof Element &&
+      e.target.matches("input:not([type=checkbox]):not([type=range]), textarea, select")
+    )
+      return;
     e.preventDefault();
     command("reset");
   };
@@ -127,7 +149,8 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
       alerts.clear("control");
       return answer;
     } catch (e) {
-      if (run.startedKey === null) scheduleStart(); // the server had no job (a new connection): start one
+      if (run.startedKey === null)
+        scheduleStart(); // the server had no job (a new connection): start one
       else if (!e.quiet) alerts.show(null, e.message, "control", "general");
       return null;
     }
@@ -157,7 +180,8 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
     const speed = send("train.set", { speed: liveWanted(state).speed }); // in order, right behind the start
     try {
       await request;
-      if (fellBack) fellBack = false; // the run that replaced a refused setting: its message stays
+      if (fellBack)
+        fellBack = false; // the run that replaced a refused setting: its message stays
       else alerts.clear("run");
       lastGood = Object.fromEntries(RUN_KEYS.map((k) => [k, state[k]]));
       await speed;
@@ -169,7 +193,10 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
       // default (or every run setting's, when that is already the default).
       const named = stateKeyOf(e.field);
       fellBack = true;
-      onChange(lastGood ?? (named && state[named] != null ? { [named]: null } : Object.fromEntries(RUN_KEYS.map((k) => [k, null]))));
+      onChange(
+        lastGood ??
+          (named && state[named] != null ? { [named]: null } : Object.fromEntries(RUN_KEYS.map((k) => [k, null]))),
+      );
     }
   }
 
@@ -187,7 +214,8 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
     const wanted = liveWanted(state);
     const m = snap.meta;
     const patch = {};
-    for (const k of ["lr", "momentum", "batch", "speed", "sample"]) if (wanted[k] != null && wanted[k] !== m[k]) patch[k] = wanted[k];
+    for (const k of ["lr", "momentum", "batch", "speed", "sample"])
+      if (wanted[k] != null && wanted[k] !== m[k]) patch[k] = wanted[k];
     if (!Object.keys(patch).length) return;
     liveBusy = true;
     try {
@@ -232,8 +260,12 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
     setText("test_acc", percent(m.test_acc));
     const t = m.compute_seconds;
     setText("compute", t < 1 ? `${fmt(t * 1000, 1)} ms` : `${fmt(t, 2)} s`);
-    setText("perfect", m.first_perfect_step == null ? "Not yet 100% on the test examples."
-      : `100% test accuracy at step ${m.first_perfect_step}`);
+    setText(
+      "perfect",
+      m.first_perfect_step == null
+        ? "Not yet 100% on the test examples."
+        : `100% test accuracy at step ${m.first_perfect_step}`,
+    );
     element.querySelector(".xo-test-acc").classList.toggle("perfect", m.test_acc === 1);
     element.dataset.step = m.step;
     const steps = a.history_steps.data;
@@ -245,12 +277,32 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
     const classes = ready.meta.classes;
     const truth = ready.arrays.test_y.data[m.sample];
     setText("sample", `${m.sample + 1}, a true ${classes[truth]}`);
-    net.update({ filters: a.filters, conv: a.sample_conv, relu: a.sample_relu, pool: a.sample_pool, probs: a.sample_probs, classes });
+    net.update({
+      filters: a.filters,
+      conv: a.sample_conv,
+      relu: a.sample_relu,
+      pool: a.sample_pool,
+      probs: a.sample_probs,
+      classes,
+    });
     const x = ready.arrays.test_x;
     const [, h, w] = x.shape;
     const plane = x.data.subarray(m.sample * h * w, (m.sample + 1) * h * w);
-    sampleInput.draw({ rows: h, cols: w, cell: Math.min(24, Math.floor(200 / w)), value: (r, c) => plane[r * w + c], scale: scaleFor(plane, "diverging"), numbers: false });
-    if (m.stopped) alerts.show(null, `Stopped after ${m.step} batches (the most one run trains). Reset to train again.`, "control", "general");
+    sampleInput.draw({
+      rows: h,
+      cols: w,
+      cell: Math.min(24, Math.floor(200 / w)),
+      value: (r, c) => plane[r * w + c],
+      scale: scaleFor(plane, "diverging"),
+      numbers: false,
+    });
+    if (m.stopped)
+      alerts.show(
+        null,
+        `Stopped after ${m.step} batches (the most one run trains). Reset to train again.`,
+        "control",
+        "general",
+      );
     element.dataset.ready = "true";
   }
 
@@ -259,7 +311,9 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
     const play = $(".xo-play");
     play.textContent = on ? "Pause" : "Play";
     play.setAttribute("aria-pressed", String(on));
-    element.querySelectorAll("[data-speed]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.speed === state?.xoSpeed)));
+    element
+      .querySelectorAll("[data-speed]")
+      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.speed === state?.xoSpeed)));
   }
 
   function renderControls() {
@@ -272,8 +326,12 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
     const values = {
       ...Object.fromEntries(RUN.map((s) => [s.name, pick(s.key, s.name, c)])),
       ...Object.fromEntries(LIVE.map((s) => [s.name, pick(s.key, s.name, { ...c, ...m })])),
-      init: state.xoInit ?? c.init, seed: state.xoSeed ?? c.seed,
-      variations: { ...Object.fromEntries(VARIATIONS.map((s) => [s.name, pick(s.key, s.name, c.variations)])), distorted: state.xoDistorted ?? c.variations.distorted },
+      init: state.xoInit ?? c.init,
+      seed: state.xoSeed ?? c.seed,
+      variations: {
+        ...Object.fromEntries(VARIATIONS.map((s) => [s.name, pick(s.key, s.name, c.variations)])),
+        distorted: state.xoDistorted ?? c.variations.distorted,
+      },
     };
     const key = JSON.stringify([ready.meta.run, values]);
     if (key === controlsKey) return; // most frames change no setting: leave the panel alone

@@ -8,9 +8,20 @@ import { LIVE, RUN, VARIATIONS } from "./controls.js";
 
 export const SPEEDS = ["2", "5", "30", "100", "0"]; // batches a second; "0" = as fast as the machine goes
 const URL_NAMES = {
-  xoLr: "lr", xoMomentum: "mom", xoBatch: "bs",
-  xoSize: "n", xoFilters: "f", xoKernel: "k", xoPool: "pool", xoTrain: "ntrain", xoTest: "ntest",
-  xoShift: "shift", xoScale: "scale", xoRotation: "rot", xoThickness: "thick", xoNoise: "noise",
+  xoLr: "lr",
+  xoMomentum: "mom",
+  xoBatch: "bs",
+  xoSize: "n",
+  xoFilters: "f",
+  xoKernel: "k",
+  xoPool: "pool",
+  xoTrain: "ntrain",
+  xoTest: "ntest",
+  xoShift: "shift",
+  xoScale: "scale",
+  xoRotation: "rot",
+  xoThickness: "thick",
+  xoNoise: "noise",
 };
 const INT_MAX = 2 ** 31 - 1;
 
@@ -19,14 +30,20 @@ export const RUN_KEYS = [...RUN, ...VARIATIONS].map((s) => s.key).concat(["xoIni
 
 export function fields() {
   const numeric = [...LIVE, ...RUN, ...VARIATIONS].map((s) => ({
-    key: s.key, url: URL_NAMES[s.key], type: s.kind === "int" ? "int" : "num", min: 0, max: s.kind === "int" ? INT_MAX : 1e6, def: null,
+    key: s.key,
+    url: URL_NAMES[s.key],
+    type: s.kind === "int" ? "int" : "num",
+    min: 0,
+    max: s.kind === "int" ? INT_MAX : 1e6,
+    def: null,
   }));
   return [
     ...numeric,
     { key: "xoInit", url: "init", type: "enum", options: ["hand", "random"], def: null },
     { key: "xoSeed", url: "seed", type: "int", min: 0, max: INT_MAX, def: null },
     { key: "xoDistorted", url: "dist", type: "bool", def: null },
-    { key: "xoSpeed", url: "speed", type: "enum", options: SPEEDS, def: "30" }, // 30/s: one snapshot per batch, curves easy to follow
+    // 30/s: one snapshot per batch, curves easy to follow.
+    { key: "xoSpeed", url: "speed", type: "enum", options: SPEEDS, def: "30" },
     { key: "xoSample", url: "ex", type: "int", min: 0, max: INT_MAX, def: 0 },
   ];
 }
@@ -53,16 +70,34 @@ export function configOf(state) {
 
 /** What the page wants the running job to use now (null: whatever the run uses). */
 export function liveWanted(state) {
-  return { lr: state.xoLr, momentum: state.xoMomentum, batch: state.xoBatch, speed: Number(state.xoSpeed), sample: state.xoSample };
+  return {
+    lr: state.xoLr,
+    momentum: state.xoMomentum,
+    batch: state.xoBatch,
+    speed: Number(state.xoSpeed),
+    sample: state.xoSample,
+  };
 }
 
-const NAME_TO_KEY = Object.fromEntries([...LIVE, ...RUN, ...VARIATIONS].map((s) => [s.name, s.key])
-  .concat([["init", "xoInit"], ["seed", "xoSeed"], ["distorted", "xoDistorted"], ["sample", "xoSample"], ["speed", "xoSpeed"]]));
+const NAME_TO_KEY = Object.fromEntries(
+  [...LIVE, ...RUN, ...VARIATIONS]
+    .map((s) => [s.name, s.key])
+    .concat([
+      ["init", "xoInit"],
+      ["seed", "xoSeed"],
+      ["distorted", "xoDistorted"],
+      ["sample", "xoSample"],
+      ["speed", "xoSpeed"],
+    ]),
+);
 
 /** The setting a server error names ("config.variations.rotation" → "rotation"), or null. */
 function settingOf(field) {
   if (!field) return null;
-  const name = field.replace(/^config\./, "").replace(/^variations\./, "").split(".")[0];
+  const name = field
+    .replace(/^config\./, "")
+    .replace(/^variations\./, "")
+    .split(".")[0];
   return name in NAME_TO_KEY ? name : null;
 }
 

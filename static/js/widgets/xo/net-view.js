@@ -32,14 +32,16 @@ export function percent(p) {
  */
 export function mountNetView(element, { title, filterPx = 96, mapPx = 120, name = "net" }) {
   element.classList.add("xo-net");
-  element.innerHTML = `
+  element.innerHTML =
+    `
     <h3 class="xo-net-title">${title}</h3>
     <div class="xo-net-body">
       <div class="xo-net-grid"></div>
       <div class="xo-verdict" role="status" aria-live="polite">
         <p class="xo-verdict-label"><span class="xo-big" data-verdict="label">–</span>
           <span class="xo-conf" data-verdict="confidence"></span></p>
-        <table class="xo-probs"><thead><tr><th scope="col">class</th><th scope="col">probability</th><th scope="col" class="xo-score-col">score</th></tr></thead>
+        <table class="xo-probs"><thead><tr><th scope="col">class</th><th scope="col">probability</th><th ` +
+    `scope="col" class="xo-score-col">score</th></tr></thead>
           <tbody></tbody></table>
       </div>
     </div>`;
@@ -107,11 +109,15 @@ export function mountNetView(element, { title, filterPx = 96, mapPx = 120, name 
     element.dataset.label = classes[best];
     element.classList.toggle("has-scores", Boolean(scores));
     if (probsBody.rows.length !== classes.length) {
-      probsBody.replaceChildren(...classes.map(() => {
-        const tr = document.createElement("tr");
-        tr.innerHTML = `<th scope="row"></th><td><span class="xo-bar"><span class="xo-bar-fill"></span></span><span class="xo-p"></span></td><td class="xo-score-col"></td>`;
-        return tr;
-      }));
+      probsBody.replaceChildren(
+        ...classes.map(() => {
+          const tr = document.createElement("tr");
+          tr.innerHTML =
+            `<th scope="row"></th><td><span class="xo-bar"><span ` +
+            `class="xo-bar-fill"></span></span><span class="xo-p"></span></td><td class="xo-score-col"></td>`;
+          return tr;
+        }),
+      );
     }
     classes.forEach((name, i) => {
       const tr = probsBody.rows[i];
@@ -125,12 +131,13 @@ export function mountNetView(element, { title, filterPx = 96, mapPx = 120, name 
 
   return {
     update,
-    inspect: () => shown && {
-      label: element.dataset.label,
-      probs: Array.from(shown.probs.data),
-      scores: shown.scores ? Array.from(shown.scores.data) : null,
-      filters: Array.from(shown.filters.data),
-      shapes: { filters: shown.filters.shape, conv: shown.conv.shape, pool: shown.pool.shape },
-    },
+    inspect: () =>
+      shown && {
+        label: element.dataset.label,
+        probs: Array.from(shown.probs.data),
+        scores: shown.scores ? Array.from(shown.scores.data) : null,
+        filters: Array.from(shown.filters.data),
+        shapes: { filters: shown.filters.shape, conv: shown.conv.shape, pool: shown.pool.shape },
+      },
   };
 }
