@@ -5,7 +5,7 @@ Expected numbers are the engine's, run on the data the widget itself holds (its 
 from __future__ import annotations
 
 from ..helpers import open_widget
-from .playground_helpers import assert_output_is_engines, output_cells
+from .playground_helpers import assert_output_is_engines, number
 
 WIDGET = "window.convscopeWidget.widget.inspect()"
 LESSON = "window.convscopeLesson.widgets.get('{}').inspect()"
@@ -47,7 +47,8 @@ def test_a_lesson_mounts_its_playgrounds_in_the_page_on_one_socket(page, server_
     assert page.evaluate(f"{LESSON.format('grid')}.lastResult.meta.output_shape") == [1, 4, 4]
     assert page.evaluate(f"{LESSON.format('photo')}.lastResult.meta.output_shape") == [1, 62, 62]
     grid = page.locator("#widget-grid")
-    assert [[float(v) for v in row] for row in output_cells(page)] == page.evaluate(
+    rows = grid.locator(".output-view table tbody tr").evaluate_all("rs => rs.map(r => Array.from(r.cells, c => c.textContent))")
+    assert [[number(v) for v in row] for row in rows] == page.evaluate(
         f"(() => {{ const r = {LESSON.format('grid')}.lastResult; const w = r.meta.output_shape[2];"
         " return Array.from({length: r.meta.output_shape[1]}, (_, i) => Array.from(r.output.data.slice(i * w, (i + 1) * w))); })()"
     )
