@@ -1,0 +1,41 @@
+// What every page does the same way: read the data the template embedded, open the one
+// socket with the server's request table, keep the status badge, join its widgets' tables.
+
+import { connect } from "./socket.js";
+
+/** The JSON the template put in <script type="application/json" id="…">. */
+export function readJson(id) {
+  return JSON.parse(document.getElementById(id).textContent);
+}
+
+/**
+ * The page's socket (context.protocol is the server's request table), its state shown in
+ * `status`: `connected()` (empty unless the page says more) while connected, `away` while
+ * it reconnects by itself.
+ */
+export function connectPage({
+  context,
+  status,
+  onOpen,
+  onStrayError,
+  away = "Reconnecting to the server…",
+  connected = () => "",
+}) {
+  return connect({
+    protocol: context.protocol,
+    onStatus(kind) {
+      status.textContent = kind === "open" ? connected() : away;
+      status.classList.toggle("reconnecting", kind !== "open");
+    },
+    onOpen,
+    onStrayError,
+  });
+}
+
+/** One state table for several widgets on a page: their fields joined, each one's rules applied in turn. */
+export function joinTables(modules, context) {
+  return {
+    fields: modules.flatMap((m) => m.fields(context)),
+    consistent: (state) => modules.reduce((s, m) => m.consistent(s, context), { ...state }),
+  };
+}

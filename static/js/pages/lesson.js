@@ -1,0 +1,115 @@
+// A lesson page: its widgets mounted (lesson-widgets.js), its questions asked
+// (lesson-questions.js), the learner's answers and place kept in this browser
+// (lesson-progress.js), the progress bar kept up to date.
+
+import { mountQuestion } from "./lesson/questions.js";
+import { lessonProgress } from "./lesson/progress.js";
+import { mountWidget } from "./lesson/widgets.js";
+import { connectPage, readJson } from "../lib/page.js";
+
+const $ = (selector) => document.querySelector(selector);
+const data = readJson("lesson-data");
+const context = readJson("widget-context");
+const status = $("#status");
+const progress = lessonProgress(data.slug);
+const saved = progress.get(); // as the learner left it, read before this visit is recorded
+progress.visit();
+
+// ------------------------------------------------------------------ widgets
+
+const widgets = new Map();
+const socket = connectPage({
+  context,
+  status,
+  onOpen: () => widgets.forEach((w) => w.resend()), // (re)send every widget's state on each connection
+});
+for (const figure of document.querySelectorAll("figure.lesson-widget")) {
+  const id = figure.dataset.widget;
+  widgets.set(id, mountWidget(figure, data.widgets[id], { id, context, socket, base: data.static }));
+}
+
+// ------------------------------------------------------------------ questions
+
+const questions = new Map(data.questions.map((q) => [q.id, q]));
+const done = new Set(saved.done.filter((id) => questions.has(id)));
+
+function showProgress() {
+  const total = questions.size;
+  $("#progress-bar").value = done.size;
+  $("#progress-label").textContent = `${done.size} of ${total} question${total === 1 ? "" : "s"} done`;
+  $("#lesson-progress").classList.toggle("complete", total > 0 && done.size === total);
+}
+
+for (const section of document.querySelectorAll("section.question")) {
+  const q = questions.get(section.dataset.question);
+  const widget = q.kind === "predict" ? widgets.get(q.widget) : null;
+  mountQuestion(section, q, {
+    saved: saved.answers[q.id],
+    done: done.has(q.id),
+    widgetTitle: q.kind === "predict" ? data.widgets[q.widget].title.toLowerCase() : "",
+    // Without `read`, the value shown is the check's (the engine's) once the widget has answered.
+    reveal: async () => {
+      const value = await widget.reveal(q.set, q.read ?? null);
+      return q.read ? value : q.answer;
+    },
+    onAnswer(given, right, value) {
+      progress.answer(q.id, given, right, value);
+      if (right) done.add(q.id);
+      showProgress();
+    },
+  });
+}
+showProgress();
+
+// ------------------------------------------------------------------ the place reached
+
+// The section a learner reads is the last heading, widget or question whose top has passed
+// a third of the way down the window. It is kept as they scroll, and on their return the
+// page opens there (a link with its own #section wins).
+const landmarks = [
+  ...document.querySelectorAll(".lesson-prose :is(h2[id], h3[id], figure.lesson-widget, section.question)"),
+];
+let placeTimer = 0;
+addEventListener(
+  "scroll",
+  () => {
+    clearTimeout(placeTimer);
+    placeTimer = setTimeout(() => {
+      const line = innerHeight / 3;
+      const passed = landmarks.filter((el) => el.getBoundingClientRect().top < line);
+      progress.place(passed.length ? passed[passed.length - 1].id : null, scrollY);
+    }, 300);
+  },
+  { passive: true },
+);
+
+let moved = false; // the learner scrolled or used the keys: stop putting them back
+for (const type of ["wheel", "touchstart", "keydown", "pointerdown"])
+  addEventListener(type, () => (moved = true), { once: true, passive: true });
+function returnToPlace() {
+  if (moved || location.hash || !saved.section) return;
+  document.getElementById(saved.section)?.scrollIntoView({ block: "start" });
+}
+returnToPlace();
+// Widgets grow as they draw their first answer; keep the place until they all have.
+for (const w of widgets.values()) w.ready.then(returnToPlace);
+
+// ------------------------------------------------------------------ keys
+
+// Keys pressed with nothing focused belong to the page (arrows and PageDown scroll the prose)
+// until the learner uses a widget; from then on they step that widget (keyboard.js).
+let inWidget = false;
+const insideWidget = (target) => target instanceof Element && Boolean(target.closest(".lesson-widget"));
+document.addEventListener("pointerdown", (e) => (inWidget = insideWidget(e.target)), true);
+document.addEventListener("focusin", (e) => (inWidget = insideWidget(e.target)));
+addEventListener(
+  "keydown",
+  (e) => {
+    const nothingFocused = e.target === document.body || e.target === document.documentElement;
+    if (nothingFocused && !inWidget) e.stopImmediatePropagation();
+  },
+  true,
+);
+
+// For tests: the widgets by id and the page data.
+window.convscopeLesson = { data, widgets, progress };

@@ -1,0 +1,371 @@
+// Architecture widget: a network's layer table from the engine (arch.table): LeNet-5, AlexNet,
+// VGG-16, ResNet-18, the CS231n pattern built from N, M and K, or three 3×3 layers against one
+// 7×7. Shapes C×H×W, parameters per layer with their share as a bar, totals, the layer holding the
+// most; "freeze" boxes show what transfer learning leaves to train (added up by the server).
+// Face: mount(element, {socket, onChange(patch)}) -> {update(state), destroy(), inspect()}.
+//
+// State fields (keys for a lesson's `state`; URL names in brackets):
+//   arView    [arv]  "lenet5" | "alexnet" | "vgg16" | "resnet18" | "pattern" | "compare" (default "lenet5")
+//   arFrozen  [arfz] row numbers (from 0) frozen for transfer learning, e.g. [0, 1, 2] (nets and the pattern)
+//   pattern [(CONV-RELU)*N-POOL?]*M-(FC-RELU)*K,SOFTMAX:
+//     arN [arn] 1–6 (2) · arM [arm] 1–8 (3) · arK [ark] 0–3 (1) · arPool [arpool] (true)
+//     arSize [arsz] input side 4–256 (32) · arFilters [arflt] first block's filters 1–512 (16)
+//   compare: arCk [arck] small kernel 2–7 (3) · arCn [arcn] layers 1–6 (3) · arCc [arcc] channels C 1–1024 (64)
+//     arCbias [arcb] count biases (false)
+
+import { field, names } from "../../lib/schema.js";
+import { askedOnce } from "../../lib/asked.js";
+import { slider as rangeSlider } from "../../lib/slider.js";
+import { keepThenRun, widgetFace } from "../../lib/widget.js";
+
+/** The views: the server's networks (arch.table's names, their labels), then the two builders. */
+function views({ schemas, labels }) {
+  const nets = names(field(schemas, "arch.table", "net"));
+  return {
+    ...Object.fromEntries(nets.map((n) => [n, labels.networks[n] ?? n])),
+    pattern: "Build the pattern",
+    compare: "3×3 stack vs 7×7",
+  };
+}
+const DEPTHS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+const SIZES = [4, 8, 16, 28, 32, 64, 96, 128, 224, 256];
+const COMPARE_SIZE = 32; // the map both sides of the comparison run on (both shrink it by the same amount)
+
+/** The widget's URL fields (state.js table); bounds are arch.table's (the server checks them again). */
+export function fields(context) {
+  // An int bounded as the request's `path` is: its minimum, maximum and default.
+  const as = (path) => {
+    const f = field(context.schemas, "arch.table", path);
+    return { type: "int", min: f.minimum, max: f.maximum, def: f.default };
+  };
+  return [
+    { key: "arView", url: "arv", type: "enum", options: Object.keys(views(context)), def: "lenet5" },
+    { key: "arFrozen", url: "arfz", type: "list", def: null },
+    { key: "arN", url: "arn", ...as("pattern.n") },
+    { key: "arM", url: "arm", ...as("pattern.m") },
+    { key: "arK", url: "ark", ...as("pattern.k") },
+    { key: "arPool", url: "arpool", type: "bool", def: true },
+    { key: "arSize", url: "arsz", ...as("pattern.size") },
+    { key: "arFilters", url: "arflt", ...as("pattern.filters") },
+    { key: "arCk", url: "arck", ...as("compare.k") },
+    { key: "arCn", url: "arcn", ...as("compare.n") },
+    { key: "arCc", url: "arcc", ...as("compare.channels") },
+    { key: "arCbias", url: "arcb", type: "bool", def: false },
+  ];
+}
+
+/** Frozen rows are whole row numbers, and there are none in the comparison. */
+export function consistent(state) {
+  const s = { ...state };
+  if (s.arFrozen && (s.arView === "compare" || !Array.from(s.arFrozen).every((v) => Number.isInteger(v) && v >= 0)))
+    s.arFrozen = null;
+  return s;
+}
+
+const group = (n) => n.toLocaleString("en-US");
+const percent = (share) =>
+  share === 0 ? "" : share < 0.001 ? "<0.1%" : `${(share * 100).toFixed(share < 0.1 ? 1 : 0)}%`;
+const shapeText = (shape) => shape.map(group).join(" × ");
+
+function slider(key, label, stops = null) {
+  const input = `data-key="${key}" ${stops ? `data-stops="${stops}"` : ""} step="1"`;
+  return rangeSlider({ id: `ar-${key}`, control: key, label, input, output: `id="ar-val-${key}"` });
+}
+
+export function mount(element, { socket, onChange, ...context }) {
+  const VIEWS = views(context);
+  element.innerHTML =
+    `
+    <h2 class="widget-title">Architectures: where the parameters live</h2>
+    <div class="widget-body">
+      <div class="widget-controls">
+        <div class="chips ar-views" role="group" aria-label="Network">
+          ${Object.entries(VIEWS)
+            .map(
+              ([k, label]) =>
+                `<button type="button" class="chip" data-view="${k}" aria-pressed="false">${label}</button>`,
+            )
+            .join("")}
+        </div>
+        <div class="ar-group" data-group="pattern" hidden>
+          <p class="ar-pattern-text">[(CONV-RELU)×N-POOL?]×M-(FC-RELU)×K, SOFTMAX</p>
+          ${slider("arN", "N, convs per block")}${slider("arM", "M, blocks")}${slider("arK", "K, hidden FC layers")}
+          <label class="toggle"><input type="checkbox" data-bool="arPool"> <span>POOL after each block (2×2 ` +
+    `max)</span></label>
+          ${slider("arSize", "Input side", "sizes")}${slider(
+            "arFilters",
+            "Filters in block 1 (doubled " + "after)",
+            "filters",
+          )}
+        </div>
+        <div class="ar-group" data-group="compare" hidden>
+          ${slider("arCk", "Small kernel k")}${slider("arCn", "Stacked layers n")}${slider(
+            "arCc",
+            "Channels C (in " + "and out)",
+            "depths",
+          )}
+          <label class="toggle"><input type="checkbox" data-bool="arCbias"> <span>Count the biases too</span></label>
+        </div>
+        <div class="ar-group" data-group="freeze" hidden>
+          <p class="ar-freeze-title">Transfer learning</p>
+          <p class="hint">Reuse a network trained on ImageNet: freeze its early layers, which find edges and ` +
+    `textures in any photo, and train only what is new.</p>
+          <div class="chips">
+            <button type="button" class="chip" data-freeze="none">Train everything</button>
+            <button type="button" class="chip" data-freeze="head">Train only the last layer</button>
+          </div>
+        </div>
+      </div>
+      <div class="widget-main">
+        <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
+        <div class="ar-head"><h3 class="ar-title"></h3><span class="shape ar-input"></span></div>
+        <div class="ar-summary" aria-live="polite"></div>
+        <div class="ar-body"></div>
+      </div>
+    </div>`;
+  const $ = (sel) => element.querySelector(sel);
+  let state = null;
+  let result = null;
+  let sent = null;
+  const asked = askedOnce(); // the run parameters last sent
+
+  const STOPS = { depths: DEPTHS, filters: DEPTHS.filter((d) => d <= 512), sizes: SIZES };
+  const stopsOf = (el) => STOPS[el.dataset.stops] ?? null;
+  const frozen = () => (state.arFrozen ? Array.from(state.arFrozen) : []);
+
+  element.addEventListener("click", (e) => {
+    const b = e.target.closest("button");
+    if (!b) return;
+    if (b.dataset.view) onChange({ arView: b.dataset.view, arFrozen: null });
+    else if (b.dataset.freeze && result) {
+      // "Train only the last layer": every row but the last one with parameters (the classifier to replace).
+      const rows = result.rows;
+      const last = rows.map((r) => r.params > 0).lastIndexOf(true);
+      onChange({
+        arFrozen:
+          b.dataset.freeze === "none" ? null : rows.map((_, i) => i).filter((i) => i !== last && rows[i].params > 0),
+      });
+    }
+  });
+  element.addEventListener("input", (e) => {
+    const key = e.target.dataset?.key;
+    if (!key) return;
+    const stops = stopsOf(e.target);
+    onChange({
+      [key]: stops ? stops[Number(e.target.value)] : Number(e.target.value),
+      ...(state.arView === "pattern" ? { arFrozen: null } : {}),
+    });
+  });
+  element.addEventListener("change", (e) => {
+    if (e.target.dataset?.bool)
+      onChange({
+        [e.target.dataset.bool]: e.target.checked,
+        ...(e.target.dataset.bool === "arPool" ? { arFrozen: null } : {}),
+      });
+    else if (e.target.dataset?.row != null) {
+      const i = Number(e.target.dataset.row);
+      const rest = frozen().filter((r) => r !== i);
+      onChange({ arFrozen: e.target.checked ? [...rest, i].sort((a, b) => a - b) : rest.length ? rest : null });
+    }
+  });
+
+  const FIELD_KEYS = {
+    "pattern.n": "arN",
+    "pattern.m": "arM",
+    "pattern.k": "arK",
+    "pattern.size": "arSize",
+    "pattern.filters": "arFilters",
+    "compare.k": "arCk",
+    "compare.n": "arCn",
+    "compare.channels": "arCc",
+    "compare.size": "arCn",
+  };
+  function showError(field, message) {
+    const el = element.querySelector(`[data-alert="${FIELD_KEYS[field]}"]`) ?? $('[data-alert="general"]');
+    el.textContent = message;
+  }
+
+  function params() {
+    const s = state;
+    if (s.arView === "pattern") {
+      return {
+        pattern: { n: s.arN, m: s.arM, k: s.arK, pool: s.arPool, size: s.arSize, filters: s.arFilters },
+        frozen: frozen(),
+      };
+    }
+    if (s.arView === "compare")
+      return { compare: { k: s.arCk, n: s.arCn, channels: s.arCc, size: COMPARE_SIZE, bias: s.arCbias } };
+    return { net: s.arView, frozen: frozen() };
+  }
+
+  async function run() {
+    const p = params();
+    if (!asked.fresh(p)) return render();
+    try {
+      const answer = await socket.request("arch.table", p);
+      element.querySelectorAll(".alert").forEach((el) => (el.textContent = ""));
+      result = answer.meta;
+      sent = p;
+      element.dataset.ready = "true";
+    } catch (e) {
+      if (e.quiet) return;
+      asked.forget();
+      showError(e.field, e.message);
+    }
+    render();
+  }
+
+  function renderControls() {
+    const view = state.arView;
+    element
+      .querySelectorAll("[data-view]")
+      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.view === view)));
+    $('[data-group="pattern"]').hidden = view !== "pattern";
+    $('[data-group="compare"]').hidden = view !== "compare";
+    $('[data-group="freeze"]').hidden = view === "compare" || view === "pattern";
+    element.querySelectorAll("[data-bool]").forEach((box) => (box.checked = state[box.dataset.bool]));
+    // M stops where the pooling would shrink the map away (the server's range); the rest are the protocol's.
+    const mMax = result?.mode === "pattern" ? result.ranges.m.max : 8;
+    const ranges = { arN: [1, 6], arM: [1, Math.max(mMax, state.arM)], arK: [0, 3], arCk: [2, 7], arCn: [1, 6] };
+    for (const el of element.querySelectorAll("input[type=range][data-key]")) {
+      const key = el.dataset.key;
+      const stops = stopsOf(el);
+      if (stops) {
+        Object.assign(el, { min: 0, max: stops.length - 1 });
+        el.value = stops.reduce(
+          (best, v, i) =>
+            Math.abs(Math.log(v / state[key])) < Math.abs(Math.log(stops[best] / state[key])) ? i : best,
+          0,
+        );
+      } else {
+        Object.assign(el, { min: ranges[key][0], max: ranges[key][1] });
+        el.value = state[key];
+      }
+      $(`#ar-val-${key}`).textContent = state[key];
+      const ends = $(`[data-control="${key}"] .range-ends`);
+      ends.querySelector('[data-end="min"]').textContent = stops ? stops[0] : el.min;
+      ends.querySelector('[data-end="max"]').textContent = stops ? stops[stops.length - 1] : el.max;
+    }
+  }
+
+  function render() {
+    renderControls();
+    if (!result) return;
+    const r = result;
+    $(".ar-title").textContent = r.title;
+    $(".ar-input").textContent = `input ${shapeText(r.input_shape)} (C × H × W)`;
+    if (r.mode === "compare") return renderCompare(r.compare);
+    const t = r.totals;
+    const largest = r.rows.find((row) => row.name === r.largest);
+    const kinds = [
+      ["dense", "fully connected layers"],
+      ["conv", "convolutions"],
+      ["other", "norms"],
+    ].filter(([k]) => r.by_kind[k] > 0);
+    $(".ar-summary").innerHTML = `
+      <p class="ar-total"><b>${group(t.params)}</b> parameters <span>≈ ${t.words}</span></p>
+      <p class="ar-where">${kinds
+        .map(([k, name]) => `${name} hold <b>${percent(r.by_kind_share[k])}</b>`)
+        .join(
+          " · " + "",
+        )}${largest ? ` · the largest layer: <b>${largest.name}</b>, ${percent(largest.share)}` : ""}</p>
+      ${
+        t.frozen
+          ? `<p class="ar-train">Trainable <b>${group(t.trainable)}</b> · frozen ` + `<b>${group(t.frozen)}</b></p>`
+          : ""
+      }`;
+    $(".ar-body").replaceChildren(table(r.rows, { freeze: true, largest: r.largest }));
+  }
+
+  function table(rows, { freeze = false, largest = null, field = false, share = true } = {}) {
+    const el = document.createElement("table");
+    el.className = "ar-table";
+    el.innerHTML =
+      `<thead><tr><th scope="col">Layer</th><th scope="col">What it does</th><th scope="col" ` +
+      `class="num">Output</th>
+      ${field ? '<th scope="col" class="num">Sees</th>' : ""}<th scope="col" class="num">Parameters</th>
+      ${share ? '<th scope="col" class="ar-share-col">Share</th>' : ""}${
+        freeze ? "<th " + 'scope="col">Freeze</th>' : ""
+      }</tr></thead><tbody></tbody>`;
+    const body = el.querySelector("tbody");
+    rows.forEach((row, i) => {
+      const tr = document.createElement("tr");
+      tr.dataset.kind = row.kind;
+      tr.classList.toggle("largest", row.name === largest);
+      tr.classList.toggle("frozen", row.frozen);
+      tr.innerHTML =
+        `<th scope="row">${row.name}</th><td class="what">${row.layer}</td><td class="num ` +
+        `shape-cell">${shapeText(row.shape)}</td>
+        ${
+          field
+            ? `<td ` +
+              `class="num">${row.receptive_field ? `${row.receptive_field}×${row.receptive_field}` : "all"}</td>`
+            : ""
+        }
+        <td class="num"><span class="params">${group(row.params)}</span>${
+          row.formula ? `<span ` + `class="formula-cell">${row.formula}</span>` : ""
+        }</td>
+        ${
+          share
+            ? `<td class="ar-share-col"><span class="ar-bar"><span ` +
+              `style="width:${(100 * row.share).toFixed(2)}%"></span></span><span ` +
+              `class="ar-pct">${percent(row.share)}</span></td>`
+            : ""
+        }
+        ${
+          freeze
+            ? `<td class="freeze">${
+                row.params
+                  ? `<input type="checkbox" data-row="${i}" aria-label="Freeze ` +
+                    `${row.name}" ${row.frozen ? "checked" : ""}>`
+                  : ""
+              }</td>`
+            : ""
+        }`;
+      body.append(tr);
+    });
+    return el;
+  }
+
+  function renderCompare(c) {
+    const side = (s, title) => {
+      const box = document.createElement("section");
+      box.className = "ar-side";
+      box.innerHTML = `<h4>${title}</h4>`;
+      box.append(table(s.rows, { field: true, share: false })); // each side's total is in its title
+      return box;
+    };
+    const sq = (v) => `${v}×${v}`;
+    const bias = sent.compare.bias;
+    $(".ar-summary").innerHTML =
+      `<div class="ar-cards">
+        <div class="ar-card"><span>Receptive field</span><b>${sq(c.stack.receptive_field)}</b> <i>=</i> ` +
+      `<b>${sq(c.single.receptive_field)}</b></div>
+        <div class="ar-card"><span>Parameters${bias ? " (with biases)" : ""}</span><b>${group(c.stack.params)}</b> ` +
+      `<i>vs</i> <b>${group(c.single.params)}</b>
+          ${bias ? "" : `<small>${c.stack.per_c2}C² vs ${c.single.per_c2}C², with C = ${c.channels}</small>`}</div>
+        <div class="ar-card"><span>Non-linearities</span><b>${c.stack.nonlinearities}</b> <i>vs</i> ` +
+      `<b>${c.single.nonlinearities}</b></div>
+      </div>
+      <p class="ar-where">Both see a ${sq(c.big)} patch of the input and shrink a ${COMPARE_SIZE}×${COMPARE_SIZE} ` +
+      `map alike; the stack spends fewer weights and puts a ReLU after every layer.</p>`;
+    $(".ar-body").replaceChildren(
+      side(c.stack, `${c.n} × conv ${sq(c.k)}: ${c.stack.formula} = ${group(c.stack.params)}`),
+      side(c.single, `1 × conv ${sq(c.big)}: ${c.single.formula} = ${group(c.single.params)}`),
+    );
+  }
+
+  return widgetFace(element, {
+    update: keepThenRun((next) => (state = next), run),
+    inspect: () => ({
+      params: sent,
+      meta: result,
+      total: $(".ar-total b")?.textContent ?? null,
+      rows: [...element.querySelectorAll(".ar-body tbody tr")].map((tr) => ({
+        name: tr.querySelector("th").textContent,
+        shape: tr.querySelector(".shape-cell").textContent,
+        params: tr.querySelector(".params").textContent,
+      })),
+    }),
+  });
+}

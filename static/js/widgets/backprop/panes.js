@@ -1,0 +1,82 @@
+// The backprop widget's row of grids: one captioned canvas per pane (grid.js draws it),
+// rebuilt only when the mode's set of panes changes, all at one cell size that fits the row.
+
+import { scaleFor } from "../../lib/colors.js";
+import { createGrid } from "../../lib/grid.js";
+
+const GAP = 24; // px between panes: the CSS column gap of .bp-panes
+const CELL = { min: 36, max: 96 }; // 36px still holds a 16px "−0.5"; 96px (a 34px number) reads from the back row
+
+export function createPanes(box) {
+  let key = "";
+  const panes = new Map(); // key -> {grid, caption, shape, spec}
+
+  function build(specs) {
+    panes.clear();
+    box.replaceChildren(
+      ...specs.map((spec) => {
+        const figure = document.createElement("figure");
+        figure.className = "pane bp-pane";
+        figure.dataset.pane = spec.key;
+        figure.innerHTML =
+          `<figcaption><span class="pane-title"></span> <span class="shape ` +
+          `bp-shape"></span></figcaption>
+        <canvas class="grid-canvas"></canvas>`;
+        panes.set(spec.key, {
+          grid: createGrid(figure.querySelector("canvas")),
+          caption: figure.querySelector(".pane-title"),
+          shape: figure.querySelector(".bp-shape"),
+        });
+        return figure;
+      }),
+    );
+  }
+
+  /** The largest cell size at which every pane fits side by side in the box. */
+  function cellSize(specs) {
+    const columns = specs.reduce((n, s) => n + s.cols, 0);
+    const room = box.clientWidth - GAP * (specs.length - 1) - 2 * specs.length;
+    return Math.max(CELL.min, Math.min(CELL.max, Math.floor(room / columns)));
+  }
+
+  function draw(specs) {
+    const next = specs.map((s) => s.key).join("|");
+    if (next !== key) {
+      key = next;
+      build(specs);
+    }
+    const cell = cellSize(specs);
+    for (const spec of specs) {
+      const p = panes.get(spec.key);
+      p.spec = spec;
+      p.caption.textContent = spec.title;
+      p.shape.textContent = `${spec.rows} × ${spec.cols}`;
+      const { rows, cols, values } = spec;
+      p.grid.draw({
+        rows,
+        cols,
+        cell,
+        scale: scaleFor(values, "diverging"),
+        value: (r, c) => values[r * cols + c],
+        highlights: spec.highlights ?? [],
+        filled: spec.filled,
+        pad: spec.pad,
+      });
+    }
+  }
+
+  return {
+    draw,
+    /** The text drawn in every cell of every pane (null where a cell is still pending). */
+    labels() {
+      return Object.fromEntries(
+        [...panes].map(([k, p]) => [
+          k,
+          Array.from({ length: p.spec?.rows ?? 0 }, (_, r) =>
+            Array.from({ length: p.spec.cols }, (_, c) => p.grid.label(r, c)),
+          ),
+        ]),
+      );
+    },
+  };
+}

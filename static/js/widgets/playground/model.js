@@ -1,0 +1,108 @@
+// The page's own data: the input picture and the kernels as the user set them. These
+// are user edits, not math: painting a cell, growing or cropping a grid when a slider
+// changes its size, and writing the conv.run request. Shapes are in comments.
+
+/** An input {channels, height, width, values (C·H·W, (C, H, W) order)}. */
+export function makeInput(channels, height, width, values) {
+  return { channels, height, width, values: values ?? new Float32Array(channels * height * width) };
+}
+
+/** The same picture at another size: keeps the top-left, new cells 0, new channels copy channel 1. */
+export function resizeInput(input, channels, height, width) {
+  const out = makeInput(channels, height, width);
+  if (!input) return out;
+  for (let c = 0; c < channels; c++) {
+    const src = Math.min(c, input.channels - 1);
+    for (let r = 0; r < Math.min(height, input.height); r++) {
+      for (let col = 0; col < Math.min(width, input.width); col++) {
+        out.values[(c * height + r) * width + col] = input.values[(src * input.height + r) * input.width + col];
+      }
+    }
+  }
+  return out;
+}
+
+/** A copy of the input with `cells` of one channel set to `value`. */
+export function paint(input, channel, cells, value) {
+  const values = Float32Array.from(input.values); // (C, H, W) copy: the old one may be a view on a frame
+  for (const { r, c } of cells) values[(channel * input.height + r) * input.width + c] = value;
+  return { ...input, values };
+}
+
+/** Kernels {filters, channels, height, width, values (F·C·KH·KW, (F, C, KH, KW) order)}. */
+export function makeKernel(filters, channels, height, width, values) {
+  return { filters, channels, height, width, values: values ?? new Float32Array(filters * channels * height * width) };
+}
+
+/**
+ * The same kernels at another size: centred, so an identity or a blur stays one; new
+ * filters are zeros, new channels copy channel 1.
+ */
+export function resizeKernel(kernel, filters, channels, size) {
+  const out = makeKernel(filters, channels, size, size);
+  if (!kernel) return out;
+  const dr = Math.floor((size - kernel.height) / 2);
+  const dc = Math.floor((size - kernel.width) / 2);
+  for (let f = 0; f < Math.min(filters, kernel.filters); f++) {
+    for (let c = 0; c < channels; c++) {
+      const src = Math.min(c, kernel.channels - 1);
+      for (let r = 0; r < size; r++) {
+        for (let col = 0; col < size; col++) {
+          const sr = r - dr;
+          const sc = col - dc;
+          if (sr < 0 || sc < 0 || sr >= kernel.height || sc >= kernel.width) continue;
+          out.values[((f * channels + c) * size + r) * size + col] =
+            kernel.values[((f * kernel.channels + src) * kernel.height + sr) * kernel.width + sc];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** A copy of the kernels with one value changed (flat (F, C, KH, KW) offset). */
+export function setWeight(kernel, offset, value) {
+  const values = Float32Array.from(kernel.values); // (F, C, KH, KW)
+  values[offset] = value;
+  return { ...kernel, values };
+}
+
+/** Biases for `filters` filters: existing ones kept, new ones 0. */
+export function resizeBias(bias, filters) {
+  const out = new Float32Array(filters); // (F,)
+  if (bias) out.set(bias.subarray(0, filters));
+  return out;
+}
+
+// A float32 array as JSON numbers, cached per array (the same input goes with every run).
+// Nine significant digits give back the same float32 and half the characters of a double.
+const asListCache = new WeakMap();
+function asList(values) {
+  let list = asListCache.get(values);
+  if (!list) {
+    list = Array.from(values, (v) => Number(v.toPrecision(9)));
+    asListCache.set(values, list);
+  }
+  return list;
+}
+
+/** The conv.run params (PROTOCOL.md) for the page's data and settings. */
+export function runParams(state, input, kernel, bias) {
+  const { stride: s, padding: p, dilation: d } = state;
+  return {
+    input: { channels: input.channels, height: input.height, width: input.width, values: asList(input.values) },
+    kernels: {
+      filters: kernel.filters,
+      channels: kernel.channels,
+      height: kernel.height,
+      width: kernel.width,
+      values: asList(kernel.values),
+    },
+    bias: asList(bias),
+    stride: [s, s],
+    padding: [p, p, p, p],
+    dilation: [d, d],
+    flip: state.flip,
+    pad_mode: state.padMode,
+  };
+}
