@@ -92,7 +92,10 @@ MAX_ID = 2**53 - 1
 
 
 def expected_id(frame: str | bytes):
-    """The id an answer to ``frame`` must carry: its own when it is a JSON object with a valid id, else null."""
+    """The id an answer to ``frame`` must carry: its own when it is a JSON object with a valid id, else null.
+
+    Parsed as the server parses it (Python's json, with its 4,300-digit limit on integers).
+    """
     try:
         data = json.loads(frame)
     except (ValueError, RecursionError):

@@ -52,7 +52,6 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--port", type=int, default=8950)
     args = parser.parse_args()
-    sys.set_int_max_str_digits(0)
     log = Path("/tmp") / f"convscope-fuzz-{args.port}.log"
     counts: collections.Counter[str] = collections.Counter()
     with running_server(args.port, log=log) as url, connect(url.replace("http", "ws") + "ws", max_size=2**26) as ws:

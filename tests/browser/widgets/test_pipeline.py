@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app import presets
+from app.features import pictures as presets
 from engine import conv2d, shapes
 from engine.activations import activation
 from engine.pool import avg_pool2d, max_pool2d
