@@ -514,7 +514,7 @@ def test_a_lesson_with_a_mistake_shows_it_and_the_rest_of_the_course_stays(tmp_p
     write(tmp_path, GOOD.replace("answer: 3", "answer: 4"), "01-broken.md")
     write(tmp_path, GOOD.replace("title: A lesson", "title: Still here"), "02-fine.md")
     monkeypatch.setenv("CONVSCOPE_LESSONS", str(tmp_path))
-    client = TestClient(create_app(warm=False))
+    client = TestClient(create_app(warm=False), base_url="http://127.0.0.1")
     broken = client.get("/lessons/broken")
     assert broken.status_code == 500
     assert re.search(r"01-broken\.md, line \d+, question width, answer: the author&#39;s answer is 4", broken.text)
