@@ -50,8 +50,16 @@ def _aligned(n: int) -> int:
     return -(-n // ALIGN) * ALIGN
 
 
+# Arrays already as the wire carries them (little-endian, C-contiguous) go as they are.
+_AS_IS = {np.dtype("<f4"): "float32", np.dtype("<i4"): "int32", np.dtype("u1"): "uint8"}
+
+
 def _wire_array(name: str, array: np.ndarray) -> tuple[str, np.ndarray]:
     """The array as it goes on the wire: its wire dtype name and a C-contiguous little-endian copy or view."""
+    if type(array) is np.ndarray and array.flags.c_contiguous:
+        wire = _AS_IS.get(array.dtype)
+        if wire is not None:
+            return wire, array
     array = np.asarray(array)
     wire = _WIRE_NAME.get(array.dtype.newbyteorder("=")) if array.dtype.kind != "b" else "uint8"
     if wire is None:
@@ -62,30 +70,51 @@ def _wire_array(name: str, array: np.ndarray) -> tuple[str, np.ndarray]:
     return wire, np.ascontiguousarray(array, dtype=DTYPES[wire])  # same shape
 
 
+# One encoder for every header: json.dumps with options builds a new one per call.
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+class Meta(dict):
+    """A meta whose JSON is written once, for an answer many requests share (settings → meta caches).
+
+    It is a plain dict to read; :func:`encode` splices its ``text`` into the header instead of
+    encoding it again. Never change one after it is made: its text would no longer say the same.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.text = _dumps(self)
+
+
+def _entry(name: str, wire: str, shape: tuple, offset: int, nbytes: int) -> str:
+    """One array's header entry, as ``_dumps`` writes the dict {name, dtype, shape, offset, nbytes}."""
+    dims = ",".join(map(str, shape))
+    return f'{{"name":{_dumps(name)},"dtype":"{wire}","shape":[{dims}],"offset":{offset},"nbytes":{nbytes}}}'
+
+
 def encode(id: int | None, type: str, meta: dict | None = None, arrays: dict[str, np.ndarray] | None = None) -> bytes:
-    """One binary frame carrying ``meta`` (JSON) and ``arrays`` (raw bytes), in the order given."""
-    placed = []
+    """One binary frame carrying ``meta`` (JSON) and ``arrays`` (raw bytes), in the order given.
+
+    The header is the JSON of ``{"id", "type", "meta", "arrays"}`` written as one ``json.dumps`` with
+    compact separators would write it; it is put together from parts so that a shared meta
+    (:class:`Meta`) is never encoded again. The frame is joined once, the arrays' bytes without a copy.
+    """
+    entries, data_parts = [], []
     offset = 0
     for name, array in (arrays or {}).items():
         wire, data = _wire_array(name, array)
-        placed.append(
-            ({"name": name, "dtype": wire, "shape": list(data.shape), "offset": offset, "nbytes": data.nbytes}, data)
-        )
-        offset = _aligned(offset + data.nbytes)
-    header = json.dumps(
-        {"id": id, "type": type, "meta": meta or {}, "arrays": [entry for entry, _ in placed]},
-        ensure_ascii=False,
-        separators=(",", ":"),
-        allow_nan=False,
-    ).encode()
+        entries.append(_entry(name, wire, data.shape, offset, data.nbytes))
+        end = offset + data.nbytes
+        data_parts.append(data)  # a C-contiguous array is a buffer of exactly its bytes
+        offset = _aligned(end)
+        if offset > end:
+            data_parts.append(bytes(offset - end))  # zeros up to the next 8-byte offset
+    meta_text = meta.text if isinstance(meta, Meta) else _dumps(meta or {})
+    header = f'{{"id":{_dumps(id)},"type":{_dumps(type)},"meta":{meta_text},"arrays":[{",".join(entries)}]}}'.encode()
     start = _aligned(4 + len(header))
-    frame = bytearray(start + offset)  # zero-filled, so the padding is zeros
-    struct.pack_into("<I", frame, 0, len(header))
-    frame[4 : 4 + len(header)] = header
-    for entry, data in placed:
-        at = start + entry["offset"]
-        frame[at : at + data.nbytes] = data.tobytes()
-    return bytes(frame)
+    return b"".join([struct.pack("<I", len(header)), header, bytes(start - 4 - len(header)), *data_parts])
 
 
 def decode(frame: bytes) -> tuple[dict, dict[str, np.ndarray]]:

@@ -7,6 +7,7 @@ engine.shapes.
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 import numpy as np
@@ -16,6 +17,7 @@ from engine import conv2d, shapes, trace
 from engine.conv import ConvSpec
 from engine.pad import pad
 
+from ..core import wire
 from ..core.feature import Answer, Feature, Widget, answers
 from ..core.limits import LIMITS, MAX_TRACE_STEPS, limits
 from ..core.models import (
@@ -32,8 +34,9 @@ from ..core.models import (
     inconsistent,
     whole,
 )
-from .grids import WindowResultMeta, axis_meta, conv_arrays, conv_output, conv_settings
+from .grids import WindowResultMeta, axis_meta, conv_arrays, conv_output, conv_settings, window_output
 
+LIMIT_NUMBERS = limits()  # the engine's limits by name: the same in every answer
 # What the padding menu calls each pad_mode.
 PAD_MODE_LABELS = {"zeros": "zeros", "reflect": "reflection", "replicate": "copies of the edge"}
 
@@ -108,50 +111,61 @@ class ConvTraceMeta(BaseModel):
     output_shape: tuple[int, int, int]
 
 
-def conv_meta(p: ConvRunParams, out: shapes.Output2D) -> dict:
+def conv_meta(p: ConvRunParams) -> wire.Meta:
+    """The conv.result meta of a setting: a function of the sizes and settings only, never of the values."""
     x, k = p.input, p.kernels
+    return _meta(x.channels, x.height, x.width, k.filters, k.height, k.width, p.stride, p.padding, p.dilation)
+
+
+# A lecture hall moves a few sliders over a few settings; their metas (ranges, formulas, suggestions:
+# most of a small answer's cost) are made once and their JSON written once. Bounded: 512 × ~10 kB.
+@functools.lru_cache(maxsize=512)
+def _meta(c, h, w, filters, kh, kw, stride, padding, dilation) -> wire.Meta:
+    out = window_output((h, w), (kh, kw), stride, padding, dilation)
     layer = {
         "type": "conv",
-        "filters": k.filters,
-        "kernel": (k.height, k.width),
-        "stride": p.stride,
-        "padding": p.padding,
-        "dilation": p.dilation,
+        "filters": filters,
+        "kernel": (kh, kw),
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
     }
-    row = shapes.layer_table((x.channels, x.height, x.width), [layer])[0]
-    top, _, left, _ = p.padding
+    row = shapes.layer_table((c, h, w), [layer])[0]
+    top, _, left, _ = padding
     # The ranges assume symmetric padding per axis, as the sliders set it: the top (left) side stands for both.
     ranges = {
-        name: shapes.conv_ranges(ax.n, ax.k, ax.s, before, ax.d, shapes.Limits())
+        name: shapes.conv_ranges(ax.n, ax.k, ax.s, before, ax.d, LIMITS)
         for name, ax, before in (("height", out.rows, top), ("width", out.cols, left))
     }
-    return ConvResultMeta(
-        output_shape=(k.filters, *out.shape),
+    # What ConvResultMeta(...).model_dump() gives (the tests check answers against that model), in its field
+    # order, so the JSON is the same; built directly rather than validating what the engine just computed.
+    return wire.Meta(
+        output_shape=(filters, *out.shape),
         fits=out.whole,
         problem=out.problem(),
         suggestions=out.suggestions(),
         axes={"height": axis_meta(out.rows), "width": axis_meta(out.cols)},
+        ranges=ranges,
         params={
-            "weights": shapes.conv_params((k.height, k.width), x.channels, k.filters, bias=False),
-            "bias": k.filters,
+            "weights": shapes.conv_params((kh, kw), c, filters, bias=False),
+            "bias": filters,
             "total": row.params,
             "formula": row.formula,
         },
-        ranges=ranges,
-        limits=limits(),
-    ).model_dump()
+        limits=LIMIT_NUMBERS,
+    )
 
 
 @answers("conv.run", "conv.result")
 def conv_run(p: ConvRunParams) -> Answer:
-    out = conv_output(p)
+    conv_output(p)  # refuses a kernel with no position at all (does_not_fit) before the engine sees it
     x, w, b = conv_arrays(p)
     y = conv2d(x, w, b, **conv_settings(p))[0]  # (F, OH, OW)
     spec = ConvSpec.make(p.stride, p.padding, p.dilation, p.pad_mode, p.flip)
     padded = pad(x, spec.padding, spec.pad_mode)[0]  # (C, Hp, Wp)
     weights = spec.kernel_weights(w)  # (F, C, KH, KW) as multiplied: turned 180° when flip
     arrays = {"output": y, "padded": padded, "weights": weights, "bias": b}
-    return Answer(conv_meta(p, out), arrays)
+    return Answer(conv_meta(p), arrays)
 
 
 TRACE_ARRAYS = ("out_index", "origin", "window", "is_pad", "products", "channel_sums", "running_sum", "bias", "result")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,9 +30,14 @@ def conv_arrays(p: ConvRunParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return input_array(x), w, b
 
 
+# The engine's sizing of a setting, made once per setting: its properties (the exact fraction, the
+# sentences) are computed on first use and kept, so a slider's next request finds them ready.
+window_output = functools.lru_cache(maxsize=1024)(shapes.window_output)
+
+
 def conv_output(p: ConvRunParams) -> shapes.Output2D:
     """The engine's sizing of this setting; a kernel with no position at all is refused here."""
-    out = shapes.window_output(
+    out = window_output(
         (p.input.height, p.input.width), (p.kernels.height, p.kernels.width), p.stride, p.padding, p.dilation
     )
     if not out.fits_at_all:
@@ -63,7 +69,7 @@ def axis_meta(ax: shapes.AxisSize) -> dict:
 
 def pool_output(p: PoolRunParams) -> shapes.Output2D:
     """As conv_output, for a pooling window (no padding, no dilation); the field is ``kernel``."""
-    out = shapes.window_output((p.input.height, p.input.width), p.kernel, p.stride, what="window")
+    out = window_output((p.input.height, p.input.width), p.kernel, p.stride, what="window")
     if not out.fits_at_all:
         raise Problem("does_not_fit", "kernel", out.problem())
     return out
