@@ -11,7 +11,7 @@ import numpy as np
 
 from . import checks
 from .errors import ArgumentError
-from .jit import kernel
+from .jit import kernel, twin_of
 
 # SELU's constants (Klambauer et al. 2017), the values PyTorch uses.
 SELU_ALPHA = 1.6732632423543772
@@ -28,10 +28,20 @@ def _leaky_fwd(x, slope, y):
         y[i] = v if v > 0 else v * slope
 
 
+@twin_of(_leaky_fwd)
+def _leaky_fwd_numpy(x, slope, y):
+    y[...] = np.where(x > 0, x, x * slope)
+
+
 @kernel
 def _leaky_bwd(gy, x, slope, gx):
     for i in range(x.size):
         gx[i] = gy[i] if x[i] > 0 else gy[i] * slope
+
+
+@twin_of(_leaky_bwd)
+def _leaky_bwd_numpy(gy, x, slope, gx):
+    gx[...] = np.where(x > 0, gy, gy * slope)
 
 
 def leaky_relu(x, slope=0.01):

@@ -38,7 +38,7 @@ import numpy as np
 
 from . import checks
 from .errors import ArgumentError
-from .jit import kernel
+from .jit import kernel, twin_of
 
 MODES = ("constant", "edge", "reflect")
 OPS = ("hflip", "vflip", "rotate", "crop", "jitter")
@@ -101,6 +101,37 @@ def _bilinear(image, ys, xs, mode, fill, out):
                         v = image[k, yy, xx] if 0 <= yy < h and 0 <= xx < w else (fill if mode == 0 else 0.0)
                         acc += wy * wx * v
                 out[k, i, j] = acc
+
+
+@twin_of(_bilinear)
+def _bilinear_numpy(image, ys, xs, mode, fill, out):
+    c, h, w = image.shape
+    y, x = ys, xs  # (oh, ow) each
+    if mode == 2:
+        y, x = _reflect_numpy(y, h), _reflect_numpy(x, w)
+    if mode >= 1:
+        y, x = np.clip(y, 0.0, h - 1.0), np.clip(x, 0.0, w - 1.0)
+    y0, x0 = np.floor(y), np.floor(x)  # (oh, ow) each
+    fy, fx = y - y0, x - x0
+    iy, ix = y0.astype(np.int64), x0.astype(np.int64)
+    acc = np.zeros(out.shape)  # (C, oh, ow) float64, as the kernel sums
+    for dy in range(2):
+        wy = fy if dy == 1 else 1.0 - fy
+        yy = iy + dy
+        for dx in range(2):
+            wx = fx if dx == 1 else 1.0 - fx
+            xx = ix + dx
+            inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)  # (oh, ow)
+            v = image[:, np.clip(yy, 0, h - 1), np.clip(xx, 0, w - 1)]  # (C, oh, ow)
+            acc += wy * wx * np.where(inside, v, np.float64(fill if mode == 0 else 0.0))
+    out[...] = acc
+
+
+def _reflect_numpy(coord, n):
+    d = np.abs(coord + 0.5)
+    flips = np.floor(d / n)
+    extra = d - flips * n
+    return np.where(flips % 2 == 0, extra - 0.5, n - extra - 0.5)
 
 
 def sample(image: np.ndarray, ys: np.ndarray, xs: np.ndarray, mode: str = "constant", fill: float = 0.0) -> np.ndarray:

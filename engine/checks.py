@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .errors import ArgumentError
-from .jit import strict_kernel
+from .jit import strict_kernel, twin_of
 
 
 @strict_kernel
@@ -27,6 +27,11 @@ def _all_finite(bits) -> bool:
     return bad == 0
 
 
+@twin_of(_all_finite)
+def _all_finite_numpy(bits) -> bool:
+    return not bool(((bits & 0x7F800000) == 0x7F800000).any())
+
+
 @strict_kernel
 def _all_within(values, lo, hi) -> bool:
     # One compiled pass: NumPy's min and max cost microseconds each on tiny arrays.
@@ -34,6 +39,11 @@ def _all_within(values, lo, hi) -> bool:
         if v < lo or v > hi:
             return False
     return True
+
+
+@twin_of(_all_within)
+def _all_within_numpy(values, lo, hi) -> bool:
+    return not bool(((values < lo) | (values > hi)).any())  # a NaN is neither, as in the kernel
 
 
 def short(value) -> str:

@@ -8,16 +8,26 @@ contiguous run of outputs innermost. For stride 1 the padded plane is treated
 as one flat array: output ``(oh, ow)`` lives at ``oh * Wp + ow`` of a "wide"
 output whose extra ``Wp - OW`` columns per row are computed and discarded, so
 each tap is one long vectorisable loop instead of OH short ones.
+
+Each kernel Python calls has a NumPy twin below it (``*_numpy``): the same
+arguments and outputs, one vectorised step per kernel tap, for the seconds before
+the warm-up has compiled the kernel (see :mod:`engine.jit`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .jit import kernel
+from .jit import kernel, reshaped, twin_of
 
 # Floats of wide output accumulated at a time in the stride-1 forward kernel: fits L1.
 _CHUNK = 1024
+
+
+def _tap(a, kh, kw, dh, dw, sh, sw, OH, OW):
+    """The (…, OH, OW) view of a (…, Hp, Wp) array that kernel tap (kh, kw) meets."""
+    top, left = kh * dh, kw * dw
+    return a[..., top : top + (OH - 1) * sh + 1 : sh, left : left + (OW - 1) * sw + 1 : sw]
 
 
 # ------------------------------------------------------------------ forward
@@ -166,12 +176,34 @@ def forward(xp, w, b, sh, sw, dh, dw, out):
         _fwd_sample(xp[n], w, b, sh, sw, dh, dw, out[n])
 
 
+@twin_of(forward)
+def forward_numpy(xp, w, b, sh, sw, dh, dw, out):
+    N, F, OH, OW = out.shape
+    acc = np.empty((F, N, OH, OW), np.float32)  # (F, N, OH, OW)
+    acc[...] = b[:, None, None, None]
+    for kh in range(w.shape[2]):
+        for kw in range(w.shape[3]):
+            acc += np.tensordot(w[:, :, kh, kw], _tap(xp, kh, kw, dh, dw, sh, sw, OH, OW), axes=(1, 1))
+    out[...] = acc.transpose(1, 0, 2, 3)
+
+
 @kernel
 def backward(xp, w, gy, sh, sw, dh, dw, gxp, gw, need_input):
     """gxp must be zeroed (and is left alone unless need_input); gw is overwritten."""
     gw[:] = 0
     for n in range(xp.shape[0]):
         _bwd_sample(xp[n], w, gy[n], sh, sw, dh, dw, gxp[n], gw, need_input)
+
+
+@twin_of(backward)
+def backward_numpy(xp, w, gy, sh, sw, dh, dw, gxp, gw, need_input):
+    OH, OW = gy.shape[2:]
+    for kh in range(w.shape[2]):
+        for kw in range(w.shape[3]):
+            gw[:, :, kh, kw] = np.tensordot(gy, _tap(xp, kh, kw, dh, dw, sh, sw, OH, OW), axes=([0, 2, 3], [0, 2, 3]))
+            if need_input:
+                back = np.tensordot(w[:, :, kh, kw], gy, axes=(0, 1))  # (C, N, OH, OW)
+                _tap(gxp, kh, kw, dh, dw, sh, sw, OH, OW)[...] += back.transpose(1, 0, 2, 3)
 
 
 @kernel
@@ -186,6 +218,11 @@ def bias_grad(gy, gb):
                 for ow in range(OW):
                     s += row[ow]
         gb[f] = s
+
+
+@twin_of(bias_grad)
+def bias_grad_numpy(gy, gb):
+    gb[...] = gy.sum(axis=(0, 2, 3))
 
 
 # ------------------------------------------------------------------ im2col for batches
@@ -212,6 +249,15 @@ def im2col(xp, KH, KW, sh, sw, dh, dw, OH, OW, cols):
                             d[ow] = src[ow * sw]
 
 
+@twin_of(im2col)
+def im2col_numpy(xp, KH, KW, sh, sw, dh, dw, OH, OW, cols):
+    N, C = xp.shape[:2]
+    rows = reshaped(cols, C, KH, KW, N, OH, OW)
+    for kh in range(KH):
+        for kw in range(KW):
+            rows[:, kh, kw] = _tap(xp, kh, kw, dh, dw, sh, sw, OH, OW).transpose(1, 0, 2, 3)
+
+
 @kernel
 def col2im(dcols, KH, KW, sh, sw, dh, dw, OH, OW, gxp):
     """The adjoint of :func:`im2col`: gxp (zeroed) += every column's gradient at its window."""
@@ -226,6 +272,15 @@ def col2im(dcols, KH, KW, sh, sw, dh, dw, OH, OW, gxp):
                         s = src0[(n * OH + oh) * OW :]
                         for ow in range(OW):
                             dst[ow * sw] += s[ow]
+
+
+@twin_of(col2im)
+def col2im_numpy(dcols, KH, KW, sh, sw, dh, dw, OH, OW, gxp):
+    N, C = gxp.shape[:2]
+    rows = reshaped(dcols, C, KH, KW, N, OH, OW)
+    for kh in range(KH):
+        for kw in range(KW):
+            _tap(gxp, kh, kw, dh, dw, sh, sw, OH, OW)[...] += rows[:, kh, kw].transpose(1, 0, 2, 3)
 
 
 # For stride 1 the columns can be "wide": output (oh, ow) sits at oh·Wp + ow of
@@ -251,6 +306,17 @@ def im2col_wide(xp, KH, KW, dh, dw, L, cols):
                         d[i] = src[i]
 
 
+@twin_of(im2col_wide)
+def im2col_wide_numpy(xp, KH, KW, dh, dw, L, cols):
+    N, C, Hp, Wp = xp.shape
+    flat = reshaped(xp, N, C, Hp * Wp)
+    rows = reshaped(cols, C, KH, KW, N, L)
+    for kh in range(KH):
+        for kw in range(KW):
+            off = kh * dh * Wp + kw * dw
+            rows[:, kh, kw] = flat[:, :, off : off + L].transpose(1, 0, 2)
+
+
 @kernel
 def col2im_wide(dcols, KH, KW, dh, dw, L, gxp):
     """The adjoint of :func:`im2col_wide`; spare columns must hold zeros."""
@@ -268,6 +334,17 @@ def col2im_wide(dcols, KH, KW, dh, dw, L, gxp):
                         d[i] += s[i]
 
 
+@twin_of(col2im_wide)
+def col2im_wide_numpy(dcols, KH, KW, dh, dw, L, gxp):
+    N, C, Hp, Wp = gxp.shape
+    flat = reshaped(gxp, N, C, Hp * Wp)
+    rows = reshaped(dcols, C, KH, KW, N, L)
+    for kh in range(KH):
+        for kw in range(KW):
+            off = kh * dh * Wp + kw * dw
+            flat[:, :, off : off + L] += rows[:, kh, kw].transpose(1, 0, 2)
+
+
 @kernel
 def narrow(wide, b, Wp, L, y):
     """y (N, F, OH, OW) = the kept outputs of wide (F, N·L), plus the bias."""
@@ -280,6 +357,14 @@ def narrow(wide, b, Wp, L, y):
                 d = y[n, f, oh]
                 for ow in range(OW):
                     d[ow] = s[ow] + b[f]
+
+
+@twin_of(narrow)
+def narrow_numpy(wide, b, Wp, L, y):
+    N, F, OH, OW = y.shape
+    pitch = np.zeros((F, N, OH * Wp), np.float32)  # (F, N, OH*Wp) each output row on the padded pitch
+    pitch[:, :, :L] = reshaped(wide, F, N, L)
+    y[...] = (pitch.reshape(F, N, OH, Wp)[..., :OW] + b[:, None, None, None]).transpose(1, 0, 2, 3)
 
 
 @kernel
@@ -295,3 +380,11 @@ def widen(gy, Wp, L, wide):
                 s = gy[n, f, oh]
                 for ow in range(OW):
                     d[ow] = s[ow]
+
+
+@twin_of(widen)
+def widen_numpy(gy, Wp, L, wide):
+    N, F, OH, OW = gy.shape
+    pitch = np.zeros((F, N, OH, Wp), np.float32)  # (F, N, OH, Wp) spare columns zero
+    pitch[..., :OW] = gy.transpose(1, 0, 2, 3)
+    reshaped(wide, F, N, L)[...] = pitch.reshape(F, N, OH * Wp)[:, :, :L]

@@ -6,7 +6,7 @@ import numpy as np
 
 from . import checks
 from .errors import ArgumentError
-from .jit import kernel
+from .jit import kernel, twin_of
 
 
 def dense(x, w, b=None) -> np.ndarray:
@@ -60,6 +60,21 @@ def _softmax_ce(logits, labels, probs, grad) -> float:
         total -= row[labels[n]] - top - log_z
         grad[n, labels[n]] -= 1.0 / N
     return total / N
+
+
+@twin_of(_softmax_ce)
+def _softmax_ce_numpy(logits, labels, probs, grad) -> float:
+    N = logits.shape[0]
+    rows = np.arange(N)  # (N,)
+    shifted = logits - logits.max(axis=1, keepdims=True)  # (N, K) float32, as the kernel subtracts
+    # (N, 1): each exponential in float32, their sum in float64, as in the kernel
+    log_z = np.log(np.exp(shifted).sum(axis=1, keepdims=True, dtype=np.float64))
+    log_p = shifted - log_z  # (N, K) float64
+    p = np.exp(log_p)  # (N, K)
+    probs[...] = p
+    grad[...] = p / N
+    grad[rows, labels] = grad[rows, labels] - 1.0 / N  # in float64, as the kernel
+    return float(-log_p[rows, labels].sum() / N)
 
 
 def softmax_ce(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ from .conv_kernels import backward as conv_backward
 from .conv_kernels import bias_grad
 from .conv_kernels import forward as conv_forward
 from .dense import _softmax_ce
-from .jit import kernel
+from .jit import kernel, twin_of
 from .pool import _max_bwd, _max_fwd
 
 
@@ -73,4 +73,40 @@ def step(xp, w, b, sh, sw, dh, dw, slope, ph, pw, psh, psw, w2, b2, labels, gw, 
     unused = np.empty_like(xp)  # (N, C, Hp, Wp) never written: the input gradient is not wanted
     conv_backward(xp, w, gconv, sh, sw, dh, dw, unused, gw, False)
     bias_grad(gconv, gb)
+    return loss
+
+
+@twin_of(step)
+def step_numpy(xp, w, b, sh, sw, dh, dw, slope, ph, pw, psh, psw, w2, b2, labels, gw, gb, gw2, gb2, probs):
+    """The same step from the layers' NumPy twins."""
+    N, C, Hp, Wp = xp.shape
+    F, _, KH, KW = w.shape
+    OH = (Hp - dh * (KH - 1) - 1) // sh + 1
+    OW = (Wp - dw * (KW - 1) - 1) // sw + 1
+    PH = (OH - ph) // psh + 1
+    PW = (OW - pw) // psw + 1
+    K = w2.shape[0]
+
+    conv = np.empty((N, F, OH, OW), np.float32)  # (N, F, OH, OW)
+    conv_forward.twin(xp, w, b, sh, sw, dh, dw, conv)
+    act = np.empty_like(conv)  # (N, F, OH, OW)
+    _leaky_fwd.twin(conv.reshape(-1), slope, act.reshape(-1))
+    pooled = np.empty((N, F, PH, PW), np.float32)  # (N, F, PH, PW)
+    winners = np.empty((N, F, PH, PW), np.int64)  # (N, F, PH, PW)
+    _max_fwd.twin(act, ph, pw, psh, psw, pooled, winners)
+    flat = pooled.reshape(N, -1)  # (N, D) view
+
+    logits = flat @ w2.T + b2  # (N, K)
+    glogits = np.empty((N, K), np.float32)  # (N, K)
+    loss = _softmax_ce.twin(logits, labels, probs, glogits)
+
+    gb2[...] = glogits.sum(axis=0)
+    gw2[...] = glogits.T @ flat
+    gflat = glogits @ w2  # (N, D)
+    gact = np.zeros((N, F, OH, OW), np.float32)  # (N, F, OH, OW)
+    _max_bwd.twin(gflat.reshape(N, F, PH, PW), winners, gact)
+    gconv = np.empty_like(conv)  # (N, F, OH, OW)
+    _leaky_bwd.twin(gact.reshape(-1), conv.reshape(-1), slope, gconv.reshape(-1))
+    conv_backward.twin(xp, w, gconv, sh, sw, dh, dw, None, gw, False)
+    bias_grad.twin(gconv, gb)
     return loss

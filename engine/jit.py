@@ -1,4 +1,4 @@
-"""The one place where Numba options are set.
+"""The one place where Numba options are set, kernels meet their NumPy twins, and the disk cache is chosen.
 
 Every kernel in the engine is compiled with the same flags:
 
@@ -11,26 +11,53 @@ Every kernel in the engine is compiled with the same flags:
   sums in the gradient kernels; no ``nnan``/``ninf`` so NaN and infinity still
   propagate the way a student would expect.
 
-Importing the engine touches no disk and no environment: the cache directory is
-chosen, hashed and made the first time a kernel compiles (the server's warm-up
-does that at start), and Numba is told of it through its config, not the
-environment.
+Cold start. Compiling every kernel takes 15–35 s on an empty cache. A kernel that
+Python calls has a NumPy twin beside it (:func:`twin_of`): the same arguments, the
+same arrays written, the same numbers within float rounding. While the server's
+warm-up compiles on its thread (:func:`compiling`), a call from any other thread
+for which no compiled version exists yet runs the twin instead of compiling a
+second time or waiting for the compiler; once the warm-up has compiled it, the
+same call runs the kernel. Outside a warm-up (tests, scripts) a kernel compiles
+on first call, as Numba does.
+
+The hook is Numba's own: the dispatcher calls ``_compile_for_args`` (from C) only
+when no compiled version fits the arguments, and calls whatever it returns; a
+call that finds a compiled version never reaches Python, so the twins cost
+nothing once warm.
+
+Cache directory (:func:`cache_store`), chosen the first time a kernel compiles,
+never on import: the first of ``$CONVSCOPE_CACHE_DIR``, ``$XDG_CACHE_HOME`` (or
+``~/.cache``)``/convscope`` and the system temp dir's ``convscope-<uid>`` that is
+writable is used to read and write; one that is read-only but holds kernels is
+only read (missing kernels compile in memory); with none, kernels compile in
+memory. Anything but the plain case is said in one log line, never a traceback.
+``NUMBA_CACHE_DIR`` does not apply to the engine's kernels.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numba
-from numba.core.caching import FunctionCache
+import numpy as np
+from numba.core.caching import CompileResultCacheImpl, FunctionCache, _CacheLocator
+from numba.core.registry import CPUDispatcher
+
+log = logging.getLogger("convscope.engine")
 
 _ENGINE_DIR = Path(__file__).resolve().parent
 
 
+@functools.cache
 def _source_digest() -> str:
     """A short hash of every engine source file: the cache key of the kernels."""
     digest = hashlib.sha256()
@@ -40,77 +67,269 @@ def _source_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def _writable(directory: Path) -> bool:
+# ------------------------------------------------------------------ where the cache lives
+
+
+@dataclass(frozen=True)
+class CacheStore:
+    """Where compiled kernels are read from and whether they are written there; ``path`` None: memory only."""
+
+    path: Path | None
+    writable: bool
+
+
+def _writable(directory: Path) -> str | None:
+    """None if ``directory`` is (made and) writable, else the reason it is not."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        probe = directory / ".write-probe"
+        probe = directory / f".write-probe-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
-        return True
+        return None
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+
+
+def _holds_kernels(directory: Path) -> bool:
+    try:
+        return any(directory.glob("*.nbi"))
     except OSError:
         return False
 
 
-@functools.cache
-def cache_dir() -> Path:
-    """Where compiled kernels live: per user, per engine source, always writable.
-
-    ``CONVSCOPE_CACHE_DIR`` overrides the base; otherwise ``$XDG_CACHE_HOME`` or
-    ``~/.cache``; if neither is writable (a read-only home), the system temp dir.
-    Found (and made) once, on first use.
-    """
-    bases = []
+def _bases() -> Iterator[Path]:
+    """The directories the cache may live under, in order of preference."""
     if os.environ.get("CONVSCOPE_CACHE_DIR"):
-        bases.append(Path(os.environ["CONVSCOPE_CACHE_DIR"]))
-    bases.append(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "convscope")
-    bases.append(Path(tempfile.gettempdir()) / f"convscope-{os.getuid() if hasattr(os, 'getuid') else 'user'}")
-    digest = _source_digest()
-    for base in bases:
-        candidate = base / f"numba-{digest}"
-        if _writable(candidate):
-            return candidate
-    raise RuntimeError("no writable directory for the kernel cache; set CONVSCOPE_CACHE_DIR")
+        yield Path(os.environ["CONVSCOPE_CACHE_DIR"])
+    try:
+        user_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except (RuntimeError, KeyError):  # no home directory to speak of
+        user_cache = None
+    if user_cache is not None:
+        yield user_cache / "convscope"
+    try:
+        temp = tempfile.gettempdir()  # FileNotFoundError when no temp dir is usable
+    except OSError:
+        return
+    yield Path(temp) / f"convscope-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
 
 
-class _CacheOnFirstCompile:
-    """Numba's disk cache of one kernel, made when the kernel first compiles rather than when it is decorated.
+_CHOOSING = threading.Lock()
 
-    Numba fixes a kernel's cache directory when its cache object is built; building
-    it here, on first use, is what keeps the import free of I/O. A NUMBA_CACHE_DIR
-    set by the user is kept.
+
+def cache_store() -> CacheStore:
+    """The kernel cache, chosen (and made) once, on first compile; logs one line unless it is the first choice."""
+    with _CHOOSING:
+        return _choose_store()
+
+
+@functools.cache
+def _choose_store() -> CacheStore:
+    name = f"numba-{_source_digest()}"
+    refused: list[str] = []
+    for base in _bases():
+        directory = base / name
+        reason = _writable(directory)
+        if reason is None:
+            if refused:
+                log.warning("convscope: kernel cache %s; using %s instead", "; ".join(refused), directory)
+            return CacheStore(directory, True)
+        if _holds_kernels(directory):
+            log.warning(
+                "convscope: kernel cache %s is read-only (%s): loading compiled kernels from it, "
+                "compiling any others in memory",
+                directory,
+                reason,
+            )
+            return CacheStore(directory, False)
+        refused.append(f"{base} cannot be used ({reason})")
+    log.warning(
+        "convscope: no writable directory for the kernel cache (%s); kernels compile in memory "
+        "at every start. Set CONVSCOPE_CACHE_DIR to a writable directory to keep them.",
+        "; ".join(refused) or "no temp directory",
+    )
+    return CacheStore(None, False)
+
+
+def cache_dir() -> Path | None:
+    """The kernel cache's directory (None: kernels are kept in memory only)."""
+    return cache_store().path
+
+
+class _Locator(_CacheLocator):
+    """Numba's cache files of one kernel, in the chosen directory and nowhere else.
+
+    Numba's own locators fall back on their own (next to the source, then a
+    per-user directory) when one cannot be written; this one does not. The
+    freshness stamp is the engine's digest, which already names the directory,
+    so a cache built from an identical copy of the engine elsewhere is valid.
     """
+
+    def __init__(self, py_func, py_file):
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+        self._path = str(cache_store().path)
+
+    def ensure_cache_path(self):
+        os.makedirs(self._path, exist_ok=True)  # chosen and probed by cache_store(); this only remakes it
+
+    def get_cache_path(self):
+        return self._path
+
+    def get_source_stamp(self):
+        return _source_digest()
+
+    def get_disambiguator(self):
+        return str(self._lineno)
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        return cls(py_func, py_file)
+
+
+class _EngineCacheImpl(CompileResultCacheImpl):
+    _locator_classes = [_Locator]
+
+
+class _EngineCache(FunctionCache):
+    _impl_class = _EngineCacheImpl
+
+
+class _DiskCache:
+    """One kernel's disk cache, opened when it first compiles (importing the engine touches no disk).
+
+    Reading a damaged file is a miss; a failed write turns writing off for the
+    rest of the run. Either is logged once and never stops a compile.
+    """
+
+    _trouble_told = False  # for the whole process: one line, however many kernels meet the trouble
+    _saving_failed = False
 
     def __init__(self, py_func):
         self._py_func = py_func
         self._cache: FunctionCache | None = None
+        self._store: CacheStore | None = None
 
-    def _real(self) -> FunctionCache:
-        if self._cache is None:
-            if not numba.config.CACHE_DIR:
-                numba.config.CACHE_DIR = str(cache_dir())
-            self._cache = FunctionCache(self._py_func)
+    def _open(self) -> FunctionCache | None:
+        if self._store is None:
+            self._store = cache_store()
+            if self._store.path is not None:
+                self._cache = _EngineCache(self._py_func)
         return self._cache
 
+    @classmethod
+    def _tell(cls, what: str, exc: BaseException) -> None:
+        if not cls._trouble_told:
+            cls._trouble_told = True
+            log.warning("convscope: kernel cache: %s (%s); compiling in memory", what, exc)
+
     def load_overload(self, sig, target_context):
-        return self._real().load_overload(sig, target_context)
+        cache = self._open()
+        if cache is None:
+            return None
+        try:
+            return cache.load_overload(sig, target_context)
+        except Exception as exc:  # noqa: BLE001 (a truncated or foreign file: compile instead)
+            self._tell(f"could not read {cache.cache_path}", exc)
+            return None
 
     def save_overload(self, sig, data):
-        self._real().save_overload(sig, data)
+        cache = self._open()
+        if cache is None or not self._store.writable or _DiskCache._saving_failed:
+            return
+        try:
+            cache.save_overload(sig, data)
+        except OSError as exc:
+            _DiskCache._saving_failed = True
+            self._tell(f"could not write to {cache.cache_path}", exc)
 
     def flush(self):
-        self._real().flush()
+        cache = self._open()
+        if cache is not None and self._store.writable:
+            cache.flush()
 
     @property
     def cache_path(self):
-        return self._real().cache_path
+        cache = self._open()
+        return cache.cache_path if cache is not None else None
+
+
+# ------------------------------------------------------------------ kernels and their twins
+
+
+class _Background:
+    """Which thread compiles in the background (the warm-up), if any."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.thread: int | None = None
+
+
+_BACKGROUND = _Background()
+
+
+@contextmanager
+def compiling() -> Iterator[None]:
+    """Compile kernels on this thread; meanwhile other threads answer with the twins of those not compiled yet.
+
+    One thread at a time: a second warm-up waits for the first and then finds
+    everything compiled. On leaving, a kernel nobody compiled compiles on first call.
+    """
+    with _BACKGROUND.lock:
+        _BACKGROUND.thread = threading.get_ident()
+        try:
+            yield
+        finally:
+            _BACKGROUND.thread = None
+
+
+def _compiling_elsewhere() -> bool:
+    thread = _BACKGROUND.thread
+    return thread is not None and thread != threading.get_ident()
+
+
+class Kernel(CPUDispatcher):
+    """A Numba dispatcher that, while the warm-up compiles elsewhere, answers uncompiled calls with its twin."""
+
+    twin: Callable | None = None  # the NumPy twin, set by twin_of
+
+    def _compile_for_args(self, *args, **kws):
+        # Reached only when no compiled version fits the arguments; Numba calls what this returns.
+        if self.twin is not None and _compiling_elsewhere():
+            return self.twin
+        return super()._compile_for_args(*args, **kws)
+
+
+KERNELS: list[Kernel] = []  # every kernel, in the order they were defined
+
+
+def twin_of(kernel: Kernel) -> Callable[[Callable], Callable]:
+    """A decorator: the plain-NumPy function that computes what ``kernel`` computes, with its arguments."""
+
+    def register(fn: Callable) -> Callable:
+        kernel.twin = fn
+        return fn
+
+    return register
+
+
+def reshaped(a: np.ndarray, *shape: int) -> np.ndarray:
+    """``a`` reshaped without a copy, for a twin writing a kernel's output in place (a copy would lose it)."""
+    view = a.reshape(shape)
+    if view.size and not np.may_share_memory(view, a):
+        raise ValueError(f"an output of shape {a.shape} cannot be viewed as {shape} without a copy")
+    return view
 
 
 def _compiled(**options):
-    """A decorator: ``numba.njit(**options)`` with the disk cache attached lazily."""
+    """A decorator: a :class:`Kernel` with these Numba options and the lazily opened disk cache."""
 
     def decorate(fn):
-        dispatcher = numba.njit(**options)(fn)
-        dispatcher._cache = _CacheOnFirstCompile(fn)
+        if numba.config.DISABLE_JIT:
+            return fn
+        dispatcher = Kernel(py_func=fn, targetoptions={"nopython": True, **options})
+        dispatcher._cache = _DiskCache(fn)
+        KERNELS.append(dispatcher)
         return dispatcher
 
     return decorate

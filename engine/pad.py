@@ -11,7 +11,7 @@ import numpy as np
 
 from . import checks
 from .errors import ArgumentError
-from .jit import kernel
+from .jit import kernel, twin_of
 
 MODES = ("zeros", "reflect", "replicate")
 
@@ -27,6 +27,13 @@ def _pad_constant(x, top, left, value, out):
                 dst = out[n, c, top + h, left:]
                 for w in range(W):
                     dst[w] = src[w]
+
+
+@twin_of(_pad_constant)
+def _pad_constant_numpy(x, top, left, value, out):
+    H, W = x.shape[2:]
+    out[...] = value
+    out[:, :, top : top + H, left : left + W] = x
 
 
 def _index_map(size: int, before: int, after: int, mode: str) -> np.ndarray:

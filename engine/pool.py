@@ -16,7 +16,7 @@ import numpy as np
 
 from . import checks, shapes
 from .errors import ArgumentError
-from .jit import kernel
+from .jit import kernel, reshaped, twin_of
 
 
 @kernel
@@ -48,6 +48,27 @@ def _max_fwd(x, kh, kw, sh, sw, out, arg):
                     arg[n, c, oh, ow] = where
 
 
+def _windows(x, kh, kw, sh, sw, oh, ow):
+    """Every window of x (N, C, H, W) as a view (N, C, OH, OW, KH, KW)."""
+    every = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))  # (N, C, H-KH+1, W-KW+1, KH, KW)
+    return every[:, :, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw]
+
+
+@twin_of(_max_fwd)
+def _max_fwd_numpy(x, kh, kw, sh, sw, out, arg):
+    N, C, OH, OW = out.shape
+    taps = _windows(x, kh, kw, sh, sw, OH, OW).reshape(N, C, OH, OW, kh * kw)  # (N, C, OH, OW, KH*KW)
+    best = taps.argmax(axis=-1)  # (N, C, OH, OW) the first maximum in reading order
+    nan = np.isnan(taps)  # (N, C, OH, OW, KH*KW)
+    if nan.any():  # every NaN replaces the best so far in the kernel: the last one wins
+        best = np.where(nan.any(axis=-1), kh * kw - 1 - nan[..., ::-1].argmax(axis=-1), best)
+    out[...] = np.take_along_axis(taps, best[..., None], axis=-1)[..., 0]
+    i, j = np.divmod(best, kw)  # (N, C, OH, OW) each
+    rows = np.arange(OH)[:, None] * sh + i  # (N, C, OH, OW)
+    cols = np.arange(OW) * sw + j  # (N, C, OH, OW)
+    arg[...] = rows * x.shape[3] + cols
+
+
 @kernel
 def _max_bwd(gy, arg, gx):
     """gx (N, C, H, W) must be zeroed: each upstream gradient lands on its window's winner."""
@@ -61,6 +82,14 @@ def _max_bwd(gy, arg, gx):
                 a = arg[n, c, oh]
                 for ow in range(OW):
                     plane[a[ow]] += g[ow]
+
+
+@twin_of(_max_bwd)
+def _max_bwd_numpy(gy, arg, gx):
+    N, C = gy.shape[:2]
+    planes = reshaped(gx, N, C, -1)  # (N, C, H*W) view
+    # np.add.at adds in the kernel's order, so overlapping windows sum alike.
+    np.add.at(planes, (np.arange(N)[:, None, None, None], np.arange(C)[None, :, None, None], arg), gy)
 
 
 @kernel
@@ -81,6 +110,12 @@ def _avg_fwd(x, kh, kw, sh, sw, out):
                     out[n, c, oh, ow] = s * scale
 
 
+@twin_of(_avg_fwd)
+def _avg_fwd_numpy(x, kh, kw, sh, sw, out):
+    scale = np.float32(1.0) / np.float32(kh * kw)
+    out[...] = _windows(x, kh, kw, sh, sw, *out.shape[2:]).sum(axis=(4, 5), dtype=np.float32) * scale
+
+
 @kernel
 def _avg_bwd(gy, kh, kw, sh, sw, gx):
     """gx (N, C, H, W) must be zeroed."""
@@ -95,6 +130,15 @@ def _avg_bwd(gy, kh, kw, sh, sw, gx):
                         row = gx[n, c, oh * sh + i, ow * sw :]
                         for j in range(kw):
                             row[j] += g
+
+
+@twin_of(_avg_bwd)
+def _avg_bwd_numpy(gy, kh, kw, sh, sw, gx):
+    OH, OW = gy.shape[2:]
+    g = gy * (np.float32(1.0) / np.float32(kh * kw))  # (N, C, OH, OW)
+    for i in range(kh):
+        for j in range(kw):
+            gx[:, :, i : i + (OH - 1) * sh + 1 : sh, j : j + (OW - 1) * sw + 1 : sw] += g
 
 
 @dataclass(frozen=True)

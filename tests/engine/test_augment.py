@@ -19,6 +19,9 @@ import torch.nn.functional as F
 from engine import augment as A
 from tests.engine import reference as ref
 
+# Each test runs on the compiled kernels and again on their NumPy twins (tests/engine/conftest.py).
+pytestmark = pytest.mark.usefixtures("engine_path")
+
 
 def picture(seed: int, c: int = 3, h: int | None = None, w: int | None = None) -> np.ndarray:
     rng = np.random.default_rng(seed)

@@ -10,6 +10,9 @@ import torch.nn.functional as F
 
 from engine import conv, conv2d, conv2d_backward
 
+# Each test runs on the compiled kernels and again on their NumPy twins (tests/engine/conftest.py).
+pytestmark = pytest.mark.usefixtures("engine_path")
+
 SETTINGS = [
     # (N, C, H, W, F, KH, KW, stride, padding (t, b, l, r), dilation, flip)
     (8, 8, 20, 18, 16, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), False),  # wide columns

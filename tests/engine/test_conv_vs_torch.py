@@ -21,6 +21,9 @@ import torch.nn.functional as F
 from engine import conv1d, conv1d_backward, conv2d, conv2d_backward
 from tests.engine import reference as ref
 
+# Each test runs on the compiled kernels and again on their NumPy twins (tests/engine/conftest.py).
+pytestmark = pytest.mark.usefixtures("engine_path")
+
 MODES = ("zeros", "reflect", "replicate")
 N_CONV2D = 240
 N_CONV1D = 30

@@ -31,6 +31,9 @@ from engine import (
 )
 from tests.engine import reference as ref
 
+# Each test runs on the compiled kernels and again on their NumPy twins (tests/engine/conftest.py).
+pytestmark = pytest.mark.usefixtures("engine_path")
+
 
 def f64(a, grad=False):
     return torch.tensor(np.asarray(a), dtype=torch.float64, requires_grad=grad)

@@ -12,6 +12,9 @@ from engine import SGD, Adam, Network
 from engine.network import XO_INPUT, XO_LAYERS, lenet5_layers
 from engine.optim import make
 
+# Each test runs on the compiled kernels and again on their NumPy twins (tests/engine/conftest.py).
+pytestmark = pytest.mark.usefixtures("engine_path")
+
 
 def torch_twin(net: Network) -> nn.Sequential:
     """The same network in PyTorch, holding copies of the engine's initial weights."""

@@ -19,6 +19,9 @@ import torch.nn.functional as F
 from engine import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from tests.engine import reference as ref
 
+# Each test runs on the compiled kernels and again on their NumPy twins (tests/engine/conftest.py).
+pytestmark = pytest.mark.usefixtures("engine_path")
+
 N_CASES = 220
 N_REFERENCE = 40
 
