@@ -14,6 +14,11 @@ const REGION_OF = [
   [/^input|^height|^width|^channels|^seed|^data/, "input"],
 ];
 
+/** A polite live region for the messages about `region` ("general": the widget's catch-all). */
+export const alertHtml = (region) =>
+  `<p class="alert${region === "general" ? " general" : ""}" data-alert="${region}" role="status" ` +
+  `aria-live="polite"></p>`;
+
 export function createAlerts(root) {
   const shown = new Map(); // region -> source that put the message there
 

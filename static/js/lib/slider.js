@@ -3,6 +3,8 @@
 // about this setting. Widgets differ only in the names they give the parts, so each passes
 // its own; the markup and its look are this one.
 
+import { alertHtml } from "./alerts.js";
+
 /**
  * slider({id, label, control, input, output, ends, ticks, alert, className}) -> HTML
  * id: the range's id (its label points at it); control: data-control (default: id);
@@ -30,7 +32,7 @@ export function slider({
     `${output}></output></div>
       <input type="range" id="${id}" ${input}${list}${described}>
       ${ticks ? `<datalist id="${ticks}"></datalist>` : ""}${endsHtml(ends)}
-      ${alert === false ? "" : `<p class="alert" data-alert="${alert}" role="status" aria-live="polite"></p>`}
+      ${alert === false ? "" : alertHtml(alert)}
     </div>`
   );
 }

@@ -129,6 +129,14 @@ export function mountQuestion(section, q, { saved, done, onAnswer, reveal, widge
     feedback.innerHTML = html;
   }
 
+  /** The verdict shown, the answer kept (with the engine's value, for a prediction), done when right. */
+  function answered(given, right, value) {
+    show(given, right, value);
+    if (value === undefined) onAnswer(given, right);
+    else onAnswer(given, right, typeof value === "number" || typeof value === "string" ? value : showValue(value));
+    if (right) setDone(true);
+  }
+
   function say(text) {
     feedback.className = "question-feedback ask";
     feedback.textContent = text;
@@ -143,9 +151,7 @@ export function mountQuestion(section, q, { saved, done, onAnswer, reveal, widge
       if (!picked) return say("Pick one of the choices first.");
       const given = Number(picked.value);
       const right = given === q.answer;
-      show(given, right);
-      onAnswer(given, right);
-      if (right) setDone(true);
+      answered(given, right);
       return;
     }
     const given = input.value.trim();
@@ -154,9 +160,7 @@ export function mountQuestion(section, q, { saved, done, onAnswer, reveal, widge
       return say(`Type ${expected || "an answer"} first${given ? ` (“${given}” is not ${expected})` : ""}.`);
     if (q.kind === "numeric") {
       const right = judge(given, q.answer, q.tolerance);
-      show(given, right);
-      onAnswer(given, right);
-      if (right) setDone(true);
+      answered(given, right);
       return;
     }
     busy = true;
@@ -172,9 +176,7 @@ export function mountQuestion(section, q, { saved, done, onAnswer, reveal, widge
         );
       }
       const right = Boolean(judge(given, value, q.tolerance));
-      show(given, right, value);
-      onAnswer(given, right, typeof value === "number" || typeof value === "string" ? value : showValue(value));
-      if (right) setDone(true);
+      answered(given, right, value);
     } catch (error) {
       say(`Nothing to reveal: ${error.message}.`);
       console.error(`Question “${q.id}”: ${error.message}`);

@@ -4,12 +4,15 @@
 // numbers are read from the arrays, never evaluated here.
 // Face: mount(element, {socket, choices, onChange(patch)}) -> {update(state), destroy(), inspect()}.
 
-import { createAlerts } from "../../lib/alerts.js";
+import { alertHtml } from "../../lib/alerts.js";
 import { askedOnce } from "../../lib/asked.js";
+import { chips, pressChips } from "../../lib/chips.js";
 import { scaleFor } from "../../lib/colors.js";
 import { fmt } from "../../lib/format.js";
 import { createGrid, fitCell } from "../../lib/grid.js";
-import { widgetFace } from "../../lib/widget.js";
+import { idScope } from "../../lib/ids.js";
+import { loadPicture } from "../../lib/pictures.js";
+import { mountMarkup, widgetFace } from "../../lib/widget.js";
 
 export const ACT_INPUTS = ["random", "x", "seed001"];
 
@@ -33,15 +36,14 @@ export function consistent(state, { choices }) {
 const RANDOM_SPREAD = 3; // random inputs from −3 to 3: across the bend of every curve
 const CURVE = { min: -4, max: 4 };
 const FONT = "600 16px system-ui, sans-serif";
-
-// Element ids are unique per mount ("act", then "act-2", ...), so a lesson can hold two of these widgets.
-let mounted = 0;
+const INPUT_LABELS = { random: "Random −3…3", x: "X (±1)", seed001: "Seed 001 detector" };
 
 export function mount(element, { socket, choices, labels, onChange }) {
   const LABELS = labels.activations; // the server's words for its functions
-  mounted += 1;
-  const uid = mounted === 1 ? "act" : `act-${mounted}`;
-  element.innerHTML =
+  // Element ids are unique per mount ("act", then "act-2", ...), so a lesson can hold two of these widgets.
+  const uid = idScope("act")("act");
+  const { $, alerts } = mountMarkup(
+    element,
     `
     <h2 id="h-${uid}" class="widget-title">Activation</h2>
     <div class="widget-body">
@@ -50,24 +52,20 @@ export function mount(element, { socket, choices, labels, onChange }) {
           <select id="${uid}-name" data-act="name">${choices
             .map((c) => `<option ` + `value="${c.name}">${LABELS[c.name] ?? c.name}</option>`)
             .join("")}</select>
-          <p class="alert" data-alert="name" role="status" aria-live="polite"></p></div>
+          ${alertHtml("name")}</div>
         <div class="control" data-control="param" hidden>
           <div class="control-head"><label for="${uid}-param"></label><output class="control-value" ` +
     `data-act="param-val"></output></div>
           <input type="range" id="${uid}-param" data-act="param">
           <div class="range-ends"><span data-end="min"></span><span data-end="max"></span></div>
-          <p class="alert" data-alert="param" role="status" aria-live="polite"></p></div>
-        <div class="chips" role="group" aria-label="Feature map">
-          <button type="button" class="chip" data-act-input="random" aria-pressed="false">Random −3…3</button>
-          <button type="button" class="chip" data-act-input="x" aria-pressed="false">X (±1)</button>
-          <button type="button" class="chip" data-act-input="seed001" aria-pressed="false">Seed 001 detector</button>
-        </div>
+          ${alertHtml("param")}</div>
+        ${chips("act-input", INPUT_LABELS, { label: "Feature map" })}
         <p class="act-detector hint" hidden>Seed 001's feature detector <b>sigm(0.02·(x ∗ k) − 4)</b>: the map
           before is the layer 0.02·k with bias −4 convolved (true convolution) over seed 001's 3×3 input, so
           x ∗ k = 45, 110, 40, 40 become −3.1, −1.8, −3.2, −3.2; the sigmoid then answers how strongly the feature ` +
     `is there.</p>
-        <p class="alert" data-alert="input" role="status" aria-live="polite"></p>
-        <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
+        ${alertHtml("input")}
+        ${alertHtml("general")}
       </div>
       <div class="widget-main act-stage">
         <figure class="pane"><figcaption><span class="pane-title">Before</span> <span class="hint-inline">hover a ` +
@@ -83,9 +81,8 @@ export function mount(element, { socket, choices, labels, onChange }) {
           <canvas class="curve-canvas" width="330" height="280" role="img" aria-label="The activation ` +
     `curve"></canvas></figure>
       </div>
-    </div>`;
-  const $ = (sel) => element.querySelector(sel);
-  const alerts = createAlerts(element);
+    </div>`,
+  );
   const before = createGrid($('[data-grid="before"]'));
   const after = createGrid($('[data-grid="after"]'));
   const curveCanvas = $(".curve-canvas");
@@ -150,18 +147,16 @@ export function mount(element, { socket, choices, labels, onChange }) {
 
   async function load() {
     const s = state;
-    try {
-      if (s.actInput === "seed001") {
-        input = await loadDetector();
-        alerts.clear("input");
-        return true;
-      }
+    if (s.actInput !== "seed001") {
       // Random values spread over the curve's bend, one decimal: short numbers read from the back row.
       const random = s.actInput === "random" ? { seed: s.actSeed, spread: RANDOM_SPREAD, decimals: 1 } : {};
-      const answer = await socket.request("input.preset", { name: s.actInput, height: 6, width: 6, ...random });
+      const picture = await loadPicture(socket, { name: s.actInput, height: 6, width: 6, ...random }, alerts);
+      if (picture) input = picture;
+      return Boolean(picture);
+    }
+    try {
+      input = await loadDetector();
       alerts.clear("input");
-      const values = Float32Array.from(answer.arrays.values.data);
-      input = { height: answer.meta.height, width: answer.meta.width, values };
       return true;
     } catch (e) {
       if (!e.quiet) alerts.show(e.field, e.message, "input", "input");
@@ -178,9 +173,9 @@ export function mount(element, { socket, choices, labels, onChange }) {
       curve_max: CURVE.max,
     };
     if (choice(s.actName)?.param && s.actParam != null) params.param = s.actParam;
-    if (!asked.fresh(params)) return render();
-    try {
-      const a = await socket.request("activation.run", params);
+    const { answer: a, error: e, quiet } = await asked.ask(params, (p) => socket.request("activation.run", p));
+    if (quiet) return;
+    if (a) {
       alerts.clear("act");
       result = { meta: a.meta, output: a.arrays.output.data, x: a.arrays.curve_x.data, y: a.arrays.curve_y.data };
       if (marker)
@@ -190,11 +185,8 @@ export function mount(element, { socket, choices, labels, onChange }) {
           y: result.output[marker.r * input.width + marker.c],
         };
       element.dataset.ready = "true";
-    } catch (e) {
-      if (e.quiet) return;
-      asked.forget();
-      alerts.show(e.field, e.message, "act", e.field === "param" ? "param" : e.field === "name" ? "name" : "general");
     }
+    if (e) alerts.show(e.field, e.message, "act", ["param", "name"].includes(e.field) ? e.field : "general");
     render();
   }
 
@@ -203,9 +195,7 @@ export function mount(element, { socket, choices, labels, onChange }) {
     const spec = choice(state.actName)?.param;
     const box = $('[data-control="param"]');
     box.hidden = !spec;
-    element
-      .querySelectorAll("[data-act-input]")
-      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.actInput === state.actInput)));
+    pressChips(element, "act-input", (name) => name === state.actInput);
     $(".act-detector").hidden = state.actInput !== "seed001";
     if (!spec) return;
     const used = result?.meta.param ?? spec.default;

@@ -13,10 +13,12 @@
 //   compare: arCk [arck] small kernel 2–7 (3) · arCn [arcn] layers 1–6 (3) · arCc [arcc] channels C 1–1024 (64)
 //     arCbias [arcb] count biases (false)
 
-import { field, names } from "../../lib/schema.js";
+import { alertHtml } from "../../lib/alerts.js";
 import { askedOnce } from "../../lib/asked.js";
-import { slider as rangeSlider } from "../../lib/slider.js";
-import { keepThenRun, widgetFace } from "../../lib/widget.js";
+import { chips, pressChips } from "../../lib/chips.js";
+import { field, names } from "../../lib/schema.js";
+import { slider as rangeSlider, showRange } from "../../lib/slider.js";
+import { keepThenRun, mountMarkup, widgetFace } from "../../lib/widget.js";
 
 /** The views: the server's networks (arch.table's names, their labels), then the two builders. */
 function views({ schemas, labels }) {
@@ -74,19 +76,13 @@ function slider(key, label, stops = null) {
 
 export function mount(element, { socket, onChange, ...context }) {
   const VIEWS = views(context);
-  element.innerHTML =
+  const { $, alerts } = mountMarkup(
+    element,
     `
     <h2 class="widget-title">Architectures: where the parameters live</h2>
     <div class="widget-body">
       <div class="widget-controls">
-        <div class="chips ar-views" role="group" aria-label="Network">
-          ${Object.entries(VIEWS)
-            .map(
-              ([k, label]) =>
-                `<button type="button" class="chip" data-view="${k}" aria-pressed="false">${label}</button>`,
-            )
-            .join("")}
-        </div>
+        ${chips("view", VIEWS, { label: "Network", className: "ar-views" })}
         <div class="ar-group" data-group="pattern" hidden>
           <p class="ar-pattern-text">[(CONV-RELU)×N-POOL?]×M-(FC-RELU)×K, SOFTMAX</p>
           ${slider("arN", "N, convs per block")}${slider("arM", "M, blocks")}${slider("arK", "K, hidden FC layers")}
@@ -117,13 +113,13 @@ export function mount(element, { socket, onChange, ...context }) {
         </div>
       </div>
       <div class="widget-main">
-        <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
+        ${alertHtml("general")}
         <div class="ar-head"><h3 class="ar-title"></h3><span class="shape ar-input"></span></div>
         <div class="ar-summary" aria-live="polite"></div>
         <div class="ar-body"></div>
       </div>
-    </div>`;
-  const $ = (sel) => element.querySelector(sel);
+    </div>`,
+  );
   let state = null;
   let result = null;
   let sent = null;
@@ -180,10 +176,6 @@ export function mount(element, { socket, onChange, ...context }) {
     "compare.channels": "arCc",
     "compare.size": "arCn",
   };
-  function showError(field, message) {
-    const el = element.querySelector(`[data-alert="${FIELD_KEYS[field]}"]`) ?? $('[data-alert="general"]');
-    el.textContent = message;
-  }
 
   function params() {
     const s = state;
@@ -200,26 +192,21 @@ export function mount(element, { socket, onChange, ...context }) {
 
   async function run() {
     const p = params();
-    if (!asked.fresh(p)) return render();
-    try {
-      const answer = await socket.request("arch.table", p);
-      element.querySelectorAll(".alert").forEach((el) => (el.textContent = ""));
+    const { answer, error: e, quiet } = await asked.ask(p, () => socket.request("arch.table", p));
+    if (quiet) return;
+    if (answer) {
+      alerts.clear("table");
       result = answer.meta;
       sent = p;
       element.dataset.ready = "true";
-    } catch (e) {
-      if (e.quiet) return;
-      asked.forget();
-      showError(e.field, e.message);
     }
+    if (e) alerts.show(null, e.message, "table", FIELD_KEYS[e.field]);
     render();
   }
 
   function renderControls() {
     const view = state.arView;
-    element
-      .querySelectorAll("[data-view]")
-      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.view === view)));
+    pressChips(element, "view", (name) => name === view);
     $('[data-group="pattern"]').hidden = view !== "pattern";
     $('[data-group="compare"]').hidden = view !== "compare";
     $('[data-group="freeze"]').hidden = view === "compare" || view === "pattern";
@@ -230,21 +217,19 @@ export function mount(element, { socket, onChange, ...context }) {
     for (const el of element.querySelectorAll("input[type=range][data-key]")) {
       const key = el.dataset.key;
       const stops = stopsOf(el);
-      if (stops) {
-        Object.assign(el, { min: 0, max: stops.length - 1 });
-        el.value = stops.reduce(
-          (best, v, i) =>
-            Math.abs(Math.log(v / state[key])) < Math.abs(Math.log(stops[best] / state[key])) ? i : best,
-          0,
-        );
-      } else {
-        Object.assign(el, { min: ranges[key][0], max: ranges[key][1] });
-        el.value = state[key];
+      const control = $(`[data-control="${key}"]`);
+      if (!stops) {
+        showRange(control, { min: ranges[key][0], max: ranges[key][1], value: state[key] });
+        continue;
       }
-      $(`#ar-val-${key}`).textContent = state[key];
-      const ends = $(`[data-control="${key}"] .range-ends`);
-      ends.querySelector('[data-end="min"]').textContent = stops ? stops[0] : el.min;
-      ends.querySelector('[data-end="max"]').textContent = stops ? stops[stops.length - 1] : el.max;
+      // A slider over stops: positions 0…n−1, the value and the ends in the stops' own numbers.
+      const nearest = stops.reduce(
+        (best, v, i) => (Math.abs(Math.log(v / state[key])) < Math.abs(Math.log(stops[best] / state[key])) ? i : best),
+        0,
+      );
+      showRange(control, { min: 0, max: stops.length - 1, value: nearest, text: state[key] });
+      control.querySelector('[data-end="min"]').textContent = stops[0];
+      control.querySelector('[data-end="max"]').textContent = stops[stops.length - 1];
     }
   }
 

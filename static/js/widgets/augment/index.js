@@ -16,12 +16,15 @@
 //   agSeed     0–2³¹−1                        the random strip's seed
 //   agRand     1–31                           ops the strip draws: 1 flip H, 2 flip V, 4 rotate, 8 crop, 16 jitter
 
-import { createAlerts } from "../../lib/alerts.js";
+import { alertHtml } from "../../lib/alerts.js";
+import { askedOnce } from "../../lib/asked.js";
+import { chips, pressChips } from "../../lib/chips.js";
 import { fmt } from "../../lib/format.js";
+import { idScope } from "../../lib/ids.js";
 import { bindKeys } from "../../lib/keyboard.js";
 import { field, names } from "../../lib/schema.js";
 import { slider as rangeSlider } from "../../lib/slider.js";
-import { widgetFace } from "../../lib/widget.js";
+import { mountMarkup, widgetFace } from "../../lib/widget.js";
 
 const SIZE = 128; // the picture's side in pixels: a photo still reads as a cat, eight of them fit a row
 const STRIP = 8;
@@ -47,7 +50,6 @@ const FILLS = { zeros: "Zeros", edge: "Edge", reflect: "Mirror" };
 // rotate's mode for a fill: the link says "zeros" where the server says "constant"; the others agree.
 const modeOf = (fill) => (fill === "zeros" ? "constant" : fill);
 const EPOCH_MS = 1600;
-let mounted = 0;
 
 /** The widget's URL fields (state.js table), all prefixed `ag`. */
 export function fields() {
@@ -141,31 +143,18 @@ function paint(canvas, tensor, offset = 0) {
 
 export function mount(element, { socket, onChange, ...context }) {
   const ORDER = opOrder(context); // the order the ops are applied in, by hand and at random
-  const uid = `ag${++mounted}`;
-  element.innerHTML =
+  const uid = idScope("ag")("ag"); // element ids stay unique when a lesson mounts this widget twice
+  const { $, alerts } = mountMarkup(
+    element,
     `
     <h2 class="widget-title">Data augmentation</h2>
     <div class="widget-body ag-body">
       <div class="widget-controls ag-controls">
-        <div class="chips" role="group" aria-label="Picture">
-          ${Object.keys(IMAGES)
-            .map(
-              (k) =>
-                `<button type="button" class="chip" data-image="${k}" aria-pressed="false">${IMAGE_LABELS[k]}</button>`,
-            )
-            .join("")}
-        </div>
-        <div class="chips" role="group" aria-label="Flips">
-          <button type="button" class="chip" data-toggle="agHflip" aria-pressed="false">Flip ↔</button>
-          <button type="button" class="chip" data-toggle="agVflip" aria-pressed="false">Flip ↕</button>
-        </div>
+        ${chips("image", IMAGE_LABELS, { label: "Picture" })}
+        ${chips("toggle", { agHflip: "Flip ↔", agVflip: "Flip ↕" }, { label: "Flips" })}
         ${slider(uid, SLIDERS[0])}
         <p class="ag-group-label">Rotation fill, beyond the edge</p>
-        <div class="chips ag-fill" role="group" aria-label="Rotation fill, beyond the edge">
-          ${Object.keys(FILLS)
-            .map((k) => `<button type="button" class="chip" data-fill="${k}" aria-pressed="false">${FILLS[k]}</button>`)
-            .join("")}
-        </div>
+        ${chips("fill", FILLS, { label: "Rotation fill, beyond the edge", className: "ag-fill" })}
         <p class="ag-group-label">Crop and scale back</p>
         ${SLIDERS.slice(1, 4)
           .map((s) => slider(uid, s))
@@ -176,16 +165,15 @@ export function mount(element, { socket, onChange, ...context }) {
           .join("")}
         <button type="button" class="chip" data-action="reset">Undo all</button>
         <p class="ag-group-label">The random batch draws</p>
-        <div class="chips ag-rand" role="group" aria-label="What the random batch draws">
-          ${RAND_OPS.map(
-            ([, bit, label]) =>
-              `<button type="button" class="chip" data-bit="${bit}" ` + `aria-pressed="false">${label}</button>`,
-          ).join("")}
-        </div>
-        <p class="alert" data-alert="input" role="status" aria-live="polite"></p>
+        ${chips(
+          "bit",
+          RAND_OPS.map(([, bit, label]) => [bit, label]),
+          { label: "What the random batch draws", className: "ag-rand" },
+        )}
+        ${alertHtml("input")}
       </div>
       <div class="widget-main">
-        <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
+        ${alertHtml("general")}
         <div class="ag-top">
           <figure class="pane"><figcaption><span class="pane-title">Original</span> <span class="shape" ` +
     `data-shape="image"></span></figcaption>
@@ -212,9 +200,8 @@ export function mount(element, { socket, onChange, ...context }) {
             every epoch sees new variants, and test images are never augmented.</p>
         </section>
       </div>
-    </div>`;
-  const $ = (sel) => element.querySelector(sel);
-  const alerts = createAlerts(element);
+    </div>`,
+  );
   const original = $(".ag-original");
   const resultCanvas = $(".ag-result");
   const stripBox = $(".ag-strip-box");
@@ -222,7 +209,7 @@ export function mount(element, { socket, onChange, ...context }) {
   let answer = null; // the newest augment.run answer drawn
   let strip = null; // {key, variants: Tensor, meta}
   let playTimer = 0;
-  let runKey = "";
+  const asked = askedOnce(); // the run parameters last sent
 
   const set = (patch) => onChange(patch);
   element.addEventListener("click", (e) => {
@@ -337,31 +324,23 @@ export function mount(element, { socket, onChange, ...context }) {
     const stripKey = JSON.stringify([image, random]);
     // The strip travels only when it changed: a slider drag sends one picture, not nine.
     const params = { image, ops: ops(), ...(strip?.key === stripKey ? {} : { random }) };
-    const key = JSON.stringify(params);
-    if (key === runKey) return;
-    runKey = key;
-    try {
-      const a = await socket.request("augment.run", params);
+    const { answer: a, error: e } = await asked.ask(params, (p) => socket.request("augment.run", p));
+    if (a) {
       alerts.clear("augment");
       answer = a;
       if (a.arrays.variants) strip = { key: stripKey, variants: a.arrays.variants, meta: a.meta, names: random.ops };
       element.dataset.ready = "true";
-    } catch (e) {
-      if (e.quiet) return;
-      runKey = "";
-      alerts.show(e.field, e.message, "augment", "general");
     }
-    render();
+    if (e) alerts.show(e.field, e.message, "augment", "general");
+    if (a || e) render(); // the same params: the picture on screen stands
   }
 
   function renderControls() {
     const s = state;
-    const pressed = (sel, on) =>
-      element.querySelectorAll(sel).forEach((b) => b.setAttribute("aria-pressed", String(on(b))));
-    pressed("[data-image]", (b) => b.dataset.image === s.agImage);
-    pressed("[data-toggle]", (b) => s[b.dataset.toggle]);
-    pressed("[data-fill]", (b) => b.dataset.fill === s.agFill);
-    pressed("[data-bit]", (b) => (s.agRand & Number(b.dataset.bit)) !== 0);
+    pressChips(element, "image", (name) => name === s.agImage);
+    pressChips(element, "toggle", (key) => s[key]);
+    pressChips(element, "fill", (fill) => fill === s.agFill);
+    pressChips(element, "bit", (bit) => (s.agRand & Number(bit)) !== 0);
     for (const [key, field, , , , , show] of SLIDERS) {
       element.querySelector(`[data-key="${key}"]`).value = s[field];
       element.querySelector(`[data-value="${key}"]`).textContent = show(s[field]);

@@ -5,10 +5,13 @@
 // owns the state, the stepping (animator.js) and the drawing.
 // Face: mount(element, {socket, onChange(patch)}) -> {update(state), destroy(), inspect()}.
 
-import { createAlerts } from "../../lib/alerts.js";
+import { alertHtml } from "../../lib/alerts.js";
 import { createAnimator } from "../../lib/animator.js";
-import { drawLines, ruleMath } from "./arith.js";
+import { chips, pressChips } from "../../lib/chips.js";
 import { bindKeys } from "../../lib/keyboard.js";
+import { showPlaying, transportButtons } from "../../lib/transport.js";
+import { mountMarkup, widgetFace } from "../../lib/widget.js";
+import { drawLines, ruleMath } from "./arith.js";
 import { EXAMPLES, MODES, NOTES } from "./modes.js";
 import { createPanes } from "./panes.js";
 import { DESCRIBE } from "./steps.js";
@@ -51,63 +54,30 @@ export function consistent(state) {
   return s;
 }
 
-const ICON = (d) =>
-  `<svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false"><path d="${d}" ` +
-  `fill="currentColor"/></svg>`;
-const PLAY = ICON("M7 4v16l13-8z");
-const PAUSE = ICON("M6 4h4v16H6zM14 4h4v16h-4z");
-
 export function mount(element, { socket, onChange }) {
-  element.innerHTML =
+  const modes = Object.entries(MODES).map(([k, m]) => [k, m.label]);
+  const { $, alerts } = mountMarkup(
+    element,
     `
     <h2 id="h-backprop" class="widget-title">Backpropagation, step by step</h2>
-    <div class="chips bp-modes" role="group" aria-label="Gradient to follow">
-      ${Object.entries(MODES)
-        .map(
-          ([k, m]) => `<button type="button" class="chip" data-bp-mode="${k}" aria-pressed="false">${m.label}</button>`,
-        )
-        .join("")}
-    </div>
+    ${chips("bp-mode", modes, { label: "Gradient to follow", className: "bp-modes" })}
     <div class="widget-body">
       <div class="widget-controls bp-controls">
         <p class="bp-controls-title">Upstream gradient <span class="bp-sym">∂h = <span class="bp-of"></span></span></p>
-        <div class="chips" role="group" aria-label="Upstream gradient">
-          ${Object.entries(PRESETS)
-            .map(
-              ([k, label]) =>
-                `<button type="button" class="chip" data-bp-preset="${k}" aria-pressed="false">${label}</button>`,
-            )
-            .join("")}
-        </div>
+        ${chips("bp-preset", PRESETS, { label: "Upstream gradient" })}
         <div class="bp-upstream kgrid" role="group" aria-label="Upstream gradient values"></div>
         <p class="hint">Type a number from −${LIMIT} to ${LIMIT} in a cell.</p>
-        <p class="alert" data-alert="upstream" role="status" aria-live="polite"></p>
+        ${alertHtml("upstream")}
         <p class="bp-example-note"></p>
       </div>
       <div class="widget-main">
         <div class="formula bp-formula"><span class="bp-rule"></span><p class="bp-why"></p></div>
-        <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
+        ${alertHtml("general")}
         <div class="bp-stage" tabindex="0" aria-label="Backpropagation steps. Space plays or pauses; arrow keys and ` +
-    `Page Up or Page Down step; Escape shows the whole map.">
+      `Page Up or Page Down step; Escape shows the whole map.">
           <div class="bp-panes"></div>
           <div class="transport bp-transport">
-            <div class="transport-buttons">
-              <button type="button" data-bp-cmd="first" aria-label="First step (Home)">${ICON(
-                "M5 4h3v16H5zM20 " + "4v16L9 12z",
-              )}</button>
-              <button type="button" data-bp-cmd="prev" aria-label="Step back (← or Page Up)">${ICON(
-                "M18 4v16L6 " + "12z",
-              )}</button>
-              <button type="button" data-bp-cmd="toggle" class="play" aria-label="Play (space)">${PLAY}</button>
-              <button type="button" data-bp-cmd="next" aria-label="Step forward (→ or Page Down)">${ICON(
-                "M6 " + "4v16l12-8z",
-              )}</button>
-              <button type="button" data-bp-cmd="last" aria-label="Last step (End)">${ICON(
-                "M16 4h3v16h-3zM4 " + "4v16l11-8z",
-              )}</button>
-              <button type="button" data-bp-cmd="reset" class="text-button" title="Show the whole map (Esc)">Show ` +
-    `all</button>
-            </div>
+            ${transportButtons({ attr: "bp-cmd", whole: "map" })}
             <label class="scrubber"><span class="visually-hidden">Step</span>
               <input type="range" class="bp-scrubber" min="0" max="0" value="0" step="1"></label>
             <p class="bp-step-label" aria-live="polite"></p>
@@ -115,9 +85,8 @@ export function mount(element, { socket, onChange }) {
           <div class="bp-arith"></div>
         </div>
       </div>
-    </div>`;
-  const $ = (sel) => element.querySelector(sel);
-  const alerts = createAlerts(element);
+    </div>`,
+  );
   const stage = $(".bp-stage");
   const panes = createPanes($(".bp-panes"));
   const scrubber = $(".bp-scrubber");
@@ -229,10 +198,8 @@ export function mount(element, { socket, onChange }) {
 
   function renderControls() {
     const s = state;
-    for (const b of element.querySelectorAll("[data-bp-mode]"))
-      b.setAttribute("aria-pressed", String(b.dataset.bpMode === s.bpMode));
-    for (const b of element.querySelectorAll("[data-bp-preset]"))
-      b.setAttribute("aria-pressed", String(b.dataset.bpPreset === s.bpUpstream));
+    pressChips(element, "bp-mode", (mode) => mode === s.bpMode);
+    pressChips(element, "bp-preset", (name) => name === s.bpUpstream);
     $(".bp-example-note").textContent = NOTES[MODES[s.bpMode].group];
     const conv = MODES[s.bpMode].group === "conv";
     $(".bp-of").textContent = conv ? "∂L/∂O" : "∂L/∂y"; // the layer's output, as the seed names it
@@ -259,12 +226,7 @@ export function mount(element, { socket, onChange }) {
     ];
     shown = { lines: drawLines($(".bp-arith"), view.lines.length ? view.lines : hint), what: view.what };
     const { step, total, playing } = frame;
-    const play = $(".play");
-    if (play.dataset.playing !== String(playing)) {
-      play.dataset.playing = String(playing);
-      play.innerHTML = playing ? PAUSE : PLAY;
-      play.setAttribute("aria-label", playing ? "Pause (space)" : "Play (space)");
-    }
+    showPlaying($(".play"), playing);
     scrubber.max = Math.max(0, total - 1);
     scrubber.value = Math.max(0, step);
     scrubber.setAttribute("aria-valuetext", step >= 0 ? `step ${step + 1} of ${total}` : "whole map");
@@ -291,13 +253,9 @@ export function mount(element, { socket, onChange }) {
   }
 
   const plain = (g) => ({ shape: [g.rows, g.cols], values: Array.from(g.values) });
-  return {
+  return widgetFace(element, {
     update,
-    destroy() {
-      animator.command("pause");
-      unbindKeys();
-      element.replaceChildren();
-    },
+    stops: [() => animator.command("pause"), unbindKeys],
     /** The mode, the step, the arrays shown and the step's written arithmetic, for tests and lessons. */
     inspect: () => ({
       mode: data?.mode ?? null,
@@ -309,5 +267,5 @@ export function mount(element, { socket, onChange }) {
       lines: shown.lines,
       labels: panes.labels(),
     }),
-  };
+  });
 }

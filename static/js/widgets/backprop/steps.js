@@ -36,6 +36,22 @@ const steps = (n, fn) => Array.from({ length: n }, (_, s) => fn(s));
 const reveal = (progress, n) => ({ shown: progress >= 1 ? n : Math.floor(progress * n), done: progress >= 1 });
 const pane = (key, title, g, extra = {}) => ({ key, title, rows: g.rows, cols: g.cols, values: g.values, ...extra });
 
+/**
+ * A gradient that is a sum of products, written three ways: by name (lhs = Σ a·b), by value,
+ * then the products and the engine's sum. terms: [{a, av, b, bv, p}] (names, values, product).
+ * ∂L/∂F and ∂L/∂X are both such sums; only which two grids they multiply differs.
+ */
+function productLines(lhs, terms, result, opts) {
+  return [
+    { kind: "symbolic", parts: sumLine([lhs, " = "], terms.map((v) => [v.a, "·", v.b]), null, opts) },
+    {
+      kind: "numeric",
+      parts: sumLine(["= "], terms.map((v) => [num(v.av, true), "·", num(v.bv, true)]), null, opts),
+    },
+    { kind: "products", parts: sumLine(["= "], terms.map((v) => [num(v.p, true)]), [num(result)], opts) },
+  ];
+}
+
 // ------------------------------------------------------------------ convolution: dL/dF
 
 function weights(d, { step, from, progress }) {
@@ -60,48 +76,18 @@ function weights(d, { step, from, progress }) {
   for (let i = 0; i < OH; i++) {
     for (let j = 0; j < OW; j++) {
       terms.push({
-        x: pos(t.rows.at(step, i), t.cols.at(step, j)),
-        h: pos(i, j),
-        xv: t.window.at(step, i, j),
-        hv: t.grad.at(step, i, j),
+        a: sym("X", pos(t.rows.at(step, i), t.cols.at(step, j))),
+        av: t.window.at(step, i, j),
+        b: sym("∂h", pos(i, j)),
+        bv: t.grad.at(step, i, j),
         p: t.products.at(step, i, j),
       });
     }
   }
-  const { shown, done } = reveal(progress, terms.length);
-  const opts = { shown, done };
   return {
     panes: panes(step, { x: [win], f: [cell(kh, kw)], up: [{ r: 0, c: 0, h: OH, w: OW }] }),
     what: [sym("∂L/∂F", pos(kh, kw))],
-    lines: [
-      {
-        kind: "symbolic",
-        parts: sumLine(
-          [sym("∂L/∂F", pos(kh, kw)), " = "],
-          terms.map((v) => [sym("X", v.x), "·", sym("∂h", v.h)]),
-          null,
-          opts,
-        ),
-      },
-      {
-        kind: "numeric",
-        parts: sumLine(
-          ["= "],
-          terms.map((v) => [num(v.xv, true), "·", num(v.hv, true)]),
-          null,
-          opts,
-        ),
-      },
-      {
-        kind: "products",
-        parts: sumLine(
-          ["= "],
-          terms.map((v) => [num(v.p, true)]),
-          [num(t.result.data[step])],
-          opts,
-        ),
-      },
-    ],
+    lines: productLines(sym("∂L/∂F", pos(kh, kw)), terms, t.result.data[step], reveal(progress, terms.length)),
   };
 }
 
@@ -126,46 +112,17 @@ function input(d, { step, from, progress }) {
   const terms = [];
   for (let k = t.offsets.data[step]; k < t.offsets.data[step + 1]; k++) {
     terms.push({
-      h: pos(t.oh.data[k], t.ow.data[k]),
-      f: pos(t.kh.data[k], t.kw.data[k]),
-      hv: t.grad.data[k],
-      fv: t.weight.data[k],
+      a: sym("∂h", pos(t.oh.data[k], t.ow.data[k])),
+      av: t.grad.data[k],
+      b: sym("F", pos(t.kh.data[k], t.kw.data[k])),
+      bv: t.weight.data[k],
       p: t.product.data[k],
     });
   }
-  const opts = reveal(progress, terms.length);
   const taps = d.slides.is_pad;
   const per = taps.shape[1] * taps.shape[2];
   const onPad = taps.data.subarray(step * per, (step + 1) * per).filter(Boolean).length;
-  const lines = [
-    {
-      kind: "symbolic",
-      parts: sumLine(
-        [sym("∂L/∂X", pos(h, w)), " = "],
-        terms.map((v) => [sym("∂h", v.h), "·", sym("F", v.f)]),
-        null,
-        opts,
-      ),
-    },
-    {
-      kind: "numeric",
-      parts: sumLine(
-        ["= "],
-        terms.map((v) => [num(v.hv, true), "·", num(v.fv, true)]),
-        null,
-        opts,
-      ),
-    },
-    {
-      kind: "products",
-      parts: sumLine(
-        ["= "],
-        terms.map((v) => [num(v.p, true)]),
-        [num(t.result.data[step])],
-        opts,
-      ),
-    },
-  ];
+  const lines = productLines(sym("∂L/∂X", pos(h, w)), terms, t.result.data[step], reveal(progress, terms.length));
   if (onPad)
     lines.push({
       kind: "note",

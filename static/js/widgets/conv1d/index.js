@@ -14,16 +14,17 @@
 //   c1Step    [c1t]   the step shown, from 0; −1 shows the whole output (default −1)
 // Seed 002's quiz is {c1Preset: "seed002", c1Step: 3}: the 4th value, 5·5 + 1·6 + 2·0 = 31.
 
-import { createAlerts } from "../../lib/alerts.js";
+import { alertHtml } from "../../lib/alerts.js";
 import { askedOnce } from "../../lib/asked.js";
+import { chips, pressChips } from "../../lib/chips.js";
 import { scaleFor } from "../../lib/colors.js";
 import { fmt, fmtCell, parseNumber } from "../../lib/format.js";
 import { bindKeys } from "../../lib/keyboard.js";
 import { m, math, mi, mn, mo, outputSize, sub } from "../../lib/mathml.js";
 import { field } from "../../lib/schema.js";
 import { createStepper } from "../../lib/stepper.js";
-import { slider as rangeSlider } from "../../lib/slider.js";
-import { widgetFace } from "../../lib/widget.js";
+import { slider as rangeSlider, showRange } from "../../lib/slider.js";
+import { mountMarkup, widgetFace } from "../../lib/widget.js";
 
 // The lessons' examples. Seed 002: f = [5, 1, 2] slid along g = [3, 1, 4, 5, 6, 0, 0, 1].
 export const C1_PRESETS = {
@@ -133,19 +134,14 @@ function slider(key, label) {
 
 export function mount(element, { socket, onChange, ...context }) {
   const { signal: MAX_SIGNAL, kernel: MAX_KERNEL } = bounds(context);
-  element.innerHTML =
+  const presets = Object.entries(C1_PRESETS).map(([k, p]) => [k, p.label]);
+  const { $, alerts } = mountMarkup(
+    element,
     `
     <h2 class="widget-title">1-D convolution: a sliding dot product</h2>
     <div class="widget-body">
       <div class="widget-controls">
-        <div class="chips" role="group" aria-label="Example">
-          ${Object.entries(C1_PRESETS)
-            .map(
-              ([k, p]) =>
-                `<button type="button" class="chip" data-preset="${k}" aria-pressed="false">${p.label}</button>`,
-            )
-            .join("")}
-        </div>
+        ${chips("preset", presets, { label: "Example" })}
         <label class="toggle c1-flip"><input type="checkbox" id="c1-flip"> <span>True convolution (turn the kernel ` +
     `around)</span></label>
         ${slider("stride", "Stride S")}${slider("padding", "Padding P")}
@@ -159,7 +155,7 @@ export function mount(element, { socket, onChange, ...context }) {
     `data-math="sum"></span></div>
           <p class="problem-text" role="status" aria-live="polite"></p>
         </div>
-        <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
+        ${alertHtml("general")}
         <div class="c1-stage" tabindex="0" aria-label="1-D convolution. Space plays or pauses; arrow keys and Page ` +
     `Up or Page Down step; Escape shows the whole output.">
           <div class="c1-rows">
@@ -184,18 +180,17 @@ export function mount(element, { socket, onChange, ...context }) {
     `signal">−</button>
             <button type="button" class="chip" data-resize="signal" data-by="1" aria-label="One value more in the ` +
     `signal">+</button></div>
-          <p class="alert" data-alert="signal" role="status" aria-live="polite"></p>
+          ${alertHtml("signal")}
           <div class="c1-edit-row" data-edit="kernel"><span class="c1-label">Kernel</span><div class="c1-inputs"></div>
             <button type="button" class="chip" data-resize="kernel" data-by="-1" aria-label="One weight fewer in ` +
     `the kernel">−</button>
             <button type="button" class="chip" data-resize="kernel" data-by="1" aria-label="One weight more in the ` +
     `kernel">+</button></div>
-          <p class="alert" data-alert="kernel" role="status" aria-live="polite"></p>
+          ${alertHtml("kernel")}
         </div>
       </div>
-    </div>`;
-  const $ = (sel) => element.querySelector(sel);
-  const alerts = createAlerts(element);
+    </div>`,
+  );
   const stage = $(".c1-stage");
   const motion = matchMedia("(prefers-reduced-motion: reduce)");
   let state = null;
@@ -268,22 +263,16 @@ export function mount(element, { socket, onChange, ...context }) {
   async function run() {
     const params = { ...values(), stride: state.c1Stride, padding: state.c1Padding, flip: state.c1Flip };
     delete params.label;
-    if (!asked.fresh(params)) return render();
-    try {
-      const answer = await socket.request("conv1d.run", params);
+    const { answer, error: e, quiet } = await asked.ask(params, (p) => socket.request("conv1d.run", p));
+    if (quiet) return;
+    if (answer) {
       alerts.clear("run");
       result = { meta: answer.meta, arrays: answer.arrays };
       sent = params;
       element.dataset.ready = "true";
-    } catch (e) {
-      if (e.quiet) return;
-      asked.forget();
-      const region =
-        e.field === "stride" || e.field === "padding"
-          ? e.field
-          : e.field === "signal" || e.field === "kernel"
-            ? e.field
-            : "general";
+    }
+    if (e) {
+      const region = ["stride", "padding", "signal", "kernel"].includes(e.field) ? e.field : "general";
       alerts.show(e.field, e.message, "run", region);
       markRefused(e);
     }
@@ -408,24 +397,15 @@ export function mount(element, { socket, onChange, ...context }) {
   }
 
   function renderControls() {
-    element
-      .querySelectorAll("[data-preset]")
-      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.preset === state.c1Preset)));
+    pressChips(element, "preset", (name) => name === state.c1Preset);
     $("#c1-flip").checked = state.c1Flip;
     const n = values().signal.length;
     const k = values().kernel.length;
     // Padding from 0, at most the protocol's 10; the kernel must fit the padded signal, so with a kernel
     // longer than the signal the smallest padding that fits is the engine's to say (an error by the kernel).
     const spec = { stride: [{ min: 1, max: 8 }, state.c1Stride], padding: [{ min: 0, max: 10 }, state.c1Padding] };
-    for (const [key, [range, value]] of Object.entries(spec)) {
-      const el = $(`#c1-${key}`);
-      Object.assign(el, { min: range.min, max: range.max });
-      el.value = value;
-      $(`#c1-val-${key}`).textContent = value;
-      const ends = $(`[data-control="${key}"] .range-ends`);
-      ends.querySelector('[data-end="min"]').textContent = range.min;
-      ends.querySelector('[data-end="max"]').textContent = range.max;
-    }
+    for (const [key, [range, value]] of Object.entries(spec))
+      showRange($(`[data-control="${key}"]`), { min: range.min, max: range.max, value });
     $(".c1-note").textContent =
       state.c1Preset === "custom"
         ? `Your own numbers: ${n} in the signal, ${k} in the kernel.`

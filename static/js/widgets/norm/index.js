@@ -17,20 +17,22 @@
 //   nmMap      2–4                                   batch-norm map side (default 2: every number readable at 1280×800)
 //   nmGamma1, nmBeta1, nmGamma2, nmBeta2   −3–3     batch-norm scale γ and shift β per channel (1, 0)
 
-import { createAlerts } from "../../lib/alerts.js";
+import { alertHtml } from "../../lib/alerts.js";
 import { askedOnce } from "../../lib/asked.js";
+import { chips, pressChips } from "../../lib/chips.js";
 import { fmt } from "../../lib/format.js";
+import { idScope } from "../../lib/ids.js";
 import { bindKeys } from "../../lib/keyboard.js";
+import { loadPicture } from "../../lib/pictures.js";
+import { listen, mountMarkup, widgetFace } from "../../lib/widget.js";
 import { renderBatch } from "./batch.js";
 import { renderLcn } from "./lcn.js";
 import { slider } from "./parts.js";
-import { widgetFace } from "../../lib/widget.js";
 
 export const NORM_INPUTS = ["photo", "checkerboard", "x"];
 const INPUT_LABELS = { photo: "Photo", checkerboard: "Checkerboard", x: "X" };
 const BATCH = { batch: 4, channels: 2 };
 const STEP_MS = 700;
-let mounted = 0; // element ids stay unique when a lesson mounts this widget twice
 
 /** The widget's URL fields (state.js table), all prefixed `nm`. */
 export function fields() {
@@ -57,25 +59,25 @@ export function consistent(state) {
   return s;
 }
 
+/** The alert beside the control of a field norm.run refused. */
+function regionOf(field) {
+  if (field === "size") return "window";
+  if (field === "c") return "c";
+  if (field?.startsWith("gamma")) return "gamma1";
+  return field?.startsWith("beta") ? "beta1" : "general";
+}
+
 export function mount(element, { socket, onChange }) {
-  const uid = `nm${++mounted}`;
-  element.innerHTML =
+  const uid = idScope("nm")("nm"); // element ids stay unique when a lesson mounts this widget twice
+  const { $, alerts } = mountMarkup(
+    element,
     `
     <h2 class="widget-title">Normalization</h2>
     <div class="widget-body">
       <div class="widget-controls">
-        <div class="chips" role="group" aria-label="Normalization">
-          <button type="button" class="chip" data-mode="lcn" aria-pressed="false">Local contrast</button>
-          <button type="button" class="chip" data-mode="batch" aria-pressed="false">Batch norm</button>
-        </div>
+        ${chips("mode", { lcn: "Local contrast", batch: "Batch norm" }, { label: "Normalization" })}
         <div class="nm-lcn-controls">
-          <div class="chips" role="group" aria-label="Picture">
-            ${NORM_INPUTS.map(
-              (p) =>
-                `<button type="button" class="chip" data-input="${p}" ` +
-                `aria-pressed="false">${INPUT_LABELS[p]}</button>`,
-            ).join("")}
-          </div>
+          ${chips("input", INPUT_LABELS, { label: "Picture" })}
           ${slider(uid, "size", "Picture side", 'min="8" max="64" step="4"')}
           ${slider(uid, "window", "Window (Gaussian)", 'min="1" max="15" step="2"')}
           ${slider(uid, "c", "Smallest divisor c", 'min="0.01" max="2" step="0.01"')}
@@ -86,17 +88,16 @@ export function mount(element, { socket, onChange }) {
           <p class="hint">γ and β sit under each channel's output maps.</p>
           <div class="nm-bn-readout" aria-live="polite"></div>
         </div>
-        <p class="alert" data-alert="input" role="status" aria-live="polite"></p>
+        ${alertHtml("input")}
       </div>
       <div class="widget-main">
         <div class="formula nm-formula"><div class="nm-math"></div><p class="nm-note" aria-live="polite"></p></div>
-        <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
+        ${alertHtml("general")}
         <div class="nm-stage" tabindex="0" aria-label="Normalization steps. Arrow keys and Page Up or Page Down ` +
     `move the inspected cell; space walks through the cells; Escape clears it."></div>
       </div>
-    </div>`;
-  const $ = (sel) => element.querySelector(sel);
-  const alerts = createAlerts(element);
+    </div>`,
+  );
   const stage = $(".nm-stage");
   let state = null;
   let picture = null; // LCN: {key, height, width, values}
@@ -146,11 +147,10 @@ export function mount(element, { socket, onChange }) {
   const unbindKeys = bindKeys(command, stage, element);
   // Cell sizes follow the room: a window moved to the projector lays out again.
   let resizeFrame = 0;
-  const onResize = () => {
+  const unlistenResize = listen(window, "resize", () => {
     cancelAnimationFrame(resizeFrame);
     resizeFrame = requestAnimationFrame(render);
-  };
-  addEventListener("resize", onResize);
+  });
   // Up and down move a whole row on the LCN maps (left and right, Page Up and Page Down step one cell).
   stage.addEventListener("keydown", (e) => {
     if (!result || (e.key !== "ArrowUp" && e.key !== "ArrowDown")) return;
@@ -187,27 +187,17 @@ export function mount(element, { socket, onChange }) {
     playTimer = 0;
   }
 
-  async function loadPicture() {
+  async function loadLcnPicture() {
     const s = state;
     const key = JSON.stringify([s.nmInput, s.nmSize]);
     if (picture?.key === key) return true;
     loadKey = key;
-    try {
-      const p = {
-        name: s.nmInput,
-        height: s.nmSize,
-        width: s.nmSize,
-        ...(s.nmInput === "checkerboard" ? { cells: 4 } : {}),
-      };
-      const a = await socket.request("input.preset", p);
-      if (loadKey !== key) return false;
-      alerts.clear("input");
-      picture = { key, height: a.meta.height, width: a.meta.width, values: Array.from(a.arrays.values.data) };
-      return true;
-    } catch (e) {
-      if (!e.quiet) alerts.show(e.field, e.message, "input", "input");
-      return false;
-    }
+    const p = { name: s.nmInput, height: s.nmSize, width: s.nmSize };
+    if (s.nmInput === "checkerboard") p.cells = 4;
+    const loaded = await loadPicture(socket, p, alerts);
+    if (!loaded || loadKey !== key) return false;
+    picture = { key, height: loaded.height, width: loaded.width, values: Array.from(loaded.values) };
+    return true;
   }
 
   function params() {
@@ -229,43 +219,22 @@ export function mount(element, { socket, onChange }) {
   }
 
   async function run() {
-    const p = params();
-    if (!asked.fresh(p)) return render();
-    try {
-      const a = await socket.request("norm.run", p);
+    const { answer: a, error: e, quiet } = await asked.ask(params(), (p) => socket.request("norm.run", p));
+    if (quiet) return;
+    if (a) {
       alerts.clear("norm");
       if (result?.meta.mode !== a.meta.mode || result.arrays.input.size !== a.arrays.input.size) probe = -1;
       result = a;
       element.dataset.ready = "true";
-    } catch (e) {
-      if (e.quiet) return;
-      asked.forget();
-      alerts.show(
-        e.field,
-        e.message,
-        "norm",
-        ["size", "c"].includes(e.field)
-          ? e.field === "size"
-            ? "window"
-            : "c"
-          : e.field?.startsWith("gamma")
-            ? "gamma1"
-            : e.field?.startsWith("beta")
-              ? "beta1"
-              : "general",
-      );
     }
+    if (e) alerts.show(e.field, e.message, "norm", regionOf(e.field));
     render();
   }
 
   function renderControls() {
     const s = state;
-    element
-      .querySelectorAll("[data-mode]")
-      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.mode === s.nmMode)));
-    element
-      .querySelectorAll("[data-input]")
-      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.input === s.nmInput)));
+    pressChips(element, "mode", (mode) => mode === s.nmMode);
+    pressChips(element, "input", (name) => name === s.nmInput);
     $(".nm-lcn-controls").hidden = s.nmMode !== "lcn";
     $(".nm-bn-controls").hidden = s.nmMode !== "batch";
     const values = {
@@ -305,14 +274,14 @@ export function mount(element, { socket, onChange }) {
       probe = -1;
     }
     renderControls();
-    if (next.nmMode === "lcn" && !(await loadPicture())) return;
+    if (next.nmMode === "lcn" && !(await loadLcnPicture())) return;
     if (state !== next) return; // a newer state is on its way
     await run();
   }
 
   return widgetFace(element, {
     update,
-    stops: [stop, unbindKeys, () => removeEventListener("resize", onResize)],
+    stops: [stop, unbindKeys, unlistenResize],
     inspect: () => ({
       mode: result?.meta.mode ?? null,
       meta: result?.meta ?? null,

@@ -16,10 +16,12 @@
 //   pcCin [pci], pcCout [pco]  a 1×1 convolution's channels in and filters, 1–4096 (default 64 → 32)
 //   pcMap      [pcm]  the side of the map it slides over, 1–1024 (default 56: seed 004's 56×56×64 volume)
 
-import { m } from "../../lib/mathml.js";
+import { alertHtml } from "../../lib/alerts.js";
 import { askedOnce } from "../../lib/asked.js";
+import { chips, pressChips } from "../../lib/chips.js";
+import { m } from "../../lib/mathml.js";
 import { field } from "../../lib/schema.js";
-import { keepThenRun, widgetFace } from "../../lib/widget.js";
+import { keepThenRun, mountMarkup, widgetFace } from "../../lib/widget.js";
 
 export const PC_PRESETS = {
   seed001: {
@@ -126,26 +128,21 @@ function control(BOUNDS, key, label, stops = null) {
         <input type="number" class="pc-box" id="pc-${key}" data-key="${key}" min="1" max="${BOUNDS[key]}" ` +
     `step="1"></div>
       <input type="range" data-range="${key}" ${stops ? `data-stops="${stops}"` : ""} step="1" aria-label="${label}">
-      <p class="alert" data-alert="${key}" role="status" aria-live="polite"></p>
+      ${alertHtml(key)}
     </div>`
   );
 }
 
 export function mount(element, { socket, onChange, ...context }) {
   const BOUNDS = bounds(context);
-  element.innerHTML =
+  const presets = Object.entries(PC_PRESETS).map(([k, p]) => [k, p.label]);
+  const { $, alerts } = mountMarkup(
+    element,
     `
     <h2 class="widget-title">Counting parameters: why images need convolution</h2>
     <div class="widget-body">
       <div class="widget-controls">
-        <div class="chips pc-presets" role="group" aria-label="Example">
-          ${Object.entries(PC_PRESETS)
-            .map(
-              ([k, p]) =>
-                `<button type="button" class="chip" data-preset="${k}" aria-pressed="false">${p.label}</button>`,
-            )
-            .join("")}
-        </div>
+        ${chips("preset", presets, { label: "Example", className: "pc-presets" })}
         ${control(BOUNDS, "pcHeight", "Image height")}${control(
           BOUNDS,
           "pcWidth",
@@ -159,7 +156,7 @@ export function mount(element, { socket, onChange, ...context }) {
         <label class="toggle pc-bias"><input type="checkbox" id="pc-bias"> <span>Count the biases too</span></label>
       </div>
       <div class="widget-main">
-        <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
+        ${alertHtml("general")}
         <div class="pc-vector"><span class="pc-vector-label">The image as a vector</span>
           <span class="pc-vector-value" data-out="inputs"></span><span class="pc-pow" ` +
     `data-out="inputs-pow"></span></div>
@@ -195,8 +192,8 @@ export function mount(element, { socket, onChange, ...context }) {
           <p class="pc-pw-params" data-out="pw-params"></p>
         </section>
       </div>
-    </div>`;
-  const $ = (sel) => element.querySelector(sel);
+    </div>`,
+  );
   const out = (name) => element.querySelector(`[data-out="${name}"]`);
   let state = null;
   let result = null;
@@ -251,13 +248,8 @@ export function mount(element, { socket, onChange, ...context }) {
     map_height: "pcMap",
     map_width: "pcMap",
   };
-  function showError(key, message) {
-    const el = element.querySelector(`[data-alert="${key}"]`) ?? $('[data-alert="general"]');
-    el.textContent = message;
-  }
-  function clearErrors() {
-    element.querySelectorAll(".alert").forEach((el) => (el.textContent = ""));
-  }
+  // Every message stays until the next count the server answers.
+  const showError = (key, message) => alerts.show(null, message, "count", key);
 
   async function run() {
     const s = state;
@@ -274,25 +266,20 @@ export function mount(element, { socket, onChange, ...context }) {
       map_height: s.pcMap,
       map_width: s.pcMap,
     };
-    if (!asked.fresh(params)) return render();
-    try {
-      const answer = await socket.request("params.count", params);
-      clearErrors();
+    const { answer, error: e, quiet } = await asked.ask(params, (p) => socket.request("params.count", p));
+    if (quiet) return;
+    if (answer) {
+      alerts.clear("count");
       result = answer.meta;
       sent = params;
       element.dataset.ready = "true";
-    } catch (e) {
-      if (e.quiet) return;
-      asked.forget();
-      showError(FIELD_KEYS[e.field] ?? "general", e.message);
     }
+    if (e) showError(FIELD_KEYS[e.field] ?? "general", e.message);
     render();
   }
 
   function renderControls() {
-    element
-      .querySelectorAll("[data-preset]")
-      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.preset === state.pcPreset)));
+    pressChips(element, "preset", (name) => name === state.pcPreset);
     $("#pc-bias").checked = state.pcBias;
     for (const box of element.querySelectorAll(".pc-box")) {
       const key = box.dataset.key;

@@ -7,8 +7,10 @@
 // This file holds the face (fields, consistent, mount), the input card and the request flow; a
 // block's fields, controls and kernels are in pipeline-blocks.js, the cards' drawing in pipeline-view.js.
 
-import { createAlerts } from "../../lib/alerts.js";
+import { alertHtml } from "../../lib/alerts.js";
 import { askedOnce } from "../../lib/asked.js";
+import { chips, pressChips } from "../../lib/chips.js";
+import { loadPicture } from "../../lib/pictures.js";
 import { scaleFor } from "../../lib/colors.js";
 import { createGrid, fitCell } from "../../lib/grid.js";
 import {
@@ -22,7 +24,7 @@ import {
   slider,
 } from "./blocks.js";
 import { createPipelineView, plural, shapeText } from "./view.js";
-import { widgetFace } from "../../lib/widget.js";
+import { mountMarkup, widgetFace } from "../../lib/widget.js";
 
 export const PL_INPUTS = ["x", "o", "checkerboard", "digit", "random"];
 const INPUT_LABELS = { x: "X", o: "O", checkerboard: "Checkerboard", digit: "7", random: "Random" };
@@ -68,7 +70,8 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
   // The activation menu in the server's words (labels.activations), in the server's order.
   const menu = choices.map((c) => ({ ...c, label: labels.activations[c.name] }));
   const ctx = { limits, choices };
-  element.innerHTML =
+  const { $, alerts } = mountMarkup(
+    element,
     `
     <div class="pl-top">
       <h2 id="h-pipeline" class="widget-title">Layer pipeline</h2>
@@ -79,32 +82,28 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
         <button type="button" class="chip" data-action="reroll">New random kernels</button>
       </div>
     </div>
-    <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
+    ${alertHtml("general")}
     <p class="pl-stale" role="status" aria-live="polite"></p>
     <ol class="pl-row" aria-label="The pipeline, left to right">
       <li class="pl-card pl-input-card"><div class="pl-box">
         <h3 class="pl-label">Input</h3>
         <p class="pl-shape" data-shape="0"></p>
-        <div class="chips" role="group" aria-label="Input picture">${PL_INPUTS.map(
-          (p) =>
-            `<button type="button" class="chip" data-input="${p}" aria-pressed="false">${INPUT_LABELS[p]}</button>`,
-        ).join("")}</div>
+        ${chips("input", INPUT_LABELS, { label: "Input picture" })}
         ${slider("plSize", "Size")}
         <canvas class="grid-canvas pl-draw" tabindex="0" role="img"
           aria-label="The input grid: click or drag to flip cells between +1 and −1, or move with the arrow keys ` +
     `and press Space"></canvas>
         <p class="hint">Click or drag to flip cells between +1 and −1 (or arrow keys and Space).</p>
-        <p class="alert" data-alert="input" role="status" aria-live="polite"></p>
+        ${alertHtml("input")}
       </div></li>
     </ol>
     <section class="pl-open" id="pl-open" hidden aria-live="polite">
       <div class="pl-open-head"><h3 class="pl-open-title"></h3><p class="pl-open-formula"></p>
         <button type="button" class="chip" data-action="close">Close</button></div>
       <div class="pl-channels"></div>
-    </section>`;
-  const $ = (sel) => element.querySelector(sel);
+    </section>`,
+  );
   const row = $(".pl-row");
-  const alerts = createAlerts(element);
   const drawCanvas = $(".pl-draw");
   const inputGrid = createGrid(drawCanvas);
   const events = new AbortController();
@@ -241,32 +240,25 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
     if (s.plInput === "custom") return { size: s.plSize, values: Float32Array.from(s.plValues) };
     const key = JSON.stringify([s.plInput, s.plSize, s.plSeed]);
     if (key === inputKey && input) return input;
-    try {
-      const p = { name: s.plInput, height: s.plSize, width: s.plSize };
-      // Short numbers read from the back row.
-      if (p.name === "random") Object.assign(p, { seed: s.plSeed, spread: 1, decimals: 1 });
-      const a = await socket.request("input.preset", p);
-      alerts.clear("input");
-      inputKey = key;
-      return { size: a.meta.height, values: Float32Array.from(a.arrays.values.data) };
-    } catch (e) {
-      if (!e.quiet) alerts.show(e.field, e.message, "input", "input");
-      return null;
-    }
+    const p = { name: s.plInput, height: s.plSize, width: s.plSize };
+    // Short numbers read from the back row.
+    if (p.name === "random") Object.assign(p, { seed: s.plSeed, spread: 1, decimals: 1 });
+    const picture = await loadPicture(socket, p, alerts);
+    if (!picture) return null;
+    inputKey = key;
+    return { size: picture.height, values: picture.values };
   }
 
   async function run(p) {
-    if (!asked.fresh(p)) return render();
-    try {
-      const a = await socket.request("pipeline.run", p);
+    const { answer: a, error: e, quiet } = await asked.ask(p, () => socket.request("pipeline.run", p));
+    if (quiet) return;
+    if (a) {
       alerts.clear("run");
       error = null;
       result = { params: p, meta: a.meta, maps: a.meta.stages.map((_, i) => a.arrays[`map${i + 1}`]) };
       result.maps.unshift(a.arrays.map0);
-    } catch (e) {
-      if (e.code === "disconnected") asked.forget(); // lost on the way: send it again on reconnection
-      if (e.quiet) return;
-      asked.forget();
+    }
+    if (e) {
       error = { field: e.field, message: e.message };
       const at = /^stages\[(\d+)\]/.exec(e.field ?? "");
       alerts.show(e.field, e.message, "run", at ? `stage-${Number(at[1]) + 1}` : undefined);
@@ -324,9 +316,7 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
   // Slider ranges: the engine's (meta.ranges of the last answer) within the server's limits.
   function renderControls() {
     const s = state;
-    element
-      .querySelectorAll("[data-input]")
-      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.input === s.plInput)));
+    pressChips(element, "input", (name) => name === s.plInput);
     setSlider(element, "plSize", stageMeta(1)?.ranges.height.size.min ?? 1, MAX_INPUT, s.plSize);
     $('[data-action="add"]').disabled = s.plBlocks >= MAX_BLOCKS;
     $('[data-action="remove"]').disabled = s.plBlocks <= 1;

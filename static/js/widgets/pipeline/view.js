@@ -4,6 +4,7 @@
 // can read. It draws the last pipeline.run answer and nothing else; pipeline-widget.js owns the
 // state and the requests, and hands this module a now() that returns {state, result}.
 
+import { alertHtml } from "../../lib/alerts.js";
 import { scaleFor } from "../../lib/colors.js";
 import { createGrid, fitCell } from "../../lib/grid.js";
 import { KINDS, controlsFor } from "./blocks.js";
@@ -26,7 +27,7 @@ function stageCard(i, choices) {
       <p class="pl-formula" data-formula="${i}"></p>
       <p class="pl-note" data-note="${i}"></p>
       <div class="pl-controls">${controlsFor(kind, Math.ceil(i / 3), choices)}</div>
-      <p class="alert" data-alert="stage-${i}" role="status" aria-live="polite"></p>
+      ${alertHtml(`stage-${i}`)}
     </div></li>`;
 }
 

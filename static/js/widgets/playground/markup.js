@@ -3,6 +3,8 @@
 // presets and padding modes and their labels are the server's (context.labels); ids are
 // this mount's (`id`), so two playgrounds can share a lesson page.
 
+import { alertHtml } from "../../lib/alerts.js";
+import { chip } from "../../lib/chips.js";
 import { slider } from "../../lib/slider.js";
 import { kernelPresets, padModes } from "./fields.js";
 
@@ -21,9 +23,6 @@ function control(id, key, label) {
     ticks: id(`fits-${key}`),
   });
 }
-
-const chip = (attr, value, label) =>
-  `<button type="button" class="chip" data-${attr}="${value}" aria-pressed="false">${label}</button>`;
 
 const option = (value, label, attrs = "") => `<option value="${value}"${attrs}>${label}</option>`;
 
@@ -63,7 +62,7 @@ export function panelHtml(id, context) {
             .map((mode) => option(mode, pads[mode] ?? mode))
             .join("")}
         </select>
-        <p class="alert" data-alert="padMode" role="status" aria-live="polite"></p>
+        ${alertHtml("padMode")}
       </div>
     </section>
     <section class="group" aria-labelledby="${id("h-kernel")}">
@@ -77,7 +76,7 @@ export function panelHtml(id, context) {
       <div class="control toggle">
         <input type="checkbox" id="${id("ctl-flip")}" data-key="flip">
         <label for="${id("ctl-flip")}">True convolution <span class="hint-inline">(turn the kernel 180°)</span></label>
-        <p class="alert" data-alert="flip" role="status" aria-live="polite"></p>
+        ${alertHtml("flip")}
       </div>
     </section>
 
@@ -97,7 +96,7 @@ export function panelHtml(id, context) {
         <label><input type="radio" name="${id("brush")}" value="-1"> −1</label>
       </fieldset>
       <p class="hint">Drag on the input grid to paint; right button or Shift erases to 0.</p>
-      <p class="alert" data-alert="input" role="status" aria-live="polite"></p>
+      ${alertHtml("input")}
       ${control(id, "height", "Input height")}
       ${control(id, "width", "Input width")}
       ${control(id, "channels", "Channels")}
@@ -110,7 +109,7 @@ export function mainHtml(id) {
   return (
     `
     <section id="${id("formula")}" class="formula" aria-label="Output size and parameter count"></section>
-    <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
+    ${alertHtml("general")}
 
     <section id="${id("stage")}" class="stage" tabindex="0"
              aria-label="Convolution. Space plays or pauses; arrow keys and Page Up or Page Down step; Home and End ` +
@@ -125,7 +124,7 @@ export function mainHtml(id) {
       <div class="pane pane-kernel">
         <h2 class="pane-title">Kernel</h2>
         <div id="${id("kernel-editor")}" class="kernel-editor"></div>
-        <p class="alert" data-alert="kernelValues" role="status" aria-live="polite"></p>
+        ${alertHtml("kernelValues")}
       </div>
       <figure class="pane pane-output">
         <figcaption><span class="pane-title">Output</span> <span id="${id("output-shape")}" class="shape ` +

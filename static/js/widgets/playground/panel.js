@@ -3,6 +3,7 @@
 // at first, then meta.ranges after every run, so a slider cannot reach a setting the engine
 // would refuse.
 
+import { pressChips } from "../../lib/chips.js";
 import { showRange } from "../../lib/slider.js";
 
 const SQUARE = { kernel: "kernel", stride: "stride", padding: "padding", dilation: "dilation" };
@@ -75,7 +76,7 @@ export function mount(panel, { limits, onChange, onRandom, onUpload }) {
       if (select.value !== state[select.dataset.key]) select.value = state[select.dataset.key];
     }
     flip.checked = state.flip;
-    for (const chip of chips) chip.setAttribute("aria-pressed", String(chip.dataset.input === state.input));
+    pressChips(panel, "input", (name) => name === state.input);
   }
 
   return {

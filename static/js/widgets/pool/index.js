@@ -3,15 +3,19 @@
 // the engine (pool.run, pool.trace); the widget draws, steps and compares two answers.
 // Face: mount(element, {socket, limits, onChange(patch)}) -> {update(state), destroy(), inspect()}.
 
-import { createAlerts } from "../../lib/alerts.js";
+import { alertHtml } from "../../lib/alerts.js";
+import { askedOnce } from "../../lib/asked.js";
+import { chips, pressChips } from "../../lib/chips.js";
 import { scaleFor } from "../../lib/colors.js";
 import { fmt } from "../../lib/format.js";
 import { cellsBetween, createGrid, fitCell } from "../../lib/grid.js";
+import { idScope } from "../../lib/ids.js";
 import { bindKeys } from "../../lib/keyboard.js";
 import { mi, mn, mo, outputSize, sub } from "../../lib/mathml.js";
+import { loadPicture } from "../../lib/pictures.js";
 import { createStepper } from "../../lib/stepper.js";
-import { slider as rangeSlider } from "../../lib/slider.js";
-import { widgetFace } from "../../lib/widget.js";
+import { slider as rangeSlider, showRange } from "../../lib/slider.js";
+import { mountMarkup, widgetFace } from "../../lib/widget.js";
 
 export const POOL_PRESETS = ["x", "digit", "checkerboard", "random", "seed003", "vertical_edge"];
 const PRESET_LABELS = {
@@ -48,9 +52,6 @@ export function consistent(state) {
 const TRACE_PAGE = 256; // steps fetched per pool.trace request
 const STEP_MS = 900;
 
-// Element ids are unique per mount ("pool", then "pool-2", ...), so a lesson can hold two of these widgets.
-let mounted = 0;
-
 function slider(uid, key, label) {
   return rangeSlider({
     id: `${uid}-${key}`,
@@ -74,31 +75,20 @@ function formulaMath(axis) {
 }
 
 export function mount(element, { socket, limits, onChange }) {
-  mounted += 1;
-  const uid = mounted === 1 ? "pool" : `pool-${mounted}`;
-  element.innerHTML =
+  // Element ids are unique per mount ("pool", then "pool-2", ...), so a lesson can hold two of these widgets.
+  const uid = idScope("pool")("pool");
+  const { $, alerts } = mountMarkup(
+    element,
     `
     <h2 id="h-${uid}" class="widget-title">Pooling</h2>
     <div class="widget-body">
       <div class="widget-controls">
-        <div class="chips" role="group" aria-label="Pooling">
-          <button type="button" class="chip" data-mode="max" aria-pressed="false">Max</button>
-          <button type="button" class="chip" data-mode="avg" aria-pressed="false">Average</button>
-        </div>
-        ${slider(uid, "window", "Window F")}${slider(uid, "stride", "Stride S")}${slider(
-          uid,
-          "size",
-          "Input size " + "W<sub>i</sub>",
-        )}
-        <div class="chips" role="group" aria-label="Input picture">
-          ${POOL_PRESETS.map(
-            (p) =>
-              `<button type="button" class="chip" data-preset="${p}" ` +
-              `aria-pressed="false">${PRESET_LABELS[p]}</button>`,
-          ).join("")}
-        </div>
+        ${chips("mode", { max: "Max", avg: "Average" }, { label: "Pooling" })}
+        ${slider(uid, "window", "Window F")}${slider(uid, "stride", "Stride S")}
+        ${slider(uid, "size", "Input size W<sub>i</sub>")}
+        ${chips("preset", PRESET_LABELS, { label: "Input picture" })}
         <button type="button" class="chip shift-button" data-action="shift">Shift one pixel →</button>
-        <p class="alert" data-alert="input" role="status" aria-live="polite"></p>
+        ${alertHtml("input")}
       </div>
       <div class="widget-main">
         <div class="formula pool-formula">
@@ -107,7 +97,7 @@ export function mount(element, { socket, limits, onChange }) {
           <p class="formula-note channels-note"></p>
           <p class="problem-text" role="status" aria-live="polite"></p>
         </div>
-        <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
+        ${alertHtml("general")}
         <div class="pool-stage" tabindex="0" aria-label="Pooling. Space plays or pauses; arrow keys and Page Up or ` +
     `Page Down step; Escape shows the whole output.">
           <figure class="pane"><figcaption><span class="pane-title">Input</span> <span class="shape" ` +
@@ -126,9 +116,8 @@ export function mount(element, { socket, limits, onChange }) {
           </div>
         </div>
       </div>
-    </div>`;
-  const $ = (sel) => element.querySelector(sel);
-  const alerts = createAlerts(element);
+    </div>`,
+  );
   const stage = $(".pool-stage");
   const inputGrid = createGrid($('[data-grid="input"]'));
   const outputCanvas = $('[data-grid="output"]');
@@ -141,11 +130,9 @@ export function mount(element, { socket, limits, onChange }) {
   let shift = null; // {before: Float32Array, unchanged: [[r, c], ...]} after "shift"
   let shiftPending = null;
   let loadKey = "";
-  let runKey = "";
+  const asked = askedOnce(); // the run parameters last sent
 
   const set = (patch) => onChange(patch);
-  const pressed = (sel, on) =>
-    element.querySelectorAll(sel).forEach((b) => b.setAttribute("aria-pressed", String(on(b))));
 
   element.addEventListener("click", (e) => {
     const b = e.target.closest("button");
@@ -243,45 +230,29 @@ export function mount(element, { socket, limits, onChange }) {
       input = { height: s.poolSize, width: s.poolSize, values: Float32Array.from(s.poolValues) };
       return true;
     }
-    try {
-      const p = { name: s.poolInput === "custom" ? "x" : s.poolInput, height: s.poolSize, width: s.poolSize };
-      if (p.name === "random") p.seed = s.poolSeed;
-      const answer = await socket.request("input.preset", p);
-      alerts.clear("input");
-      const { height, width } = answer.meta;
-      input = { height, width, values: Float32Array.from(answer.arrays.values.data) };
-      if (height !== s.poolSize) set({ poolSize: height }); // seed003 is always 6×6
-      return true;
-    } catch (e) {
-      if (!e.quiet) alerts.show(e.field, e.message, "input", "input");
-      return false;
-    }
+    const p = { name: s.poolInput === "custom" ? "x" : s.poolInput, height: s.poolSize, width: s.poolSize };
+    if (p.name === "random") p.seed = s.poolSeed;
+    const picture = await loadPicture(socket, p, alerts);
+    if (!picture) return false;
+    input = picture;
+    if (picture.height !== s.poolSize) set({ poolSize: picture.height }); // seed003 is always 6×6
+    return true;
   }
 
   async function run() {
-    const key = JSON.stringify([
-      state.poolMode,
-      state.poolWindow,
-      state.poolStride,
-      input.height,
-      Array.from(input.values),
-    ]);
-    if (key === runKey) return draw();
-    runKey = key;
-    try {
-      const answer = await socket.request("pool.run", params());
+    const p = params();
+    const { answer, error: e, quiet } = await asked.ask(p, () => socket.request("pool.run", p));
+    if (quiet) return;
+    if (answer) {
       alerts.clear("pool");
       result = { meta: answer.meta, output: answer.arrays.output, winners: answer.arrays.winners ?? null };
       pages.clear();
-      traceKey = key;
+      traceKey = JSON.stringify(p);
       shift = shiftPending && shiftPending.before.length === result.output.size ? compare(shiftPending.before) : null;
       shiftPending = null;
       element.dataset.ready = "true";
-    } catch (e) {
-      if (e.quiet) return;
-      runKey = "";
-      alerts.show(e.field, e.message, "pool", e.field?.startsWith("kernel") ? "window" : "general");
     }
+    if (e) alerts.show(e.field, e.message, "pool", e.field?.startsWith("kernel") ? "window" : "general");
     draw();
   }
 
@@ -302,7 +273,7 @@ export function mount(element, { socket, limits, onChange }) {
         page,
         socket.request("pool.trace", { ...params(), start: page * TRACE_PAGE, count: TRACE_PAGE }).then(
           (a) => a,
-          () => null,
+          () => (pages.delete(page), null), // asked again when next drawn (after a reconnection, say)
         ),
       );
     }
@@ -356,8 +327,8 @@ export function mount(element, { socket, limits, onChange }) {
     inputGrid.draw({ rows: h, cols: w, cell, value: (r, c) => values[r * w + c], scale, highlights: hl, unused });
     $('[data-shape="input"]').textContent = `${h} × ${w} × 1`;
     element.querySelector(".shift-button").disabled = !result;
-    pressed("[data-mode]", (b) => b.dataset.mode === state.poolMode);
-    pressed("[data-preset]", (b) => b.dataset.preset === state.poolInput);
+    pressChips(element, "mode", (mode) => mode === state.poolMode);
+    pressChips(element, "preset", (preset) => preset === state.poolInput);
     renderSliders();
     if (!result) return;
     const [ch, oh, ow] = result.meta.output_shape;
@@ -407,16 +378,8 @@ export function mount(element, { socket, limits, onChange }) {
       stride: [ranges?.stride ?? { min: 1, max: limits.stride }, state.poolStride],
       size: [ranges?.size ?? { min: 1, max: limits.size }, input.height],
     };
-    for (const [key, [range, value]] of Object.entries(spec)) {
-      const el = element.querySelector(`#${uid}-${key}`);
-      el.min = range.min;
-      el.max = range.max;
-      el.value = value;
-      element.querySelector(`#${uid}-val-${key}`).textContent = value;
-      const ends = element.querySelector(`[data-control="${key}"] .range-ends`);
-      ends.querySelector('[data-end="min"]').textContent = range.min;
-      ends.querySelector('[data-end="max"]').textContent = range.max;
-    }
+    for (const [key, [range, value]] of Object.entries(spec))
+      showRange($(`[data-control="${key}"]`), { min: range.min, max: range.max, value });
   }
 
   function renderStep() {

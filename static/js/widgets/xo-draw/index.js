@@ -5,9 +5,11 @@
 // is the engine's. A new snapshot (the network changed) re-classifies, at most ten times a second.
 // Face: mount(element, {socket, run, samples, onChange(patch)}) -> {update(state), destroy(), inspect()}.
 
-import { createAlerts } from "../../lib/alerts.js";
+import { alertHtml } from "../../lib/alerts.js";
+import { chip, chips, pressChips } from "../../lib/chips.js";
 import { scaleFor } from "../../lib/colors.js";
 import { cellsBetween, createGrid, fitCell } from "../../lib/grid.js";
+import { mountMarkup, widgetFace } from "../../lib/widget.js";
 import { mountNetView } from "../xo/net-view.js";
 import { runFor } from "../xo/run.js";
 
@@ -40,7 +42,9 @@ export function consistent(state, { samples = [] } = {}) {
 }
 
 export function mount(element, { socket, run = runFor(socket), samples = [], onChange }) {
-  element.innerHTML =
+  const examples = samples.map((s) => [s, SAMPLE_LABELS[s] ?? s]);
+  const { $, alerts } = mountMarkup(
+    element,
     `
     <h2 id="h-draw" class="widget-title">Classify your own</h2>
     <div class="xo-draw">
@@ -49,30 +53,22 @@ export function mount(element, { socket, run = runFor(socket), samples = [], onC
           aria-label="Drawing grid. Click or drag to draw, right-click to erase; arrow keys move the cursor and ` +
     `space flips a pixel."></canvas>
         <div class="chips" role="group" aria-label="Brush">
-          <button type="button" class="chip" data-brush="ink" aria-pressed="true">Draw +1</button>
-          <button type="button" class="chip" data-brush="paper" aria-pressed="false">Erase −1</button>
+          ${chip("brush", "ink", "Draw +1")}
+          ${chip("brush", "paper", "Erase −1")}
           <button type="button" class="chip" data-action="clear">Clear</button>
         </div>
-        <div class="chips xo-samples" role="group" aria-label="Examples from the lecture">
-          ${samples
-            .map(
-              (s) =>
-                `<button type="button" class="chip" data-sample="${s}" ` +
-                `aria-pressed="false">${SAMPLE_LABELS[s] ?? s}</button>`,
-            )
-            .join("")}
-        </div>
+        ${chips("sample", examples, { label: "Examples from the lecture", className: "xo-samples" })}
         <p class="hint">Drag to draw; right-click or Erase paints −1. Keys: arrows move, space flips a pixel.</p>
-        <p class="alert" data-alert="grid" role="status" aria-live="polite"></p>
-        <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
+        ${alertHtml("grid")}
+        ${alertHtml("general")}
       </div>
       <div class="xo-draw-nets">
         <div class="xo-draw-net" data-net="hand"></div>
         <div class="xo-draw-net" data-net="trained"></div>
       </div>
-    </div>`;
-  const $ = (sel) => element.querySelector(sel);
-  const alerts = createAlerts(element);
+    </div>`,
+  );
+  pressChips(element, "brush", (brush) => brush === "ink");
   const canvas = $(".xo-pad");
   const pad = createGrid(canvas);
   // Sized so the drawing and both networks sit side by side from 1280 px wide up.
@@ -108,7 +104,7 @@ export function mount(element, { socket, run = runFor(socket), samples = [], onC
     if (!b) return;
     if (b.dataset.brush) {
       erase = b.dataset.brush === "paper";
-      element.querySelectorAll("[data-brush]").forEach((x) => x.setAttribute("aria-pressed", String(x === b)));
+      pressChips(element, "brush", (brush) => brush === b.dataset.brush);
     } else if (b.dataset.action === "clear") commit(new Float32Array(size * size).fill(PAPER));
     else if (b.dataset.sample) onChange({ xoDrawSample: b.dataset.sample, xoDrawn: null });
   });
@@ -236,10 +232,8 @@ export function mount(element, { socket, run = runFor(socket), samples = [], onC
       values = state.xoDrawn;
     } else if (ready.arrays[`sample_${name}`]) values = ready.arrays[`sample_${name}`].data;
     else values = new Float32Array(size * size).fill(PAPER);
-    element.querySelectorAll("[data-sample]").forEach((b) => {
-      b.setAttribute("aria-pressed", String(b.dataset.sample === name));
-      b.disabled = !ready.arrays[`sample_${b.dataset.sample}`];
-    });
+    pressChips(element, "sample", (sample) => sample === name);
+    for (const b of element.querySelectorAll("[data-sample]")) b.disabled = !ready.arrays[`sample_${b.dataset.sample}`];
     if (key === gridKey) return;
     gridKey = key;
     grid = Float32Array.from(values);
@@ -278,17 +272,12 @@ export function mount(element, { socket, run = runFor(socket), samples = [], onC
     run.ensure({})?.catch((e) => e.quiet || alerts.show(null, e.message, "classify", "general"));
   }, ALONE_MS);
 
-  return {
+  return widgetFace(element, {
     update(next) {
       state = next;
       if (run.ready) loadGrid();
     },
-    destroy() {
-      clearTimeout(timer);
-      clearTimeout(alone);
-      unsubscribe();
-      element.replaceChildren();
-    },
+    stops: [() => clearTimeout(timer), () => clearTimeout(alone), unsubscribe],
     inspect: () => ({
       size,
       grid: grid && Array.from(grid),
@@ -298,5 +287,5 @@ export function mount(element, { socket, run = runFor(socket), samples = [], onC
       hand: views.hand.inspect(),
       trained: views.trained.inspect(),
     }),
-  };
+  });
 }

@@ -4,6 +4,8 @@
 // it draws each slider with the engine's range (train.ready's meta.ranges) and each value as
 // the run reports it. It calls onChange(patch) with URL-state keys; nothing else.
 
+import { alertHtml } from "../../lib/alerts.js";
+import { chips, pressChips } from "../../lib/chips.js";
 import { fmt } from "../../lib/format.js";
 import { slider as rangeSlider } from "../../lib/slider.js";
 
@@ -103,7 +105,7 @@ function variationHtml(spec) {
     `${spec.label}</label>
         <output class="control-value" data-value="${spec.name}"></output></div>
       <input type="range" id="xo-var-${spec.name}" data-field="${spec.key}" aria-label="${spec.label} amount">
-      <p class="alert" data-alert="${spec.name}" role="status" aria-live="polite"></p>
+      ${alertHtml(spec.name)}
     </div>`
   );
 }
@@ -117,17 +119,14 @@ export function mountControls(element, { onChange }) {
     </div>
     <div class="group"><h3>The run</h3>
       <p class="hint">A change starts a new run from step 0.</p>
-      <div class="chips" role="group" aria-label="Start from">
-        <button type="button" class="chip" data-init="hand" aria-pressed="false">Hand-designed filters</button>
-        <button type="button" class="chip" data-init="random" aria-pressed="false">Random filters</button>
-      </div>
-      <p class="alert" data-alert="init" role="status" aria-live="polite"></p>
+      ${chips("init", { hand: "Hand-designed filters", random: "Random filters" }, { label: "Start from" })}
+      ${alertHtml("init")}
       <div class="control seed-control" data-control="seed">
         <label for="xo-seed">Seed</label>
         <div class="seed-row"><input type="number" id="xo-seed" min="0" step="1" inputmode="numeric" ` +
     `data-field="xoSeed">
           <button type="button" class="chip" data-action="next-seed">Next seed</button></div>
-        <p class="alert" data-alert="seed" role="status" aria-live="polite"></p>
+        ${alertHtml("seed")}
       </div>
       ${RUN.map((s) => sliderHtml(s, "xo")).join("")}
     </div>
@@ -135,8 +134,8 @@ export function mountControls(element, { onChange }) {
       ${VARIATIONS.map(variationHtml).join("")}
       <label class="toggle control" data-control="distorted"><input type="checkbox" data-toggle="xoDistorted"> ` +
     `Distorted X's (the seed's wobbly X)</label>
-      <p class="alert" data-alert="distorted" role="status" aria-live="polite"></p>
-      <p class="alert" data-alert="variations" role="status" aria-live="polite"></p>
+      ${alertHtml("distorted")}
+      ${alertHtml("variations")}
     </div>`;
   const all = [...LIVE, ...RUN, ...VARIATIONS];
   const specOf = (key) => all.find((s) => s.key === key);
@@ -222,9 +221,7 @@ export function mountControls(element, { onChange }) {
       element.querySelector(`#xo-var-${spec.name}`).classList.toggle("off", !box.checked);
     }
     element.querySelector('[data-toggle="xoDistorted"]').checked = Boolean(values.variations?.distorted);
-    element
-      .querySelectorAll("[data-init]")
-      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.init === values.init)));
+    pressChips(element, "init", (init) => init === values.init);
     const seed = element.querySelector("#xo-seed");
     if (ranges.seed) Object.assign(seed, { min: ranges.seed[0], max: ranges.seed[1] });
     if (document.activeElement !== seed) seed.value = values.seed ?? "";

@@ -4,11 +4,13 @@
 // widget sends controls and draws the newest snapshot once per animation frame.
 // Face: mount(element, {socket, run?, onChange(patch)}) -> {update(state), destroy(), inspect()}.
 
-import { createAlerts } from "../../lib/alerts.js";
+import { alertHtml } from "../../lib/alerts.js";
+import { chips, pressChips } from "../../lib/chips.js";
 import { scaleFor } from "../../lib/colors.js";
 import { fmt } from "../../lib/format.js";
 import { createGrid } from "../../lib/grid.js";
 import { bindKeys } from "../../lib/keyboard.js";
+import { listen, mountMarkup, widgetFace } from "../../lib/widget.js";
 import { LIVE, RUN, VARIATIONS, mountControls } from "./controls.js";
 import { createChart } from "./curves.js";
 import { mountGallery } from "./gallery.js";
@@ -22,7 +24,9 @@ const SPEED_LABELS = { 2: "2/s", 5: "5/s", 30: "30/s", 100: "100/s", 0: "Max" };
 const START_DELAY_MS = 150; // run settings that change in a burst (arrow keys) start one run
 
 export function mount(element, { socket, run = runFor(socket), onChange }) {
-  element.innerHTML =
+  const speeds = SPEEDS.map((s) => [s, SPEED_LABELS[s] ?? `${s}/s`]);
+  const { $, alerts } = mountMarkup(
+    element,
     `
     <h2 id="h-train" class="widget-title">Train the network</h2>
     <div class="xo-train">
@@ -34,15 +38,9 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
             <button type="button" class="xo-play" data-cmd="toggle" title="Play or pause (space)">Play</button>
             <button type="button" data-cmd="step" title="Train one batch (→ or Page Down)">Step one batch</button>
             <button type="button" data-cmd="reset" title="Back to step 0 with the same seed (R)">Reset</button>
-            <div class="chips xo-speed" role="group" aria-label="Speed, in batches a second">
-              ${SPEEDS.map(
-                (s) =>
-                  `<button type="button" class="chip" data-speed="${s}" ` +
-                  `aria-pressed="false">${SPEED_LABELS[s] ?? `${s}/s`}</button>`,
-              ).join("")}
-            </div>
+            ${chips("speed", speeds, { label: "Speed, in batches a second", className: "xo-speed" })}
           </div>
-          <p class="alert general" data-alert="general" role="status" aria-live="polite"></p>
+          ${alertHtml("general")}
           <dl class="xo-stats">
             <div><dt>Step</dt><dd data-stat="step">–</dd></div>
             <div><dt>Epoch</dt><dd data-stat="epoch">–</dd></div>
@@ -66,7 +64,7 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
             <h3 id="h-xo-tests" class="xo-sub">Test examples: <span data-stat="right"></span></h3>
             <p class="hint">Ringed ✓ right or ✗ wrong, with the probability of X. Pick one to see its maps.</p>
             <div class="xo-gallery-box"></div>
-            <p class="alert" data-alert="sample" role="status" aria-live="polite"></p>
+            ${alertHtml("sample")}
           </section>
           <section class="xo-sample" aria-labelledby="h-xo-sample">
             <h3 id="h-xo-sample" class="xo-sub">Test example <span data-stat="sample"></span></h3>
@@ -78,9 +76,8 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
           </section>
         </div>
       </div>
-    </div>`;
-  const $ = (sel) => element.querySelector(sel);
-  const alerts = createAlerts(element);
+    </div>`,
+  );
   const controls = mountControls($(".xo-panel"), { onChange });
   const charts = {
     loss: createChart($('[data-chart="loss"]'), { title: "Loss", kind: "loss" }),
@@ -125,10 +122,9 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
     e.preventDefault();
     command("reset");
   };
-  document.addEventListener("keydown", onKey);
+  const unlistenKeys = listen(document, "keydown", onKey);
   const unsubscribe = run.subscribe(draw);
-  const onResize = () => Object.values(charts).forEach((c) => c.redraw());
-  addEventListener("resize", onResize);
+  const unlistenResize = listen(window, "resize", () => Object.values(charts).forEach((c) => c.redraw()));
 
   const playing = () => (playIntent ? playIntent.play : Boolean(run.latest?.meta.playing));
 
@@ -311,9 +307,7 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
     const play = $(".xo-play");
     play.textContent = on ? "Pause" : "Play";
     play.setAttribute("aria-pressed", String(on));
-    element
-      .querySelectorAll("[data-speed]")
-      .forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.speed === state?.xoSpeed)));
+    pressChips(element, "speed", (speed) => speed === state?.xoSpeed);
   }
 
   function renderControls() {
@@ -349,16 +343,9 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
     renderControls();
   }
 
-  return {
+  return widgetFace(element, {
     update,
-    destroy() {
-      clearTimeout(startTimer);
-      unbindKeys();
-      unsubscribe();
-      document.removeEventListener("keydown", onKey);
-      removeEventListener("resize", onResize);
-      element.replaceChildren();
-    },
+    stops: [() => clearTimeout(startTimer), unbindKeys, unsubscribe, unlistenKeys, unlistenResize],
     /** What the widget shows, for tests and benchmarks. */
     inspect: () => ({
       ready: run.ready?.meta ?? null,
@@ -369,5 +356,5 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
       gallery: gallery.inspect(),
       sample: net.inspect(),
     }),
-  };
+  });
 }
