@@ -21,8 +21,11 @@ from engine import shapes
 from engine.warmup import warm_up
 from engine.xo_data import named_samples
 
+from .core.abort import AbortHandle
+from .core.errors import error
 from .core.guard import HostGuard
 from .core.limits import limits
+from .core.occupancy import Occupancy
 from .core.paths import STATIC, TEMPLATES
 from .core.session import Session
 from .core.table import Table
@@ -35,6 +38,7 @@ IDLE_SECONDS = 30 * 60
 # Engine work gets its own threads, so a lecture hall of heavy requests never
 # starves the page routes (which use anyio's default pool) of theirs.
 ENGINE_THREADS = 32
+TRY_AGAIN_LATER = 1013  # the websocket close code for a server that is full
 
 
 @functools.cache
@@ -58,13 +62,21 @@ def page_context(table: Table = TABLE) -> dict:
     }
 
 
-def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS, hosts: tuple[str, ...] = ()) -> FastAPI:
+def create_app(
+    warm: bool = True,
+    idle_seconds: float = IDLE_SECONDS,
+    hosts: tuple[str, ...] = (),
+    occupancy: Occupancy | None = None,
+) -> FastAPI:
     """Build the app; with ``warm`` the kernels compile (or load from disk) in the background.
 
     ``hosts``: names the server answers to besides localhost (the address it listens on).
+    ``occupancy``: the caps on pages and training runs (the defaults when None).
     """
     app = FastAPI(title="Convscope", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(HostGuard, names=hosts)
+    app.add_middleware(AbortHandle)  # added last, so outermost: it must see the server's own send
+    app.state.occupancy = occupancy or Occupancy()
     app.state.sessions = set()  # live websocket sessions, counted by /healthz
     app.state.engine_threads = None  # made on first use, inside the server's event loop
     app.state.engine_ready = threading.Event()
@@ -142,12 +154,20 @@ def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS, hosts: tup
     async def socket(websocket: WebSocket):
         if app.state.engine_threads is None:
             app.state.engine_threads = anyio.CapacityLimiter(ENGINE_THREADS)
-        session = Session(websocket, TABLE, idle_seconds, app.state.engine_threads)
+        address = websocket.client.host if websocket.client else "?"
+        refusal = app.state.occupancy.enter(address)
+        if refusal is not None:  # said in a frame the page shows, then closed with "try again later"
+            await websocket.accept()
+            await websocket.send_text(error(None, "busy", None, refusal))
+            await websocket.close(TRY_AGAIN_LATER, "server full")
+            return
+        session = Session(websocket, TABLE, idle_seconds, app.state.engine_threads, app.state.occupancy)
         app.state.sessions.add(session)
         try:
             await session.run()
         finally:
             app.state.sessions.discard(session)
+            app.state.occupancy.leave(address)
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon():
@@ -161,6 +181,7 @@ def create_app(warm: bool = True, idle_seconds: float = IDLE_SECONDS, hosts: tup
             "engine_ready": app.state.engine_ready.is_set(),
             "sessions": len(app.state.sessions),
             "training_jobs": jobs,
+            "training_runs": app.state.occupancy.training_runs,
         }
 
     return app

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-ErrorCode = Literal["bad_json", "unknown_type", "invalid", "does_not_fit", "too_large", "internal"]
+ErrorCode = Literal["bad_json", "unknown_type", "invalid", "does_not_fit", "too_large", "busy", "internal"]
 
 
 class ErrorReply(BaseModel):

@@ -14,6 +14,11 @@ MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # decoded image file
 MAX_FRAME_BYTES = 8 * 1024 * 1024  # one websocket message; larger closes the socket (abuse)
 MAX_REQUESTS_PER_SECOND = 200
 MAX_ID = 2**53 - 1  # the largest integer a browser's Number holds exactly
+# A send the page has not taken in for this long means a page that stopped reading (a stuck tab, a
+# hostile script): its socket is cut, so what it was sent cannot pile up in the server's memory.
+SEND_SECONDS = 5.0
+MAX_COMPUTING = 2  # one page's requests computed at once: bounds the answers it can hold unsent
+MAX_WAITING_BYTES = 4 * 1024 * 1024  # one page's requests waiting in their lanes, by their frames' size
 MAX_LANES = 64  # distinct (type, lane) pairs one page may use; far above any lesson's widgets
 # Base64 spends 4 characters per 3 bytes; leave room for a "data:image/png;base64," prefix.
 MAX_UPLOAD_CHARS = 4 * math.ceil(MAX_UPLOAD_BYTES / 3) + 64

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Self
 
 import numpy as np
 import pytest
+import uvicorn
 from websockets.sync.client import connect
 
+from app.cli import free_port, server_config
 from app.core import wire
 
 
@@ -58,9 +63,11 @@ class Page:
         return Answer(json.loads(message))
 
     def ask(self, type: str, params: dict | None = None, timeout: float = 60) -> Answer:
-        """Send one request and return its answer (which must carry its id)."""
+        """Send one request and return its answer (which must carry its id); pushes (no id) are skipped."""
         id = self.send(type, params)
         answer = self.recv(timeout)
+        while answer.id is None and answer.type != "error":  # a training snapshot pushed meanwhile
+            answer = self.recv(timeout)
         assert answer.id == id, answer.header
         return answer
 
@@ -146,3 +153,21 @@ def assert_explained(page, type_name, params, code, field, message):
     assert message in answer.header["message"], answer.header["message"]
     assert "Input should" not in answer.header["message"]  # never pydantic's own wording
     assert_still_answers(page)
+
+
+@contextmanager
+def serve(app):
+    """Run ``app`` as the command does, on a free loopback port in this process (so a test can patch or
+    inspect it); yields ``"127.0.0.1:port"``."""
+    server = uvicorn.Server(server_config(app, host="127.0.0.1", port=free_port()))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the in-process server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -1,13 +1,15 @@
-"""The ``convscope`` command: serves, prints its URL, moves on when the port is taken."""
+"""The ``convscope`` command: serves, prints its URL, reports a taken port and exits (port 0: any free one)."""
 
 from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 
-from app.cli import free_port
+from ..conftest import ROOT, running_server
 
 
 def test_index_shows_the_engine_sized_lenet_table(server_url):
@@ -32,8 +34,38 @@ def test_static_files_are_served_locally(server_url):
     assert "font-family" in css
 
 
-def test_next_free_port_when_the_default_is_taken():
+def test_a_taken_port_is_reported_and_the_command_exits(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
+        taken.listen()
         port = taken.getsockname()[1]
-        assert free_port("127.0.0.1", port) > port
+        done = subprocess.run(
+            [sys.executable, "-m", "app.cli", "--no-browser", "--port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2 and done.stdout == ""
+    assert f"port {port} on 127.0.0.1 is in use by another program" in done.stderr
+    assert "--port 0" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_another_convscope_on_the_port_is_named(server_url):
+    port = int(server_url.rsplit(":", 1)[1].strip("/"))
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "--no-browser", "--port", str(port)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert f"in use by another Convscope, open at http://localhost:{port}/" in done.stderr
+
+
+def test_port_0_takes_any_free_port(tmp_path):
+    with running_server(0, log=tmp_path / "server.log") as url:
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        assert port != 0
+        assert json.loads(urllib.request.urlopen(url + "healthz", timeout=5).read())["ok"] is True

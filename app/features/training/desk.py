@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 
@@ -26,7 +27,17 @@ from engine.xo_data import CLASSES, Variations, named_samples
 
 from ...core import wire
 from ...core.errors import Problem, error, explain
-from .models import IN_ORDER, MAPS, MAX_WAITING, READY, SNAPSHOT, TRAINING_REQUESTS
+from ...core.occupancy import Occupancy
+from .models import (
+    IN_ORDER,
+    MAPS,
+    MAX_QUEUED_BATCHES,
+    MAX_STEP_BATCHES,
+    MAX_WAITING,
+    READY,
+    SNAPSHOT,
+    TRAINING_REQUESTS,
+)
 
 log = logging.getLogger("convscope.training")
 
@@ -173,12 +184,24 @@ class Job:
         return wire.encode(id, MAPS, meta, arrays)
 
 
+def _batches(type_name: str, params: object) -> int:
+    """The batches a queued request asks for: a train.step's count (1 when absent or malformed), else 0."""
+    if type_name != "train.step":
+        return 0
+    n = params.get("batches", 1) if isinstance(params, dict) else 1
+    return n if isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_STEP_BATCHES else 1
+
+
 class TrainingDesk:
     """A page's training desk: queue, driver task, outbox. Made on the first train.* request."""
 
-    def __init__(self, send: Send, limiter: anyio.CapacityLimiter | None):
+    def __init__(self, send: Send, limiter: anyio.CapacityLimiter | None, occupancy: Occupancy | None = None):
         self.send, self.limiter = send, limiter
+        self.occupancy = occupancy or Occupancy()  # the server's count of training runs
         self.job: Job | None = None
+        self.queued_batches = 0  # batches the train.step requests in the queue ask for
+        self.holding, self.closed = False, False  # whether this page counts as one of the server's runs
+        self.holding_lock = threading.Lock()
         self.runs = 0
         self.queue: asyncio.Queue[tuple[int, str, dict]] = asyncio.Queue()
         self.classify_waiting: tuple[int, dict] | None = None
@@ -206,12 +229,27 @@ class TrainingDesk:
             )
             return
         else:
+            batches = _batches(type_name, params)
+            if self.queued_batches + batches > MAX_QUEUED_BATCHES:
+                waiting = self.queued_batches
+                message = (
+                    f"batches: the steps waiting may add up to {MAX_QUEUED_BATCHES} batches, "
+                    f"{waiting} already wait; wait for their answers"
+                )
+                await self.send(_error(id, "batches", message, "busy"))
+                return
+            self.queued_batches += batches
             self.queue.put_nowait((id, type_name, params))
         self.wake.set()
 
     def close(self) -> None:
         for task in self.tasks:
             task.cancel()
+        with self.holding_lock:  # a train.start still on a worker thread sees ``closed`` and counts nothing
+            self.closed = True
+            if self.holding:
+                self.occupancy.end_run()
+            self.holding = False
         self.job = None
 
     async def _thread(self, fn, *args):
@@ -222,6 +260,7 @@ class TrainingDesk:
             try:
                 if not self.queue.empty():
                     id, type_name, params = self.queue.get_nowait()
+                    self.queued_batches -= _batches(type_name, params)
                     await self.send(await self._thread(self._command, id, type_name, params))
                     if type_name in ("train.start", "train.reset") and self.job is not None:
                         self._post(await self._thread(self.job.snapshot, None))
@@ -336,6 +375,14 @@ class TrainingDesk:
 
     def _start(self, id: int, p) -> bytes:
         config = xo_train.make_config(p.config.given())  # raises ArgumentError naming the field
+        with self.holding_lock:  # a page's new run replaces its old one: only its first counts
+            if self.closed:
+                raise Problem("busy", None, "the page has left")
+            if not self.holding:
+                refusal = self.occupancy.start_run()
+                if refusal is not None:
+                    raise Problem("busy", None, refusal)
+                self.holding = True
         self.runs += 1
         self.job = Job(config, self.runs)
         self.outbox = None

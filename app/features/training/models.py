@@ -20,6 +20,9 @@ Real = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 MAX_STEP_BATCHES = 1000
 MAX_SPEED = 10_000  # batches a second while playing; 0 means as fast as the machine goes
 MAX_WAITING = 64  # training requests queued for one page
+# Batches the queued train.step requests of one page may add up to: about a minute of training at the
+# largest setting, where 64 steps of 1000 would be a quarter of an hour of a core.
+MAX_QUEUED_BATCHES = 2000
 
 
 class VariationsParams(Params):

@@ -6,20 +6,17 @@ import json
 import threading
 import time
 import urllib.request
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
-import uvicorn
 from websockets.exceptions import ConnectionClosed
 
-from app.cli import free_port
 from app.core.feature import Message
 from app.features import TABLE
 from app.pages import create_app
 from engine import conv2d
 
-from ..conftest import Page, grid_params, health
+from ..conftest import Page, grid_params, health, serve
 
 
 def heavy_params(seed: int = 0, size: int = 128) -> tuple[dict, np.ndarray, np.ndarray]:
@@ -153,25 +150,6 @@ def test_playground_page_has_the_limits(server_url):
 
 
 # ---------------------------------------------------------------- in process: idle pages and our own failures
-
-
-@contextmanager
-def serve(app):
-    """Run ``app`` with uvicorn on a free loopback port in this process (so a test can patch it)."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=free_port("127.0.0.1", 8950), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the in-process server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_idle_page_is_closed_and_freed():
