@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def running_server(port: int, log: Path | None = None, **env: str):
+def running_server(port: int, log: Path | None = None, host: str = "127.0.0.1", **env: str):
     """Start ``convscope`` as a user would (extra environment in ``env``), read the URL it
     prints, wait until it answers; stop it afterwards. Its output goes to ``log`` (a file, so
     a server that logs a lot never blocks on a full pipe), which tests may read."""
@@ -26,7 +26,7 @@ def running_server(port: int, log: Path | None = None, **env: str):
         log = Path(tempfile.mkdtemp(prefix="convscope-log-")) / "server.log"
     out = open(log, "w")  # noqa: SIM115 (closed in the finally below, after the server stops)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "--no-browser", "--port", str(port)],
+        [sys.executable, "-m", "app.cli", "--no-browser", "--port", str(port), "--host", host],
         cwd=ROOT,
         stdout=out,
         stderr=subprocess.STDOUT,

@@ -7,7 +7,10 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+
+import pytest
 
 from ..conftest import ROOT, running_server
 
@@ -69,3 +72,27 @@ def test_port_0_takes_any_free_port(tmp_path):
         port = int(url.rsplit(":", 1)[1].strip("/"))
         assert port != 0
         assert json.loads(urllib.request.urlopen(url + "healthz", timeout=5).read())["ok"] is True
+
+
+def get(url: str, host: str | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read().decode()
+
+
+def test_serving_a_class_prints_the_network_address_and_answers_to_it(tmp_path):
+    from app.cli import lan_addresses
+
+    addresses = lan_addresses()
+    if not addresses:
+        pytest.skip("this machine has no network address besides loopback")
+    with running_server(0, log=tmp_path / "server.log", host="0.0.0.0") as url:
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        printed = (tmp_path / "server.log").read_text()
+        assert f"on your network: http://{addresses[0]}:{port}/" in printed
+        status, body = get(f"http://{addresses[0]}:{port}/healthz")  # as a student's phone asks
+        assert status == 200 and json.loads(body)["ok"] is True
+        assert get(f"http://127.0.0.1:{port}/healthz", host="evil.example")[0] == 400  # still no other names
