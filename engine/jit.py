@@ -36,6 +36,7 @@ memory. Anything but the plain case is said in one log line, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -198,8 +199,9 @@ class _EngineCache(FunctionCache):
 class _DiskCache:
     """One kernel's disk cache, opened when it first compiles (importing the engine touches no disk).
 
-    Reading a damaged file is a miss; a failed write turns writing off for the
-    rest of the run. Either is logged once and never stops a compile.
+    Reading a damaged file is a miss (and its index is emptied, to be written
+    afresh); a failed write turns writing off for the rest of the run. Either is
+    logged once and never stops a compile.
     """
 
     _trouble_told = False  # for the whole process: one line, however many kernels meet the trouble
@@ -218,10 +220,10 @@ class _DiskCache:
         return self._cache
 
     @classmethod
-    def _tell(cls, what: str, exc: BaseException) -> None:
+    def _tell(cls, what: str, exc: BaseException, then: str) -> None:
         if not cls._trouble_told:
             cls._trouble_told = True
-            log.warning("convscope: kernel cache: %s (%s); compiling in memory", what, exc)
+            log.warning("convscope: kernel cache: %s (%s: %s); %s", what, type(exc).__name__, exc, then)
 
     def load_overload(self, sig, target_context):
         cache = self._open()
@@ -230,7 +232,10 @@ class _DiskCache:
         try:
             return cache.load_overload(sig, target_context)
         except Exception as exc:  # noqa: BLE001 (a truncated or foreign file: compile instead)
-            self._tell(f"could not read {cache.cache_path}", exc)
+            self._tell(f"could not read {cache.cache_path}", exc, "compiling the kernels it should hold")
+            if self._store.writable:
+                with contextlib.suppress(Exception):
+                    cache.flush()  # an empty index in its place, so this compile is saved over it
             return None
 
     def save_overload(self, sig, data):
@@ -239,9 +244,9 @@ class _DiskCache:
             return
         try:
             cache.save_overload(sig, data)
-        except OSError as exc:
+        except Exception as exc:  # noqa: BLE001 (a full disk, a directory removed: the compile stands)
             _DiskCache._saving_failed = True
-            self._tell(f"could not write to {cache.cache_path}", exc)
+            self._tell(f"could not write to {cache.cache_path}", exc, "kernels compiled from now on stay in memory")
 
     def flush(self):
         cache = self._open()

@@ -1,4 +1,10 @@
-"""The kernel cache: always writable, keyed by the engine's source, and made only when first needed."""
+"""The kernel cache: keyed by the engine's source, made only when first needed, and never a traceback.
+
+A writable directory is read and written; a read-only one that holds kernels is
+only read; an unusable one is replaced by the next choice, and with none at all
+(not even a temp dir) kernels compile in memory. Each case but the first says so
+in one log line.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.engine.fs import listing, read_only_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = "import engine.jit as j; print(j.cache_dir())"
@@ -115,3 +123,105 @@ def test_the_cache_is_made_on_first_compile_and_read_by_the_next_process(tmp_pat
     made = [p for p in tmp_path.iterdir() if p.name.startswith("numba-")]
     assert len(made) == 1 and any(made[0].rglob("*.nbi")), "the first compile wrote no cache index"
     assert run() == ["1", "0"]  # the next process loads it from disk
+
+
+def run(script: str, env: dict, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", script], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def one_line(stderr: str, words: str) -> None:
+    """The process said ``words`` in exactly one line, and printed no traceback."""
+    assert "Traceback" not in stderr, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and words in lines[0], stderr
+
+
+# Loads _all_finite if the cache holds it; _all_within is compiled (it is not in the cache).
+COMPILE_TWO = (
+    COMPILE
+    + """
+checks.labels("y", np.array([0, 1]), 2, 2)
+print(checks._all_within.stats.cache_hits.total(), checks._all_within.stats.cache_misses.total())
+from engine.jit import cache_store
+print(cache_store())
+"""
+)
+
+
+def test_a_read_only_cache_is_read_and_never_written(tmp_path):
+    cache = tmp_path / "cache"
+    env = clean_env(CONVSCOPE_CACHE_DIR=str(cache), XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    assert run(COMPILE, env).stdout.split() == ["0", "1"]  # one kernel compiled and saved
+    before = listing(cache)
+    with read_only_tree(cache):
+        out = run(COMPILE_TWO, env)
+    hits = out.stdout.splitlines()
+    assert hits[0] == "1 0", out  # loaded from the read-only cache, not compiled
+    assert hits[1] == "0 1", out  # the kernel it lacks compiled, in memory
+    assert "writable=False" in hits[2], out
+    one_line(out.stderr, "is read-only")
+    assert listing(cache) == before  # nothing written to it ...
+    assert not (tmp_path / "xdg").exists()  # ... nor elsewhere instead
+    assert not list((ROOT / "engine").rglob("*.nbi"))  # nor beside the source, where Numba itself would fall back
+
+
+NO_TEMP_DIR = """
+import tempfile, os
+tempfile.tempdir = None
+tempfile._candidate_tempdir_list = lambda: [os.environ["TMPDIR"]]  # a machine with no usable temp dir
+try:
+    tempfile.gettempdir()
+except FileNotFoundError:
+    pass
+else:
+    raise SystemExit("the temp dir is still usable")
+"""
+
+
+def test_no_writable_directory_and_no_temp_dir_compile_in_memory(tmp_path):
+    (tmp_path / "file").write_text("a file where a directory should be")
+    blocked = tmp_path / "file" / "cache"  # cannot be made, not even by root
+    env = clean_env(
+        CONVSCOPE_CACHE_DIR=str(blocked),
+        XDG_CACHE_HOME=str(blocked),
+        HOME=str(blocked),
+        TMPDIR=str(tmp_path / "missing"),
+    )
+    out = run(NO_TEMP_DIR + COMPILE_TWO, env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[:2] == ["0 1", "0 1"]  # both compiled ...
+    assert "CacheStore(path=None" in out.stdout  # ... and kept in memory
+    one_line(out.stderr, "no writable directory for the kernel cache")
+
+
+def test_an_unusable_cache_dir_is_replaced_with_one_line(tmp_path):
+    (tmp_path / "file").write_text("")
+    asked = tmp_path / "file" / "cache"
+    env = clean_env(CONVSCOPE_CACHE_DIR=str(asked), XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    out = run(COMPILE_TWO, env)
+    assert out.returncode == 0, out.stderr
+    assert str(tmp_path / "xdg" / "convscope") in out.stdout.splitlines()[2]
+    one_line(out.stderr, f"{asked} cannot be used")
+
+
+def test_a_damaged_cache_is_compiled_over(tmp_path):
+    env = clean_env(CONVSCOPE_CACHE_DIR=str(tmp_path))
+    assert run(COMPILE, env).stdout.split() == ["0", "1"]
+    for index in tmp_path.rglob("*.nbi"):
+        index.write_bytes(b"not a pickle")
+    out = run(COMPILE, env)
+    assert out.stdout.split() == ["0", "1"], out.stderr
+    one_line(out.stderr, "could not read")
+    assert run(COMPILE, env).stdout.split() == ["1", "0"]  # and saved over the damage
+
+
+def test_a_cache_built_by_a_copy_of_the_engine_serves_the_original(tmp_path):
+    # The freshness stamp is the engine's digest, not a file's path or time: a cache
+    # prepared from an identical copy (an image build, another checkout) is valid here.
+    copy = tmp_path / "copy" / "engine"
+    copy.mkdir(parents=True)
+    for src in (ROOT / "engine").glob("*.py"):
+        (copy / src.name).write_bytes(src.read_bytes())
+    env = clean_env(CONVSCOPE_CACHE_DIR=str(tmp_path / "cache"))
+    assert run(COMPILE, env | {"PYTHONPATH": str(copy.parent)}, cwd=copy.parent).stdout.split() == ["0", "1"]
+    assert run(COMPILE, env).stdout.split() == ["1", "0"]
