@@ -1,8 +1,12 @@
 """conv.run and conv.trace: a 2-D convolution's output, and every step of it, for the playground.
 
-No math here: the output comes from engine.conv2d, the steps from the engine's trace
-(built from the same index arithmetic), the sizes, formulas and slider ranges from
-engine.shapes.
+No math here: the output comes from engine.conv (what engine.conv2d does, in its two
+steps), the steps from the engine's trace (built from the same index arithmetic), the
+sizes, formulas and slider ranges from engine.shapes.
+
+A lecture hall sends conv.run a thousand times a second, mostly small grids at a few
+settings: a setting's meta is made once (it depends on the sizes and settings, never on
+the values) and :meth:`ConvRunParams.work` tells the dispatcher a request is small.
 """
 
 from __future__ import annotations
@@ -13,9 +17,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
-from engine import conv2d, shapes, trace
+from engine import shapes, trace
 from engine.conv import ConvSpec
-from engine.pad import pad
 
 from ..core import wire
 from ..core.feature import Answer, Feature, Widget, answers
@@ -75,6 +78,12 @@ class ConvRunParams(Params):
         if self.bias is not None and len(self.bias) != k.filters:
             raise inconsistent("bias", f"bias must hold {count_text(k.filters)} (one per filter), got {len(self.bias)}")
         return self
+
+    def work(self) -> int:
+        """The engine's multiply-adds for this request (app.core.dispatch answers a small one on the loop)."""
+        x, k = self.input, self.kernels
+        out = window_output((x.height, x.width), (k.height, k.width), self.stride, self.padding, self.dilation)
+        return k.filters * x.channels * k.height * k.width * out.shape[0] * out.shape[1]  # 0 when nothing fits
 
 
 class ConvTraceParams(ConvRunParams):
@@ -159,12 +168,12 @@ def _meta(c, h, w, filters, kh, kw, stride, padding, dilation) -> wire.Meta:
 @answers("conv.run", "conv.result")
 def conv_run(p: ConvRunParams) -> Answer:
     conv_output(p)  # refuses a kernel with no position at all (does_not_fit) before the engine sees it
-    x, w, b = conv_arrays(p)
-    y = conv2d(x, w, b, **conv_settings(p))[0]  # (F, OH, OW)
+    # engine.conv2d's two steps, so the padded input its forward pass made is sent rather than made again.
     spec = ConvSpec.make(p.stride, p.padding, p.dilation, p.pad_mode, p.flip)
-    padded = pad(x, spec.padding, spec.pad_mode)[0]  # (C, Hp, Wp)
+    x, w, b = spec.check(*conv_arrays(p))  # (1, C, H, W), (F, C, KH, KW), (F,)
+    y, saved = spec.forward(x, w, b)  # (1, F, OH, OW)
     weights = spec.kernel_weights(w)  # (F, C, KH, KW) as multiplied: turned 180° when flip
-    arrays = {"output": y, "padded": padded, "weights": weights, "bias": b}
+    arrays = {"output": y[0], "padded": saved.xp[0], "weights": weights, "bias": b}  # padded: (C, Hp, Wp)
     return Answer(conv_meta(p), arrays)
 
 
