@@ -108,11 +108,16 @@ def _bases() -> Iterator[Path]:
         user_cache = None
     if user_cache is not None:
         yield user_cache / "convscope"
+    temp = _temp_dir()
+    if temp is not None:
+        yield temp / f"convscope-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+
+
+def _temp_dir() -> Path | None:
     try:
-        temp = tempfile.gettempdir()  # FileNotFoundError when no temp dir is usable
-    except OSError:
-        return
-    yield Path(temp) / f"convscope-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+        return Path(tempfile.gettempdir())
+    except OSError:  # FileNotFoundError: "No usable temporary directory found"
+        return None
 
 
 _CHOOSING = threading.Lock()
@@ -133,7 +138,7 @@ def _choose_store() -> CacheStore:
         reason = _writable(directory)
         if reason is None:
             if refused:
-                log.warning("convscope: kernel cache %s; using %s instead", "; ".join(refused), directory)
+                log.warning("convscope: kernel cache: cannot use %s; using %s instead", "; ".join(refused), directory)
             return CacheStore(directory, True)
         if _holds_kernels(directory):
             log.warning(
@@ -143,11 +148,13 @@ def _choose_store() -> CacheStore:
                 reason,
             )
             return CacheStore(directory, False)
-        refused.append(f"{base} cannot be used ({reason})")
+        refused.append(f"{directory} ({reason})")
+    if _temp_dir() is None:
+        refused.append("no usable temp directory")
     log.warning(
-        "convscope: no writable directory for the kernel cache (%s); kernels compile in memory "
-        "at every start. Set CONVSCOPE_CACHE_DIR to a writable directory to keep them.",
-        "; ".join(refused) or "no temp directory",
+        "convscope: no writable directory for the kernel cache (%s): kernels compile in memory "
+        "at every start; set CONVSCOPE_CACHE_DIR to a writable directory to keep them",
+        "; ".join(refused),
     )
     return CacheStore(None, False)
 

@@ -201,7 +201,7 @@ def test_an_unusable_cache_dir_is_replaced_with_one_line(tmp_path):
     out = run(COMPILE_TWO, env)
     assert out.returncode == 0, out.stderr
     assert str(tmp_path / "xdg" / "convscope") in out.stdout.splitlines()[2]
-    one_line(out.stderr, f"{asked} cannot be used")
+    one_line(out.stderr, f"cannot use {asked}")
 
 
 def test_a_damaged_cache_is_compiled_over(tmp_path):
