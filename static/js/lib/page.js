@@ -1,6 +1,8 @@
 // What every page does the same way: read the data the template embedded, open the one
-// socket with the server's request table, keep the status badge, join its widgets' tables.
+// socket with the server's request table, keep the status badge and the offline note, join
+// its widgets' tables.
 
+import { createOfflineNote } from "./offline.js";
 import { connect } from "./socket.js";
 
 /** The JSON the template put in <script type="application/json" id="…">. */
@@ -11,7 +13,8 @@ export function readJson(id) {
 /**
  * The page's socket (context.protocol is the server's request table), its state shown in
  * `status`: `connected()` (empty unless the page says more) while connected, `away` while
- * it reconnects by itself.
+ * it reconnects by itself. While the server is unreachable the offline note (offline.js)
+ * says so, with the page's `awayDetail()`, and switches off the controls in `scope`.
  */
 export function connectPage({
   context,
@@ -20,12 +23,17 @@ export function connectPage({
   onStrayError,
   away = "Reconnecting to the server…",
   connected = () => "",
+  scope = "#content",
+  awayDetail = () => "",
 }) {
+  const note = createOfflineNote({ scope, detail: awayDetail });
   return connect({
     protocol: context.protocol,
     onStatus(kind) {
       status.textContent = kind === "open" ? connected() : away;
       status.classList.toggle("reconnecting", kind !== "open");
+      if (kind === "open") note.back();
+      else note.away();
     },
     onOpen,
     onStrayError,

@@ -46,6 +46,14 @@ export function connect({ protocol, path = "/ws", onStatus = () => {}, onOpen = 
   const held = new Map(); // type|lane -> {message, id} waiting for the rate guard (newest only)
   let heldTimer = 0;
   const listeners = new Map(); // pushed frame type -> Set of callbacks
+  const watchers = new Set(); // fn(status) for every change of the connection
+  let status = "connecting";
+
+  function setStatus(kind, detail) {
+    status = kind;
+    onStatus(kind, detail);
+    for (const fn of watchers) fn(kind, detail);
+  }
 
   function open() {
     ws = new WebSocket(url);
@@ -54,16 +62,16 @@ export function connect({ protocol, path = "/ws", onStatus = () => {}, onOpen = 
       const wasReconnect = attempts > 0;
       attempts = 0;
       opened += 1;
-      onStatus("open");
+      setStatus("open");
       onOpen({ reconnected: wasReconnect });
     };
     ws.onmessage = (event) => receive(event.data);
     ws.onclose = () => {
       failAll("disconnected", "the connection to the server was lost");
       if (closed) return;
-      onStatus("reconnecting");
       const delay = BACKOFF_MS[Math.min(attempts, BACKOFF_MS.length - 1)] * (0.75 + 0.5 * Math.random());
       attempts += 1;
+      setStatus("reconnecting", { attempts, delay });
       retryTimer = setTimeout(open, delay);
     };
     // An error is always followed by close, which does the work.
@@ -188,11 +196,22 @@ export function connect({ protocol, path = "/ws", onStatus = () => {}, onOpen = 
     return () => listeners.get(type).delete(fn);
   }
 
+  /** Call `fn(status, detail)` on every change: "open", or "reconnecting" with {attempts, delay}; returns a stop. */
+  function watch(fn) {
+    watchers.add(fn);
+    return () => watchers.delete(fn);
+  }
+
   open();
   return {
     request,
     on,
+    watch,
     close,
+    /** "connecting" (the first time), "open" or "reconnecting". */
+    get status() {
+      return status;
+    },
     get connected() {
       return ws?.readyState === WebSocket.OPEN;
     },
@@ -209,6 +228,7 @@ export function scoped(socket, lane) {
   return {
     request: (type, params) => socket.request(type, params, lane),
     on: socket.on,
+    watch: socket.watch,
     get connected() {
       return socket.connected;
     },

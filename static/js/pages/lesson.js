@@ -22,6 +22,7 @@ const socket = connectPage({
   context,
   status,
   onOpen: () => widgets.forEach((w) => w.resend()), // (re)send every widget's state on each connection
+  scope: "figure.lesson-widget, section.question[data-needs-server]", // the rest of a lesson reads offline
 });
 for (const figure of document.querySelectorAll("figure.lesson-widget")) {
   const id = figure.dataset.widget;
@@ -43,6 +44,7 @@ function showProgress() {
 for (const section of document.querySelectorAll("section.question")) {
   const q = questions.get(section.dataset.question);
   const widget = q.kind === "predict" ? widgets.get(q.widget) : null;
+  if (widget) section.dataset.needsServer = ""; // its answer is the engine's
   mountQuestion(section, q, {
     saved: saved.answers[q.id],
     done: done.has(q.id),

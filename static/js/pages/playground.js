@@ -18,6 +18,7 @@ const socket = connectPage({
   context,
   status,
   away: "Reconnecting…",
+  scope: "#content, [data-scenario]", // the worked examples in the top bar set what the server computes
   connected: warming,
   onOpen: () => (lastUpdate = widget.update(store.get())), // (re)send the state on every connection
   onStrayError: (e) => widget.showStray(e),

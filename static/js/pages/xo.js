@@ -18,12 +18,19 @@ let everOpen = false;
 const socket = connectPage({
   context,
   status,
+  // What a restarted server will show: the run is kept in this tab (xo/journal.js) and replayed.
+  awayDetail() {
+    const saved = run.saved;
+    if (!saved) return "";
+    const how = saved.playing ? "and plays on" : "paused, as it was";
+    return `When it is back, the run comes back to step ${saved.step} ${how}.`;
+  },
   onOpen({ reconnected }) {
-    // The server ends a page's job with its connection: after a reconnect the run starts
-    // again from step 0 with the same settings (and so the same numbers).
+    // The server ends a page's job with its connection: after a reconnect the widgets start the
+    // run again, and the journal replays it to where it was (the same seed gives the same numbers).
     if (reconnected || everOpen) {
       run.lost();
-      status.textContent = "Reconnected: the run started again from step 0.";
+      status.textContent = "Reconnected";
     }
     everOpen = true;
     widgets.forEach((w) => w.update(store.get()));
@@ -32,7 +39,7 @@ const socket = connectPage({
     status.textContent = e.message;
   },
 });
-const run = runFor(socket);
+const run = runFor(socket, context);
 const onChange = (patch) => store.set(patch);
 const widgets = Object.entries(WIDGETS).map(([name, module]) =>
   module.mount($(`#${name}-widget`), { ...context, socket, run, onChange }),

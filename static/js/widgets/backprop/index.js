@@ -76,7 +76,7 @@ export function mount(element, { socket, onChange }) {
         <div class="bp-stage" tabindex="0" aria-label="Backpropagation steps. Space plays or pauses; arrow keys and ` +
       `Page Up or Page Down step; Escape shows the whole map.">
           <div class="bp-panes"></div>
-          <div class="transport bp-transport">
+          <div class="transport bp-transport" data-offline-ok>
             ${transportButtons({ attr: "bp-cmd", whole: "map" })}
             <label class="scrubber"><span class="visually-hidden">Step</span>
               <input type="range" class="bp-scrubber" min="0" max="0" value="0" step="1"></label>

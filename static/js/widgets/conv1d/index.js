@@ -167,8 +167,8 @@ export function mount(element, { socket, onChange, ...context }) {
             <span class="c1-label">Output y <span class="shape" data-shape="output"></span></span><div ` +
     `class="c1-track" data-row="output"></div>
           </div>
-          <div class="transport c1-transport"><button type="button" data-step="prev" aria-label="Previous ` +
-    `step">◀</button>
+          <div class="transport c1-transport" data-offline-ok>
+            <button type="button" data-step="prev" aria-label="Previous step">◀</button>
             <button type="button" data-step="play" class="play">Play</button>
             <button type="button" data-step="next" aria-label="Next step">▶</button>
             <p class="step-label" aria-live="polite"></p></div>

@@ -41,7 +41,8 @@ export function consistent(state, { samples = [] } = {}) {
   return s;
 }
 
-export function mount(element, { socket, run = runFor(socket), samples = [], onChange }) {
+export function mount(element, { socket, samples = [], onChange, ...context }) {
+  const run = context.run ?? runFor(socket, context);
   const examples = samples.map((s) => [s, SAMPLE_LABELS[s] ?? s]);
   const { $, alerts } = mountMarkup(
     element,

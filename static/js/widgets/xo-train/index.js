@@ -2,6 +2,8 @@
 // loss and accuracy curves; the filters and the maps of a chosen test example; every test
 // example ringed right or wrong. Training runs on the server (train.*, PROTOCOL.md); the
 // widget sends controls and draws the newest snapshot once per animation frame.
+// While the server is unreachable nothing trains: the play button says Play (the page's offline
+// note says what comes back); a reload or a restarted server brings the run back (xo/run.js).
 // Face: mount(element, {socket, run?, onChange(patch)}) -> {update(state), destroy(), inspect()}.
 
 import { alertHtml } from "../../lib/alerts.js";
@@ -23,7 +25,8 @@ export { fields, consistent } from "./settings.js";
 const SPEED_LABELS = { 2: "2/s", 5: "5/s", 30: "30/s", 100: "100/s", 0: "Max" };
 const START_DELAY_MS = 150; // run settings that change in a burst (arrow keys) start one run
 
-export function mount(element, { socket, run = runFor(socket), onChange }) {
+export function mount(element, { socket, onChange, ...context }) {
+  const run = context.run ?? runFor(socket, context);
   const speeds = SPEEDS.map((s) => [s, SPEED_LABELS[s] ?? `${s}/s`]);
   const { $, alerts } = mountMarkup(
     element,
@@ -124,12 +127,14 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
   };
   const unlistenKeys = listen(document, "keydown", onKey);
   const unsubscribe = run.subscribe(draw);
+  const unwatch = socket.watch(() => renderTransport()); // nothing plays while the server is away
   const unlistenResize = listen(window, "resize", () => Object.values(charts).forEach((c) => c.redraw()));
 
-  const playing = () => (playIntent ? playIntent.play : Boolean(run.latest?.meta.playing));
+  const playing = () => socket.connected && (playIntent ? playIntent.play : Boolean(run.latest?.meta.playing));
 
   function command(cmd) {
-    if (!run.ready) return;
+    if (!run.ready || !socket.connected || run.replaying) return; // the run is away, or on its way back
+    alerts.clear("resume");
     if (cmd === "toggle") {
       const intent = { play: !playing() }; // what this press asked for, until its answer comes
       playIntent = intent;
@@ -173,9 +178,16 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
     const { config, key } = configOf(state);
     const request = force ? run.start(config, key) : run.ensure(config, key);
     if (!request) return;
+    const back = run.replaying; // the run the journal brings back (after a reload or a restart), or null
+    if (back) alerts.show(null, `Bringing the run back to step ${back.step}…`, "resume", "general");
+    else alerts.clear("resume");
     const speed = send("train.set", { speed: liveWanted(state).speed }); // in order, right behind the start
     try {
       await request;
+      if (back) {
+        const how = back.playing ? "playing" : "paused";
+        alerts.show(null, `Back at step ${back.step}, ${how}, as before: replayed from its seed.`, "resume", "general");
+      }
       if (fellBack)
         fellBack = false; // the run that replaced a refused setting: its message stays
       else alerts.clear("run");
@@ -206,7 +218,7 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
   // Live settings the server does not have yet go in one train.set; one at a time.
   async function syncLive() {
     const snap = run.latest;
-    if (liveBusy || !snap) return;
+    if (liveBusy || !snap || run.replaying) return; // a replay sets what the run had; the wish follows it
     const wanted = liveWanted(state);
     const m = snap.meta;
     const patch = {};
@@ -345,7 +357,7 @@ export function mount(element, { socket, run = runFor(socket), onChange }) {
 
   return widgetFace(element, {
     update,
-    stops: [() => clearTimeout(startTimer), unbindKeys, unsubscribe, unlistenKeys, unlistenResize],
+    stops: [() => clearTimeout(startTimer), unbindKeys, unsubscribe, unwatch, unlistenKeys, unlistenResize],
     /** What the widget shows, for tests and benchmarks. */
     inspect: () => ({
       ready: run.ready?.meta ?? null,

@@ -4,18 +4,35 @@
 // so a burst of frames never queues drawing work. Snapshots of an older run, or older than
 // one already shown, are dropped (a pushed frame can arrive after a newer answer).
 // It computes nothing: every number comes from the server's frames.
+//
+// The run is a function of its config and of the requests that followed (PROTOCOL.md), so
+// the page keeps a journal of them in sessionStorage (journal.js): a reload, or a server
+// that restarted, brings the run back by replaying it (resume), to the same step and the
+// same play or pause.
+
+import { field } from "../../lib/schema.js";
+import { createJournal } from "./journal.js";
 
 // The server keeps one training job per page (per connection), so every widget on a page
 // shares one run: keyed by the connection's `on`, which each widget's lane-scoped socket shares.
 const shared = new WeakMap();
 
 /** The page's run for this socket (made on first use): a lesson's training and drawing widgets share it. */
-export function runFor(socket) {
-  if (!shared.has(socket.on)) shared.set(socket.on, createRun(socket));
+export function runFor(socket, context = {}) {
+  if (!shared.has(socket.on)) shared.set(socket.on, createRun(socket, context));
   return shared.get(socket.on);
 }
 
-export function createRun(socket) {
+/** The most batches one train.step may ask for, from the server's schema. */
+function stepMost(schemas) {
+  try {
+    return field(schemas, "train.step", "batches").maximum ?? 1;
+  } catch {
+    return 1; // no schema (a test's bare socket): one batch a request is always allowed
+  }
+}
+
+export function createRun(socket, { schemas = {} } = {}) {
   let ready = null; // the current run's train.ready frame
   let run = 0; // the newest run the page knows (train.ready or a reset's answer)
   let seq = 0; // the newest snapshot's seq within that run
@@ -25,6 +42,9 @@ export function createRun(socket) {
   let startedKey = null; // what the current run was started with (see ensure)
   let starting = null; // the train.start in flight, if any
   const listeners = new Set();
+  const journal = createJournal(`convscope:xo-run:${location.pathname}`);
+  const most = stepMost(schemas);
+  let replaying = null; // the journal entry being replayed, while its requests are on their way
   // received: snapshots that arrived; stale: of those, older than one already held; drawn: frames
   // handed to the widgets; lagMs / maxLagMs: arrival of the newest snapshot to its frame.
   // drawMs: time spent drawing, all frames together.
@@ -45,6 +65,7 @@ export function createRun(socket) {
     seq = m.seq;
     latest = snapshot;
     latestAt = performance.now();
+    if (!replaying) journal.saw(m);
     schedule();
   }
 
@@ -69,6 +90,13 @@ export function createRun(socket) {
 
   /** A new run with this config; resolves with train.ready. */
   async function start(config, key = JSON.stringify(config)) {
+    replaying = null; // a new run replaces one being brought back
+    const answer = await begin(config, key);
+    if (startedKey === key && !replaying) journal.started(config, key);
+    return answer;
+  }
+
+  async function begin(config, key) {
     const previous = startedKey;
     startedKey = key;
     const request = socket.request("train.start", { config });
@@ -91,9 +119,44 @@ export function createRun(socket) {
     }
   }
 
-  /** Start a run unless the current one was started with the same key. */
+  /**
+   * Start a run unless the current one was started with the same key. A run of this key that
+   * the journal holds (the page was reloaded, or the server restarted) is brought back instead.
+   */
   function ensure(config, key = JSON.stringify(config)) {
-    return key === startedKey ? null : start(config, key);
+    if (key === startedKey) return null;
+    const saved = journal.read();
+    return saved?.key === key ? resume(saved) : start(config, key);
+  }
+
+  /**
+   * The journal's run again: train.start with its config, then one train.step for each stretch
+   * between two live changes (at most `most` batches a request, PROTOCOL.md), each change where
+   * it came, and train.play if it was playing. Resolves with train.ready once the run is back.
+   */
+  async function resume(saved) {
+    replaying = saved;
+    const mine = () => replaying === saved; // false once a newer start took over
+    try {
+      const answer = await begin(saved.config, saved.key);
+      let step = 0;
+      for (const stop of [...saved.changes, { at: saved.step }]) {
+        while (mine() && step < stop.at) {
+          const batches = Math.min(most, stop.at - step);
+          await command("train.step", { batches });
+          step += batches;
+        }
+        if (mine() && stop.set) await command("train.set", stop.set);
+      }
+      if (mine() && saved.playing) await command("train.play");
+      if (mine()) journal.restore(saved);
+      return answer;
+    } catch (error) {
+      if (mine() && !error.quiet) journal.clear(); // a journal the server refuses is not replayed again
+      throw error;
+    } finally {
+      if (mine()) replaying = null;
+    }
   }
 
   /** An in-order control (train.play, .pause, .step, .reset, .set); its answer is a snapshot. */
@@ -101,6 +164,7 @@ export function createRun(socket) {
     try {
       const answer = await socket.request(type, params);
       accept(answer);
+      if (!replaying) journal.did(type, params, answer.meta);
       return answer;
     } catch (error) {
       // No job on the server (the connection was new): the next ensure() starts the run again.
@@ -112,6 +176,7 @@ export function createRun(socket) {
   function lost() {
     startedKey = null;
     starting = null;
+    replaying = null;
     run = 0; // a new connection's job counts its runs from 1 again
     seq = 0;
   }
@@ -140,6 +205,14 @@ export function createRun(socket) {
     },
     get startedKey() {
       return startedKey;
+    },
+    /** The run being brought back (a replay in progress): {step, playing, …}, or null. */
+    get replaying() {
+      return replaying;
+    },
+    /** What the journal holds: the run to bring back after a reload or a restart, or null. */
+    get saved() {
+      return journal.read();
     },
     counters,
   };
