@@ -5,13 +5,20 @@
 // backprop animation's steps) carry data-offline-ok and stay on.
 
 const CONTROLS = "button, input, select, textarea";
+const details = new Set(); // what widgets say will come back (addAwayDetail)
+
+/** A sentence a widget adds to the note while away (fn() -> text, "" for none); returns a stop. */
+export function addAwayDetail(fn) {
+  details.add(fn);
+  return () => details.delete(fn);
+}
 
 /**
  * The note and the switch for the controls inside `scope` (a selector: the page's widgets).
- * away(detail) shows the note, with `detail` (a sentence of the page's own) after it; back()
- * hides it and gives the controls back.
+ * away() shows the note, with what the widgets say will come back; back() hides it and gives
+ * the controls back.
  */
-export function createOfflineNote({ scope = "#content", detail = () => "" } = {}) {
+export function createOfflineNote({ scope = "#content" } = {}) {
   let note = null;
   let off = new Set(); // the controls this switched off (never one a widget had switched off itself)
   // While away, a widget that redraws may switch a control on, or build new ones: they go off
@@ -49,7 +56,10 @@ export function createOfflineNote({ scope = "#content", detail = () => "" } = {}
 
   function away() {
     if (!note) build();
-    note.querySelector(".offline-detail").textContent = detail();
+    note.querySelector(".offline-detail").textContent = [...details]
+      .map((fn) => fn())
+      .filter(Boolean)
+      .join(" ");
     if (!note.hidden && document.body.classList.contains("server-away")) return; // already away
     note.hidden = false;
     document.body.classList.add("server-away");

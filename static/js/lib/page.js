@@ -14,7 +14,7 @@ export function readJson(id) {
  * The page's socket (context.protocol is the server's request table), its state shown in
  * `status`: `connected()` (empty unless the page says more) while connected, `away` while
  * it reconnects by itself. While the server is unreachable the offline note (offline.js)
- * says so, with the page's `awayDetail()`, and switches off the controls in `scope`.
+ * says so and switches off the controls in `scope`.
  */
 export function connectPage({
   context,
@@ -24,9 +24,8 @@ export function connectPage({
   away = "Reconnecting to the server…",
   connected = () => "",
   scope = "#content",
-  awayDetail = () => "",
 }) {
-  const note = createOfflineNote({ scope, detail: awayDetail });
+  const note = createOfflineNote({ scope });
   return connect({
     protocol: context.protocol,
     onStatus(kind) {

@@ -18,20 +18,10 @@ let everOpen = false;
 const socket = connectPage({
   context,
   status,
-  // What a restarted server will show: the run is kept in this tab (xo/journal.js) and replayed.
-  awayDetail() {
-    const saved = run.saved;
-    if (!saved) return "";
-    const how = saved.playing ? "and plays on" : "paused, as it was";
-    return `When it is back, the run comes back to step ${saved.step} ${how}.`;
-  },
   onOpen({ reconnected }) {
-    // The server ends a page's job with its connection: after a reconnect the widgets start the
-    // run again, and the journal replays it to where it was (the same seed gives the same numbers).
-    if (reconnected || everOpen) {
-      run.lost();
-      status.textContent = "Reconnected";
-    }
+    // The server ended the page's job with the old connection: the widgets start the run again,
+    // and its journal replays it to where it was (xo/run.js).
+    if (reconnected || everOpen) status.textContent = "Reconnected";
     everOpen = true;
     widgets.forEach((w) => w.update(store.get()));
   },

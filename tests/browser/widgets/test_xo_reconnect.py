@@ -175,3 +175,33 @@ def test_a_reload_replays_the_run_with_its_live_changes(page, server_url):
     assert page.locator(PLAY).inner_text() == "Pause"
     replayed = steps_sent(page)
     assert len(replayed) <= 2 and sum(replayed) >= 40  # the first request after the change resumes it
+
+
+def test_the_training_widget_alone_comes_back_paused_where_it_was(away_page, own_server):  # noqa: F811 (fixtures)
+    """/widget/xo-train (as a lesson mounts it): the same replay, without the /xo page's help."""
+    page = away_page
+    widget = "window.convscopeWidget.widget.inspect()"
+    page.add_init_script(RECORD_SENT)
+    page.goto(f"{own_server.url}widget/xo-train")
+    page.wait_for_function(f"window.convscopeWidget && {widget}.meta?.step === 0", timeout=WAIT)
+    for n in (1, 2):
+        page.get_by_role("button", name="Step one batch").click()
+        page.wait_for_function(f"{widget}.meta?.step === {n}", timeout=WAIT)
+    before = page.evaluate(f"{widget}.meta")
+
+    own_server.kill()
+    page.locator(".offline-note").wait_for(state="visible")
+    assert "the run comes back to step 2 paused, as it was" in page.locator(".offline-note").inner_text()
+    assert page.get_by_role("button", name="Step one batch").is_disabled()
+    page.evaluate("sentRequests.length = 0")
+    own_server.start()
+    page.locator(".offline-note").wait_for(state="hidden", timeout=WAIT)
+    back = page.locator('#widget [data-alert="general"]')
+    page.wait_for_function("el => el.textContent.startsWith('Back at step 2')", arg=back.element_handle(), timeout=WAIT)
+    assert back.inner_text() == "Back at step 2, paused, as before: replayed from its seed."
+    assert page.evaluate(f"{widget}.meta.step") == 2 and not page.evaluate(f"{widget}.playing")
+    assert steps_sent(page) == [2]
+    after = page.evaluate(f"{widget}.meta")
+    assert after["train_acc"] == before["train_acc"] and after["test_acc"] == before["test_acc"]
+    assert after["train_loss"] == pytest.approx(before["train_loss"], rel=ROUNDING)
+    assert page.get_by_role("button", name="Step one batch").is_enabled()

@@ -12,6 +12,7 @@ import { scaleFor } from "../../lib/colors.js";
 import { fmt } from "../../lib/format.js";
 import { createGrid } from "../../lib/grid.js";
 import { bindKeys } from "../../lib/keyboard.js";
+import { addAwayDetail } from "../../lib/offline.js";
 import { listen, mountMarkup, widgetFace } from "../../lib/widget.js";
 import { LIVE, RUN, VARIATIONS, mountControls } from "./controls.js";
 import { createChart } from "./curves.js";
@@ -128,12 +129,20 @@ export function mount(element, { socket, onChange, ...context }) {
   const unlistenKeys = listen(document, "keydown", onKey);
   const unsubscribe = run.subscribe(draw);
   const unwatch = socket.watch(() => renderTransport()); // nothing plays while the server is away
+  // What a restarted server will show: the run is kept in this tab (xo/journal.js) and replayed.
+  const unsay = addAwayDetail(() => {
+    const saved = run.saved;
+    const how = saved?.playing ? "and plays on" : "paused, as it was";
+    return saved ? `When it is back, the run comes back to step ${saved.step} ${how}.` : "";
+  });
   const unlistenResize = listen(window, "resize", () => Object.values(charts).forEach((c) => c.redraw()));
 
-  const playing = () => socket.connected && (playIntent ? playIntent.play : Boolean(run.latest?.meta.playing));
+  // Playing: what the server's run does (or what a press asked for), never while the run is away or coming back.
+  const here = () => socket.connected && run.startedKey !== null && !run.replaying;
+  const playing = () => here() && (playIntent ? playIntent.play : Boolean(run.latest?.meta.playing));
 
   function command(cmd) {
-    if (!run.ready || !socket.connected || run.replaying) return; // the run is away, or on its way back
+    if (!run.ready || !here()) return; // the run is away, or on its way back
     alerts.clear("resume");
     if (cmd === "toggle") {
       const intent = { play: !playing() }; // what this press asked for, until its answer comes
@@ -357,7 +366,7 @@ export function mount(element, { socket, onChange, ...context }) {
 
   return widgetFace(element, {
     update,
-    stops: [() => clearTimeout(startTimer), unbindKeys, unsubscribe, unwatch, unlistenKeys, unlistenResize],
+    stops: [() => clearTimeout(startTimer), unbindKeys, unsubscribe, unwatch, unsay, unlistenKeys, unlistenResize],
     /** What the widget shows, for tests and benchmarks. */
     inspect: () => ({
       ready: run.ready?.meta ?? null,

@@ -53,6 +53,10 @@ export function createRun(socket, { schemas = {} } = {}) {
 
   // Pushed snapshots (id null) come here; answers to controls go through accept() as well.
   socket.on("train.snapshot", (frame_) => accept(frame_));
+  // The server ends a page's job with its connection: on a new one the run is lost, and the
+  // widgets' next update starts it again (replayed from the journal) on every page alike.
+  let startedOn = 0; // the connection (socket.opened) the run was started on
+  socket.watch((kind) => kind === "open" && startedKey !== null && socket.opened !== startedOn && lost());
 
   function accept(snapshot) {
     counters.received += 1;
@@ -99,6 +103,7 @@ export function createRun(socket, { schemas = {} } = {}) {
   async function begin(config, key) {
     const previous = startedKey;
     startedKey = key;
+    startedOn = socket.opened;
     const request = socket.request("train.start", { config });
     starting = request;
     try {
