@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing as mp
+import os
 import random
 import struct
 import sys
@@ -36,7 +37,6 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -95,7 +95,7 @@ class Tally:
     lag: list[float] = field(default_factory=list)  # seconds the send was behind its schedule
     sent: int = 0
     answered: int = 0
-    lost: int = 0  # never answered within the grace period
+    lost: int = 0  # never answered: superseded (a newer one was answered) or none within the grace period
     wrong: int = 0  # answered twice, with an id never sent, an error, or a wrong shape
     errors: dict = field(default_factory=dict)  # error code → count
     connect_failed: int = 0
@@ -147,6 +147,10 @@ async def _client(ws, index: int, args: dict, start: float, stop: float, tally: 
                 tally.wrong += 1  # answered twice, or an id this page never sent
                 continue
             sent_at, shape = pending.pop(id)
+            # One lane answers in the order sent: an older request still waiting was superseded, so lost.
+            for older in [n for n in pending if n < id]:
+                del pending[older]
+                tally.lost += 1
             if head.get("type") == "error":
                 tally.errors[head.get("code")] = tally.errors.get(head.get("code"), 0) + 1
                 tally.wrong += 1
@@ -223,17 +227,18 @@ def load_process(url: str, first: int, count: int, args: dict, go, start_wall, o
 # ---------------------------------------------------------------- the server side
 
 
-def server_pid(port: int) -> int:
-    """The process serving on ``port`` (the server this script started)."""
+def server_pid() -> int:
+    """The server this script started (tests.conftest.running_server): our child running app.cli."""
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
                 cmd = (proc / "cmdline").read_bytes().split(b"\0")
-            except OSError:
+                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
                 continue
-            if b"app.cli" in cmd and str(port).encode() in cmd:
+            if b"app.cli" in cmd and ppid == os.getpid():
                 return int(proc.name)
-    raise LookupError(f"no server on port {port}")
+    raise LookupError("the server's process was not found")
 
 
 def rss_mb(pid: int) -> float:
@@ -382,8 +387,7 @@ def main() -> None:
         return
     log = Path("/tmp") / f"convscope-lecture-hall-{args.port}.log"
     with running_server(args.port, log=log) as http_url:
-        port = urlsplit(http_url).port  # the server takes the next free port when this one is busy
-        run(http_url.replace("http://", "ws://") + "ws", server_pid(port))
+        run(http_url.replace("http://", "ws://") + "ws", server_pid())
     tracebacks = log.read_text().count("Traceback")
     if tracebacks:
         print(f"server tracebacks in {log}: {tracebacks}")

@@ -1,7 +1,7 @@
 """Soak: the lecture hall's load for ten minutes, and the server's memory over time (it should stay flat).
 
     python tests/bench/soak.py [--seconds 600] [--every 30] [--clients 200] [--rate 5] [--procs 1]
-                               [--size 7] [--port 8962]
+                               [--size 7] [--port 8966]
 
 Starts ``convscope`` on a loopback port and runs the load of tests/bench/lecture_hall.py
 (every page sending conv.run at its own pace, every answer checked) for ``--seconds``.
@@ -17,7 +17,6 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -46,11 +45,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_load_arguments(parser, 600.0)
     parser.add_argument("--every", type=float, default=30.0, help="seconds between memory lines")
-    parser.set_defaults(port=8962)
+    parser.set_defaults(port=8966)
     args = parser.parse_args()
     log = Path("/tmp") / f"convscope-soak-{args.port}.log"
     with running_server(args.port, log=log) as http_url:
-        pid = server_pid(urlsplit(http_url).port)
+        pid = server_pid()
         url = http_url.replace("http://", "ws://") + "ws"
         wait_ready(http_url)
         idle = rss_mb(pid)
@@ -82,6 +81,7 @@ def main() -> None:
                 window = Tally()
                 for part in windows.pop(index):
                     window.add(part)
+                total.add(window)
                 t = time.time() - start_wall
                 rss = rss_mb(pid)
                 samples.append((t, rss))
