@@ -295,9 +295,25 @@ def compiling() -> Iterator[None]:
             _BACKGROUND.thread = None
 
 
+_EXACT = threading.local()
+
+
+@contextmanager
+def exact() -> Iterator[None]:
+    """On this thread, always the kernels themselves: a call compiles (waiting for the compiler) rather
+    than take a twin. For work whose numbers must repeat to the last bit, as a training run replayed
+    after a restart must: the twins agree with the kernels only to float rounding."""
+    before = getattr(_EXACT, "on", False)
+    _EXACT.on = True
+    try:
+        yield
+    finally:
+        _EXACT.on = before
+
+
 def _compiling_elsewhere() -> bool:
     thread = _BACKGROUND.thread
-    return thread is not None and thread != threading.get_ident()
+    return thread is not None and thread != threading.get_ident() and not getattr(_EXACT, "on", False)
 
 
 class Kernel(CPUDispatcher):

@@ -21,7 +21,7 @@ import anyio
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from engine import xo_train
+from engine import jit, xo_train
 from engine.errors import ArgumentError
 from engine.xo_data import CLASSES, Variations, named_samples
 
@@ -61,11 +61,22 @@ def ranges(config: xo_train.TrainConfig) -> dict[str, list]:
     return out
 
 
+def next_record(step: int) -> int:
+    """The first step after ``step`` whose metrics the curves keep: every step to 20, every 5th to 200,
+    every 25th to 2000, then every 100th. Fixed steps, not whenever a snapshot went out, so a run
+    replayed after a restart draws the same curves as the first time."""
+    for limit, every in ((20, 1), (200, 5), (2000, 25)):
+        if step < limit:
+            return (step // every + 1) * every
+    return (step // 100 + 1) * 100
+
+
 class Job:
     """The trainer of one page, and the state of its play button."""
 
     def __init__(self, config: xo_train.TrainConfig, run: int):
         self.trainer = xo_train.Trainer(config)
+        self.trainer.record()  # step 0, where every curve starts
         self.config = config
         self.run = run  # which train.start/reset made it: the page ignores snapshots of older runs
         self.playing = False
@@ -74,7 +85,6 @@ class Job:
         self.sample = 0
         self.seq = 0
         self.compute = 0.0  # seconds spent training
-        self.recorded_step = -1
         self.first_perfect: int | None = None
         self.batch_seconds = 1e-4  # running estimate, sizes the chunks
         self.play_clock: tuple[float, int] | None = None  # (time, steps) when play (or a speed change) began
@@ -83,15 +93,19 @@ class Job:
 
     def train(self, batches: int) -> None:
         t0 = time.perf_counter()
-        done = 0
-        # Until the test split is all right, look after every batch, so "100% at step N" is exact
-        # and the same however the chunks fell (an evaluation costs about four batches).
-        while self.first_perfect is None and done < batches:
-            self.trainer.train(1)
-            done += 1
-            if self.trainer.evaluate().test_acc >= 1.0:
-                self.first_perfect = self.trainer.steps
-        self.trainer.train(batches - done)
+        t = self.trainer
+        end = t.steps + batches
+        while t.steps < end:
+            # Until the test split is all right, look after every batch, so "100% at step N" is exact
+            # and the same however the chunks fell (an evaluation costs about four batches).
+            if self.first_perfect is None:
+                t.train(1)
+                if t.evaluate().test_acc >= 1.0:
+                    self.first_perfect = t.steps
+            else:
+                t.train(min(end, next_record(t.steps)) - t.steps)
+            if t.steps == next_record(t.steps - 1):
+                t.record()
         spent = time.perf_counter() - t0
         self.compute += spent
         self.batch_seconds = 0.7 * self.batch_seconds + 0.3 * spent / batches
@@ -107,11 +121,7 @@ class Job:
 
     def snapshot(self, id: int | None) -> bytes:
         t = self.trainer
-        if t.steps != self.recorded_step:  # one history point per step, however often the page looks
-            m = t.record()
-            self.recorded_step = t.steps
-        else:
-            m = t.evaluate()
+        m = t.evaluate()  # the curves hold only the fixed steps train() recorded
         self.seq += 1
         x = t.dataset.test_x[self.sample, 0]  # (S, S)
         maps = t.maps(x, "trained")
@@ -184,6 +194,14 @@ class Job:
         return wire.encode(id, MAPS, meta, arrays)
 
 
+def _exactly(fn, *args):
+    """``fn`` on the compiled kernels only: a run replayed after a restart (PROTOCOL.md, "Training")
+    must match the first to the last bit, and the NumPy twins that answer while a cold server
+    compiles agree with the kernels only to float rounding."""
+    with jit.exact():
+        return fn(*args)
+
+
 def _batches(type_name: str, params: object) -> int:
     """The batches a queued request asks for: a train.step's count (1 when absent or malformed), else 0."""
     if type_name != "train.step":
@@ -253,7 +271,7 @@ class TrainingDesk:
         self.job = None
 
     async def _thread(self, fn, *args):
-        return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True, limiter=self.limiter)
+        return await anyio.to_thread.run_sync(_exactly, fn, *args, abandon_on_cancel=True, limiter=self.limiter)
 
     async def _drive(self) -> None:
         while True:

@@ -132,6 +132,22 @@ def test_the_same_seed_gives_the_same_run_however_the_chunks_fall(page):
     np.testing.assert_array_equal(stepped.arrays["filters"], played.arrays["filters"])
 
 
+def test_the_curves_are_the_same_however_the_run_was_cut_into_requests(open_page):
+    """A page replaying its run after a restart sends other steps than the first time; the curves it
+    gets back must be the ones it drew (history at fixed steps, not at whatever the snapshots hit)."""
+    first, second = open_page(), open_page()
+    start(first, {"seed": 5})
+    start(second, {"seed": 5})
+    for batches in (3, 14, 40, 1, 150):  # 208 steps in uneven pieces
+        bit = ask(first, "train.step", {"batches": batches})
+    whole = ask(second, "train.step", {"batches": 208})
+    assert bit.meta["step"] == whole.meta["step"] == 208
+    for name in ("history_steps", "history_train_loss", "history_test_acc", "filters"):
+        np.testing.assert_array_equal(bit.arrays[name], whole.arrays[name], err_msg=name)
+    steps = whole.arrays["history_steps"].astype(int).tolist()
+    assert steps == list(range(21)) + list(range(25, 201, 5))  # every step, then every 5th (208 is not kept)
+
+
 def test_set_changes_the_run_live_and_picks_the_sample(page):
     start(page)
     snap = ask(page, "train.set", {"lr": 0.01, "momentum": 0.5, "batch": 4, "sample": 2})
