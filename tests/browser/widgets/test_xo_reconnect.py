@@ -1,17 +1,11 @@
 """/xo survives its server: killed while training, the page says so and switches its controls off;
 started again on the same port, the page reconnects by itself and replays its seeded run to the
 same step, playing or paused as it was. A reload does the same. The numbers after the replay are
-the engine's for that run (the same seed, the same batches, the same live changes).
-
-Bit for bit only where both runs used the compiled kernels: while a server that just started is
-still compiling them, it trains with their NumPy twins, equal only within float rounding
-(engine/jit.py). A restarted server may answer the page before its warm-up ends, so the numbers
-after a restart are compared within that rounding; the step, the play state and the accuracies
-exactly."""
+the engine's for that run (the same seed, the same batches, the same live changes), to the bit:
+training always runs on the compiled kernels (jit.exact), even while a restarted server is still
+warming up."""
 
 from __future__ import annotations
-
-import pytest
 
 from engine import xo_train
 
@@ -36,7 +30,6 @@ RECORD_DRAWN = f"""() => {{
 }}"""
 PLAY = ".xo-play"
 NUMBERS = ("step", "train_loss", "test_loss", "train_acc", "test_acc", "lr")
-ROUNDING = 1e-5  # relative: a twin's float32 sums against a kernel's, over a few batches
 
 
 def steps_sent(page) -> list[int]:
@@ -122,7 +115,7 @@ def test_a_killed_server_comes_back_to_the_same_step_playing(away_page, own_serv
     assert lost_at["train_loss"] == trained(config, step).evaluate().train_loss  # the engine's, exactly
     drawn = page.evaluate("drawn")
     again = [d for d in drawn if d[0] == step]
-    assert again and again[0][2] == pytest.approx(lost_at["train_loss"], rel=ROUNDING), (drawn, lost_at)
+    assert again and again[0][2] == lost_at["train_loss"], (drawn, lost_at)
     assert page.evaluate(f"{XO}.run.saved.playing") is True
 
 
@@ -203,5 +196,5 @@ def test_the_training_widget_alone_comes_back_paused_where_it_was(away_page, own
     assert steps_sent(page) == [2]
     after = page.evaluate(f"{widget}.meta")
     assert after["train_acc"] == before["train_acc"] and after["test_acc"] == before["test_acc"]
-    assert after["train_loss"] == pytest.approx(before["train_loss"], rel=ROUNDING)
+    assert after["train_loss"] == before["train_loss"]
     assert page.get_by_role("button", name="Step one batch").is_enabled()
