@@ -14,6 +14,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 
+def pages(n: int) -> str:
+    return "1 page" if n == 1 else f"{n} pages"
+
+
 @dataclass
 class Occupancy:
     """The caps, and what is in use now."""
@@ -34,12 +38,12 @@ class Occupancy:
         with self._lock:
             if self.total >= self.max_sessions:
                 return (
-                    f"the server is full ({self.max_sessions} pages are open); "
+                    f"the server is full ({pages(self.max_sessions)} open); "
                     "close a tab you do not need or try again in a minute"
                 )
             if self.sessions[address] >= self.max_per_address:
                 return (
-                    f"your address already has {self.max_per_address} pages open on this server; "
+                    f"your address already has {pages(self.max_per_address)} open on this server; "
                     "close some tabs and reload"
                 )
             self.sessions[address] += 1
@@ -55,10 +59,8 @@ class Occupancy:
         """Count a new training run in; None, or the sentence that refuses it."""
         with self._lock:
             if self.training_runs >= self.max_training_runs:
-                return (
-                    f"the server is already training {self.max_training_runs} networks, its limit; "
-                    "try again when someone stops theirs"
-                )
+                networks = "a network" if self.max_training_runs == 1 else f"{self.max_training_runs} networks"
+                return f"the server is already training {networks}, its limit; try again when someone stops theirs"
             self.training_runs += 1
             return None
 

@@ -54,10 +54,14 @@ export function createOfflineNote({ scope = "#content" } = {}) {
     document.body.prepend(note);
   }
 
-  function away() {
+  /** Show the note; `full`: the server's sentence when it is up but turned the page away. */
+  function away(full = null) {
     if (!note) build();
-    note.querySelector(".offline-detail").textContent = [...details]
-      .map((fn) => fn())
+    note.querySelector(".offline-title").textContent = full
+      ? "The server is full. Trying again in a few seconds…"
+      : "The server is unreachable. Reconnecting…";
+    const said = [...details].map((fn) => fn()).filter(Boolean);
+    note.querySelector(".offline-detail").textContent = [full && `It says: ${full}.`, ...said]
       .filter(Boolean)
       .join(" ");
     if (!note.hidden && document.body.classList.contains("server-away")) return; // already away

@@ -28,11 +28,11 @@ export function connectPage({
   const note = createOfflineNote({ scope });
   return connect({
     protocol: context.protocol,
-    onStatus(kind) {
-      status.textContent = kind === "open" ? connected() : away;
+    onStatus(kind, detail) {
+      status.textContent = kind === "open" ? connected() : kind === "full" ? "The server is full" : away;
       status.classList.toggle("reconnecting", kind !== "open");
       if (kind === "open") note.back();
-      else note.away();
+      else note.away(kind === "full" ? detail?.message || "the server has no room for another page" : null);
     },
     onOpen,
     onStrayError,

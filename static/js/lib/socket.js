@@ -25,6 +25,9 @@ export class RequestError extends Error {
 // The server closes a socket sending more than 200 requests a second; stay well under.
 const MAX_PER_SECOND = 120;
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
+// A full server (close 1013, "try again later") is asked again less often: a hall of pages
+// retrying every quarter second would keep it full.
+const FULL_RETRY_MS = 8000;
 
 /**
  * Open the page's socket. `protocol`: {requestType: {answer, ordered}} as the server lists it;
@@ -48,6 +51,7 @@ export function connect({ protocol, path = "/ws", onStatus = () => {}, onOpen = 
   const listeners = new Map(); // pushed frame type -> Set of callbacks
   const watchers = new Set(); // fn(status) for every change of the connection
   let status = "connecting";
+  let refusal = null; // the server's sentence when it turned this connection away (a "busy" frame, id null)
 
   function setStatus(kind, detail) {
     status = kind;
@@ -66,12 +70,15 @@ export function connect({ protocol, path = "/ws", onStatus = () => {}, onOpen = 
       onOpen({ reconnected: wasReconnect });
     };
     ws.onmessage = (event) => receive(event.data);
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       failAll("disconnected", "the connection to the server was lost");
       if (closed) return;
-      const delay = BACKOFF_MS[Math.min(attempts, BACKOFF_MS.length - 1)] * (0.75 + 0.5 * Math.random());
+      const full = event.code === 1013;
+      const wait = full ? FULL_RETRY_MS : BACKOFF_MS[Math.min(attempts, BACKOFF_MS.length - 1)];
+      const delay = wait * (0.75 + 0.5 * Math.random());
       attempts += 1;
-      setStatus("reconnecting", { attempts, delay });
+      setStatus(full ? "full" : "reconnecting", { attempts, delay, message: full ? refusal : null });
+      refusal = null;
       retryTimer = setTimeout(open, delay);
     };
     // An error is always followed by close, which does the work.
@@ -90,6 +97,10 @@ export function connect({ protocol, path = "/ws", onStatus = () => {}, onOpen = 
       return;
     }
     const entry = answer.id == null ? null : pending.get(answer.id);
+    if (answer.type === "error" && answer.id == null && answer.code === "busy") {
+      refusal = answer.message; // the close that follows shows it (status "full")
+      return;
+    }
     if (answer.type === "error") {
       const error = new RequestError(answer);
       if (entry) {
