@@ -336,6 +336,7 @@ def col2im_wide(dcols, KH, KW, dh, dw, L, gxp):
 
 @twin_of(col2im_wide)
 def col2im_wide_numpy(dcols, KH, KW, dh, dw, L, gxp):
+    # im2col_wide_numpy with the copy turned round into a sum: the adjoint, written out on purpose.
     N, C, Hp, Wp = gxp.shape
     flat = reshaped(gxp, N, C, Hp * Wp)
     rows = reshaped(dcols, C, KH, KW, N, L)

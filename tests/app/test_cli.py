@@ -37,18 +37,18 @@ def test_static_files_are_served_locally(server_url):
     assert "font-family" in css
 
 
+def start_on(port: int) -> subprocess.CompletedProcess:
+    """Run ``convscope`` on a port expected to be taken: it must end by itself."""
+    command = [sys.executable, "-m", "app.cli", "--no-browser", "--port", str(port)]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
 def test_a_taken_port_is_reported_and_the_command_exits(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run(
-            [sys.executable, "-m", "app.cli", "--no-browser", "--port", str(port)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = start_on(port)
     assert done.returncode == 2 and done.stdout == ""
     assert f"port {port} on 127.0.0.1 is in use by another program" in done.stderr
     assert "--port 0" in done.stderr and "Traceback" not in done.stderr
@@ -56,13 +56,7 @@ def test_a_taken_port_is_reported_and_the_command_exits(tmp_path):
 
 def test_another_convscope_on_the_port_is_named(server_url):
     port = int(server_url.rsplit(":", 1)[1].strip("/"))
-    done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "--no-browser", "--port", str(port)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = start_on(port)
     assert done.returncode == 2
     assert f"in use by another Convscope, open at http://localhost:{port}/" in done.stderr
 
