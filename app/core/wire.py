@@ -77,42 +77,54 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=F
 class Meta(dict):
     """A meta whose JSON is written once, for an answer many requests share (settings → meta caches).
 
-    It is a plain dict to read; :func:`encode` splices its ``text`` into the header instead of
-    encoding it again. Never change one after it is made: its text would no longer say the same.
+    It is a plain dict to read; :func:`encode` splices its UTF-8 JSON (``data``) into the header
+    instead of encoding it again. Never change one after it is made: ``data`` would no longer say the same.
     """
 
-    __slots__ = ("text",)
+    __slots__ = ("data",)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.text = _dumps(self)
+        self.data = _dumps(self).encode()
 
 
-def _entry(name: str, wire: str, shape: tuple, offset: int, nbytes: int) -> str:
-    """One array's header entry, as ``_dumps`` writes the dict {name, dtype, shape, offset, nbytes}."""
-    dims = ",".join(map(str, shape))
-    return f'{{"name":{_dumps(name)},"dtype":"{wire}","shape":[{dims}],"offset":{offset},"nbytes":{nbytes}}}'
+# Names of types and arrays as JSON strings: a few dozen, written by the code (never by a page).
+_NAMES: dict[str, bytes] = {}
+
+
+def _name(text: str) -> bytes:
+    data = _NAMES.get(text)
+    if data is None:
+        data = _dumps(text).encode()
+        if len(_NAMES) < 4096:
+            _NAMES[text] = data
+    return data
 
 
 def encode(id: int | None, type: str, meta: dict | None = None, arrays: dict[str, np.ndarray] | None = None) -> bytes:
     """One binary frame carrying ``meta`` (JSON) and ``arrays`` (raw bytes), in the order given.
 
-    The header is the JSON of ``{"id", "type", "meta", "arrays"}`` written as one ``json.dumps`` with
-    compact separators would write it; it is put together from parts so that a shared meta
+    The header is the JSON of ``{"id", "type", "meta", "arrays"}`` byte for byte as one ``json.dumps``
+    with compact separators writes it; it is put together from parts so that a shared meta
     (:class:`Meta`) is never encoded again. The frame is joined once, the arrays' bytes without a copy.
     """
     entries, data_parts = [], []
     offset = 0
     for name, array in (arrays or {}).items():
         wire, data = _wire_array(name, array)
-        entries.append(_entry(name, wire, data.shape, offset, data.nbytes))
+        dims = ",".join(map(str, data.shape))
+        entries.append(
+            b'{"name":%b,"dtype":"%b","shape":[%b],"offset":%d,"nbytes":%d}'
+            % (_name(name), wire.encode(), dims.encode(), offset, data.nbytes)
+        )
         end = offset + data.nbytes
         data_parts.append(data)  # a C-contiguous array is a buffer of exactly its bytes
         offset = _aligned(end)
         if offset > end:
             data_parts.append(bytes(offset - end))  # zeros up to the next 8-byte offset
-    meta_text = meta.text if isinstance(meta, Meta) else _dumps(meta or {})
-    header = f'{{"id":{_dumps(id)},"type":{_dumps(type)},"meta":{meta_text},"arrays":[{",".join(entries)}]}}'.encode()
+    meta_data = meta.data if isinstance(meta, Meta) else _dumps(meta or {}).encode()
+    id_data = _dumps(id).encode()
+    header = b'{"id":%b,"type":%b,"meta":%b,"arrays":[%b]}' % (id_data, _name(type), meta_data, b",".join(entries))
     start = _aligned(4 + len(header))
     return b"".join([struct.pack("<I", len(header)), header, bytes(start - 4 - len(header)), *data_parts])
 
