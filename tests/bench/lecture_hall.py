@@ -251,7 +251,7 @@ def rss_mb(pid: int) -> float:
 def sched_seconds(pid: int) -> tuple[float, float]:
     """(CPU seconds run, seconds spent runnable but waiting for a CPU) over all the process's threads.
 
-    The second says how much the machine (other programs, steal) kept the server from running.
+    The second says how much other programs (or the server's own threads, each other) kept it from running.
     """
     ran = waited = 0
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -374,7 +374,8 @@ def main() -> None:
         )
         if pid:
             print(
-                f"server: ran {ran:.0%} of a core, waited for a CPU {waited:.0%} (the machine's other work), "
+                f"server: ran {ran:.0%} of a core, its threads waited {waited:.0%} for a CPU (other programs, "
+                f"or each other), "
                 f"RSS {rss_mb(pid):.0f} MB"
             )
         print(
