@@ -2,6 +2,18 @@
 // presentation clickers send) step; Home/End jump; Escape shows the whole output.
 // Keys typed into a text field, a select, a focused slider or a radio group keep their
 // usual meaning, so typing a kernel value or nudging a slider with arrows still works.
+//
+// Also here, for every page (lib/presenter.js reads them):
+// - a registry of key bindings: registerKeys() adds a group, listKeys() lists them all (the "?"
+//   overlay); bindKeys() registers its widget's step keys by itself;
+// - the stage: the element bindKeys() is given as `home` carries data-stage; with nothing focused,
+//   a clicker's PageUp/PageDown goes to the widget used last if it is still in view, else to the
+//   widget most in view (on /layers or a lesson, the one the class is looking at);
+// - focus discipline: <html data-keyboard-nav> while the keyboard navigates (Tab), removed on any
+//   pointer press; presenter.css shows no focus box on a [data-stage] without it;
+// - the global pause (motion.js's pauseAll()) is sent to every bound widget as the command "pause".
+
+import { PAUSE_EVENT } from "./motion.js";
 
 const NEXT = new Set(["ArrowRight", "ArrowDown", "PageDown"]);
 const PREV = new Set(["ArrowLeft", "ArrowUp", "PageUp"]);
@@ -12,16 +24,103 @@ function ownsKeys(target) {
   return target.matches('input:not([type="checkbox"]):not([type="button"]):not([type="file"]), textarea, select');
 }
 
+// ---------------------------------------------------------------- the registry of bindings
+
+// [{id, group, bindings: [{keys: ["B", "."], does: "Blank the screen"}]}], in registration order.
+const groups = [];
+let nextGroup = 0;
+
+/**
+ * Add a group of key bindings to the list "?" shows: `group` names where they work ("Presenter",
+ * a widget's title), each binding {keys: [...labels], does: "what it does"}. Returns an unregister.
+ */
+export function registerKeys(group, bindings) {
+  const entry = { id: nextGroup++, group, bindings };
+  groups.push(entry);
+  document.dispatchEvent(new CustomEvent("convscope:keys"));
+  return () => {
+    const i = groups.indexOf(entry);
+    if (i >= 0) groups.splice(i, 1);
+  };
+}
+
+/** Every registered group: [{group, bindings}], page-wide groups first, then widgets in mount order. */
+export function listKeys() {
+  return groups.map(({ group, bindings }) => ({ group, bindings: bindings.map((b) => ({ ...b })) }));
+}
+
+/** The keys bindKeys() gives a widget; a widget passes its own list when it does less or more. */
+export const STEP_BINDINGS = [
+  { keys: ["Space"], does: "Play or pause" },
+  { keys: ["→", "↓", "Page Down"], does: "Step forward (a clicker's next)" },
+  { keys: ["←", "↑", "Page Up"], does: "Step back (a clicker's previous)" },
+  { keys: ["Home", "End"], does: "First step, last step" },
+  { keys: ["Esc"], does: "Show the whole result" },
+];
+
+function groupName(scope) {
+  if (scope === document.body) return document.title.split(" · ")[0] || "This page";
+  const label = scope.getAttribute("aria-label");
+  if (label) return label;
+  const labelledBy = scope.getAttribute("aria-labelledby");
+  const heading = (labelledBy && document.getElementById(labelledBy)) || scope.querySelector("h1, h2, h3");
+  return heading?.textContent.trim() || document.title.split(" · ")[0] || "This widget";
+}
+
+// ---------------------------------------------------------------- focus discipline
+
+const root = document.documentElement;
+document.addEventListener(
+  "keydown",
+  (e) => {
+    if (e.key === "Tab") root.dataset.keyboardNav = "";
+  },
+  true,
+);
+document.addEventListener("pointerdown", () => delete root.dataset.keyboardNav, true);
+
+// ---------------------------------------------------------------- widgets' step keys
+
 // Every widget that listens for keys, in mount order. A key pressed inside a widget goes to
 // that widget; a key pressed elsewhere (a clicker's key with nothing focused) goes to the
 // widget used last, so one press never steps two widgets on a page (a lesson, /layers).
 const bound = [];
 let lastUsed = null;
 
-function owner(target) {
-  const inside = bound.find((b) => target instanceof Node && b.scope.contains(target));
-  return inside ?? lastUsed ?? bound[0];
+/** How much of `el` is in the window, in px² (0 when scrolled away or hidden), and of the most it could be. */
+function visibility(el) {
+  const r = el.getBoundingClientRect();
+  const w = Math.min(r.right, innerWidth) - Math.max(r.left, 0);
+  const h = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
+  const area = w > 0 && h > 0 ? w * h : 0;
+  return { area, share: area / Math.max(1, Math.min(r.width * r.height, innerWidth * innerHeight)) };
 }
+const visibleArea = (el) => visibility(el).area;
+
+/** The widget on stage: the one used last while it is mostly in view, else the one most in view. */
+export function onStage() {
+  if (bound.length < 2) return bound[0] ?? null;
+  if (lastUsed && visibility(lastUsed.scope).share >= 0.3) return lastUsed;
+  let best = null;
+  let bestArea = 0;
+  for (const b of bound) {
+    const area = visibleArea(b.scope);
+    if (area > bestArea) [best, bestArea] = [b, area];
+  }
+  return best ?? lastUsed ?? bound[0];
+}
+
+// Every bound widget asks who owns a key press: the answer is worked out once per event.
+let asked = { event: null, entry: null };
+function owner(event) {
+  if (asked.event === event) return asked.entry;
+  const target = event.target;
+  const inside = bound.find((b) => target instanceof Node && b.scope.contains(target));
+  asked = { event, entry: inside ?? onStage() };
+  return asked.entry;
+}
+
+document.addEventListener(PAUSE_EVENT, () => bound.forEach((b) => b.onCommand("pause")));
 
 document.addEventListener(
   "pointerdown",
@@ -67,17 +166,21 @@ function giveKeysBackAfterPointer(scope, home) {
 
 /**
  * Call `onCommand("toggle" | "next" | "prev" | "first" | "last" | "reset")` for the keys this
- * widget owns: those pressed inside `scope` (default: the whole page), or anywhere when it was
- * the widget used last. Returns an unbind function.
+ * widget owns: those pressed inside `scope` (default: the whole page), or anywhere when it is the
+ * widget on stage (onStage()); and onCommand("pause") when the page pauses all motion. `home` is
+ * the stage (marked data-stage). `label` and `bindings` are what the "?" overlay lists (default:
+ * the scope's heading and STEP_BINDINGS). Returns an unbind function.
  */
-export function bindKeys(onCommand, home, scope = document.body) {
-  const entry = { scope };
+export function bindKeys(onCommand, home, scope = document.body, { label, bindings = STEP_BINDINGS } = {}) {
+  const entry = { scope, onCommand };
   bound.push(entry);
+  home.dataset.stage = "";
+  const unregister = registerKeys(label ?? groupName(scope), bindings);
   const stopGiving = giveKeysBackAfterPointer(scope, home);
   function handle(event) {
     if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
     const target = event.target;
-    if (ownsKeys(target) || owner(target) !== entry) return;
+    if (ownsKeys(target) || owner(event) !== entry) return;
     const isButton = target instanceof Element && target.matches("button, a, summary, label, input");
     let command = null;
     if (event.key === " " || event.key === "Spacebar") {
@@ -96,6 +199,7 @@ export function bindKeys(onCommand, home, scope = document.body) {
   return () => {
     document.removeEventListener("keydown", handle);
     stopGiving();
+    unregister();
     bound.splice(bound.indexOf(entry), 1);
     if (lastUsed === entry) lastUsed = null;
   };

@@ -71,6 +71,25 @@ export function writeQuery(state, table) {
   return params.toString();
 }
 
+// Keys the page's shell owns beside the widgets' state (presenter mode and theme, lib/presenter.js):
+// a rewrite of the URL keeps them (after the state's keys).
+const shellKeys = new Set();
+
+/** Keep `keys` in the URL when the store rewrites it (they are never read into the state). */
+export function keepInUrl(...keys) {
+  for (const key of keys) shellKeys.add(key);
+}
+
+function withShellKeys(query) {
+  const current = new URLSearchParams(location.search);
+  const params = new URLSearchParams(query);
+  for (const key of shellKeys) {
+    params.delete(key);
+    if (current.has(key)) params.set(key, current.get(key));
+  }
+  return params.toString();
+}
+
 // history.replaceState is a (same-document) navigation: a few milliseconds of work in the
 // page and the browser process each time. While a slider is dragged the URL is written
 // once the hand rests, not on every step; a pending write is flushed before the page goes.
@@ -95,7 +114,7 @@ export function createStore(limits, search, table) {
   function writeUrlNow() {
     clearTimeout(urlTimer);
     urlTimer = 0;
-    const query = writeQuery(store.get(), table);
+    const query = withShellKeys(writeQuery(store.get(), table));
     const url = `${location.pathname}${query ? `?${query}` : ""}${location.hash}`;
     if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, "", url);
   }
