@@ -313,8 +313,24 @@ def _check_size(img: Image.Image) -> None:
         )
 
 
-def upload(data: bytes, height: int, width: int, channels: int) -> np.ndarray:
-    """An uploaded PNG or JPEG as (C, H, W) in 0..1; Problem naming data if it is not one.
+def kept_aspect(source: tuple[int, int], size: int) -> tuple[int, int]:
+    """(H, W) of a grid whose longer side is ``size`` cells, in the shape of a ``source`` (H, W) picture."""
+    h, w = source
+    long = max(h, w)
+    return max(1, round(size * h / long)), max(1, round(size * w / long))
+
+
+def same_shape(grid: tuple[int, int], source: tuple[int, int]) -> bool:
+    """Whether a grid has the picture's shape, to within the rounding of one cell on either side."""
+    return kept_aspect(source, max(grid)) == grid
+
+
+def upload(
+    data: bytes, height: int, width: int, channels: int, size: int | None = None
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """An uploaded PNG or JPEG as (C, H, W) in 0..1, and the picture's own (H, W); Problem naming data if it
+    is not one. With ``size`` the grid's longer side is ``size`` and its shape the picture's; without it the
+    picture is stretched to height × width.
 
     The size is checked before decoding, a JPEG decodes straight to a reduced scale, the
     picture shrinks to a few times the grid before resampling, and at most two decode at
@@ -325,6 +341,9 @@ def upload(data: bytes, height: int, width: int, channels: int) -> np.ndarray:
         if img.format not in ("PNG", "JPEG"):
             raise Problem("invalid", "data", f"data must be a PNG or JPEG picture, got a {img.format} file")
         _check_size(img)
+        source = _upright_size(img)  # (H, W) as the photo is seen, read from the header
+        if size is not None:
+            height, width = kept_aspect(source, size)
         room = 4 * max(height, width, 64)  # enough pixels for a sharp resample to the grid
         with DECODING:
             img.draft("L" if channels == 1 else "RGB", (room, room))  # JPEG: decode at a reduced scale when it can
@@ -333,10 +352,23 @@ def upload(data: bytes, height: int, width: int, channels: int) -> np.ndarray:
             if img.mode in ("RGBA", "LA", "P", "PA"):
                 # Transparent areas show as white, as they do on the page.
                 img = Image.alpha_composite(Image.new("RGBA", img.size, "white"), img.convert("RGBA"))
-            return to_grid(img, height, width, channels)  # (C, H, W)
+            return to_grid(img, height, width, channels), source  # (C, H, W), (H, W)
     except Problem:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
         raise Problem(
             "invalid", "data", f"data must be a PNG or JPEG picture; this file could not be read ({type(exc).__name__})"
         ) from None
+
+
+# EXIF orientations 5 to 8 turn the picture a quarter: its upright height is the stored width.
+_QUARTER_TURNS = {5, 6, 7, 8}
+
+
+def _upright_size(img: Image.Image) -> tuple[int, int]:
+    w, h = img.size
+    try:
+        turned = img.getexif().get(0x0112) in _QUARTER_TURNS  # 0x0112: Orientation
+    except Exception:  # noqa: BLE001 (a broken EXIF block: the picture is read as stored, as exif_transpose does)
+        turned = False
+    return (w, h) if turned else (h, w)

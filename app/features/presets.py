@@ -11,12 +11,12 @@ import binascii
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from ..core.errors import Problem
 from ..core.feature import Answer, Feature, answers
 from ..core.limits import LIMITS, MAX_UPLOAD_BYTES, MAX_UPLOAD_CHARS
-from ..core.models import Channels, KernelSize, Params, Seed, Size, whole
+from ..core.models import Channels, KernelSize, Params, Seed, Size, inconsistent, whole
 from . import pictures
 
 # What a chip or menu calls each input preset (the names are the model's; see LABELS in app.pages).
@@ -87,6 +87,19 @@ class ImageUploadParams(Params):
     height: Size = 64
     width: Size = 64
     channels: Literal[1, 3] = 1
+    # The grid's longer side; the shorter one follows the picture's shape (a 600×400 photo at 42 is 42×28).
+    # Without it the picture is stretched to height × width, as before.
+    size: Size | None = Field(None, description="cells along the picture's longer side, its aspect ratio kept")
+
+    @model_validator(mode="after")
+    def _one_way_to_size(self):
+        if self.size is not None and self.model_fields_set & {"height", "width"}:
+            raise inconsistent(
+                "size",
+                "size sets the longer side and keeps the picture's shape, so it cannot come with height or "
+                f"width; send size alone (1 to {LIMITS.size}), or height and width to stretch the picture to them",
+            )
+        return self
 
 
 class InputValuesMeta(BaseModel):
@@ -94,6 +107,12 @@ class InputValuesMeta(BaseModel):
     channels: int
     height: int
     width: int
+
+
+class UploadMeta(InputValuesMeta):
+    source_height: int  # the picture's own size in pixels, upright (after its EXIF rotation)
+    source_width: int
+    aspect_kept: bool  # the grid has the picture's shape (to within a cell's rounding)
 
 
 class KernelValuesMeta(BaseModel):
@@ -139,8 +158,18 @@ def image_upload(p: ImageUploadParams) -> Answer:
         ) from None
     if len(data) > MAX_UPLOAD_BYTES:
         raise Problem("invalid", "data", f"data must be a file of at most 4 MB, got {len(data) / 2**20:.1f} MB")
-    values = pictures.upload(data, p.height, p.width, p.channels)  # (C, H, W)
-    return _input_values("upload", values)
+    values, (source_h, source_w) = pictures.upload(data, p.height, p.width, p.channels, p.size)  # (C, H, W)
+    c, h, w = values.shape
+    meta = UploadMeta(
+        name="upload",
+        channels=c,
+        height=h,
+        width=w,
+        source_height=source_h,
+        source_width=source_w,
+        aspect_kept=p.size is not None or pictures.same_shape((h, w), (source_h, source_w)),
+    )
+    return Answer(meta.model_dump(), {"values": values})
 
 
 FEATURE = Feature("presets", (input_preset, kernel_preset, image_upload))

@@ -227,7 +227,15 @@ def test_upload_of_a_grey_png_at_its_own_size_is_its_pixels(page):
         "image.upload", {"data": encoded(Image.fromarray(pixels)), "height": 6, "width": 8, "channels": 1}
     )
     assert answer.type == "input.values"
-    assert answer.meta == {"name": "upload", "channels": 1, "height": 6, "width": 8}
+    assert answer.meta == {
+        "name": "upload",
+        "channels": 1,
+        "height": 6,
+        "width": 8,
+        "source_height": 6,
+        "source_width": 8,
+        "aspect_kept": True,
+    }
     np.testing.assert_allclose(answer.arrays["values"][0], pixels / 255, atol=1e-7)
 
 
