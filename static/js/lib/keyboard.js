@@ -20,7 +20,7 @@ const PREV = new Set(["ArrowLeft", "ArrowUp", "PageUp"]);
 
 function ownsKeys(target) {
   if (!(target instanceof Element)) return false;
-  if (target.isContentEditable) return true;
+  if (target.isContentEditable || target.closest("dialog[open]")) return true; // a dialog's keys are its own (Esc)
   return target.matches('input:not([type="checkbox"]):not([type="button"]):not([type="file"]), textarea, select');
 }
 
