@@ -4,7 +4,7 @@
 // nearby setting that fits (meta.suggestions). Nothing here is computed: every number
 // is read from the server's answer.
 
-import { m, math, mi as id, mn, mo as op, outputSize, sub } from "../../lib/mathml.js";
+import { m, math, mi as id, mn, mo as op, sub } from "../../lib/mathml.js";
 
 const num = (v) => mn(String(v).replace("-", "\u2212"));
 
@@ -37,9 +37,17 @@ function numerator(axis, names, withNumbers) {
   return terms;
 }
 
+// Two <math> elements, symbolic and with numbers, so a phone wraps the line between them.
 function axisMath(axis, names) {
   const [symbolic, numeric] = [numerator(axis, names, false), numerator(axis, names, true)];
-  return outputSize(axis, { symbolic, numeric, stride: id("s"), displaystyle: true });
+  const value = mn(axis.whole ? axis.size : axis.formula.split("=").pop().trim());
+  if (!axis.whole) value.setAttribute("class", "not-whole");
+  const fraction = (terms, under) => [m("mfrac", m("mrow", ...terms), under), op("+"), mn(1)];
+  const style = { displaystyle: true };
+  return [
+    math([...fraction(symbolic, id("s")), op("=")], style),
+    math([...fraction(numeric, num(axis.s)), op("="), value], style),
+  ];
 }
 
 function paramsMath(meta, channelsIn) {
@@ -74,7 +82,8 @@ function paramsMath(meta, channelsIn) {
     times(),
     num(cOut),
   );
-  return math([sym, op("="), val, op("="), num(meta.params.total)], { displaystyle: true });
+  const style = { displaystyle: true };
+  return [math([sym, op("=")], style), math([val, op("="), num(meta.params.total)], style)];
 }
 
 function sameAxis(a, b) {
@@ -108,7 +117,7 @@ export function mount(element, { onSuggest }) {
 
   function fillAxis(row, axis, names, label) {
     row.querySelector(".formula-label").textContent = label;
-    row.querySelector(".formula-math").replaceChildren(axisMath(axis, names));
+    row.querySelector(".formula-math").replaceChildren(...axisMath(axis, names));
     row.querySelector(".formula-note").textContent = axis.whole
       ? ""
       : `not whole: ${axis.leftover} ${axis.leftover === 1 ? "cell" : "cells"} left over, so the output has ` +
@@ -127,7 +136,7 @@ export function mount(element, { onSuggest }) {
     fillAxis(rows.height, height, ["top", "bottom"], merged ? "Output size" : "Output height");
     rows.width.hidden = merged;
     if (!merged) fillAxis(rows.width, width, ["left", "right"], "Output width");
-    rows.params.querySelector(".formula-math").replaceChildren(paramsMath(meta, channelsIn));
+    rows.params.querySelector(".formula-math").replaceChildren(...paramsMath(meta, channelsIn));
     rows.params.querySelector(".formula-note").textContent =
       `${meta.params.weights} weights + ${meta.params.bias} ${meta.params.bias === 1 ? "bias" : "biases"}`;
     element.classList.toggle("has-problem", !meta.fits);

@@ -15,6 +15,7 @@ import { mount as mountInput } from "./input-view.js";
 import { mount as mountKernel } from "./kernel-editor.js";
 import { sizes } from "./layout.js";
 import { createLoader } from "./loader.js";
+import { mount as mountMagnifier } from "./magnifier.js";
 import { mainHtml, panelHtml } from "./markup.js";
 import { paint, runParams, setWeight } from "./model.js";
 import { mount as mountOutput } from "./output-view.js";
@@ -29,6 +30,7 @@ const INPUT_KEYS = new Set(["input", "height", "width", "channels", "seed", "inp
 const KERNEL_KEYS = new Set(["kernelPreset", "kernel", "filters", "channels", "kernelValues"]);
 const VIEW_KEYS = new Set(["filter", "step", "speed"]);
 const HEADROOM = 56; // px of a page's bar above the widget (3.5rem)
+const ARRANGEMENTS = ["row", "pair", "stack"]; // layout.js
 
 /**
  * Mount the playground in `element`. context: the page's widget context plus {socket, onChange}
@@ -51,6 +53,7 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
   let result = null; // the last good conv.result: {meta, output, padded, weights, params}
   let stale = false; // the newest run failed; `result` is older than the settings
   let hover = null; // {step, view}: an output cell under the pointer
+  let wanted = null; // the step the last key asked for while the animator is still fetching it
   let frame = { step: -1, from: -1, progress: 1, playing: false, speed: 1, total: 0 };
   let changePending = false;
   let drawingResult = false;
@@ -79,6 +82,7 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
     reducedMotion: () => reducedMotion.matches,
     onFrame(next) {
       frame = next;
+      if (wanted === next.step) wanted = null;
       if (state && state.step !== next.step) own({ step: next.step });
       if (!drawingResult) renderStage(); // a new result draws everything once, below
     },
@@ -147,12 +151,32 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
         () => {},
       );
     },
-    onPick: (step) => animator.command("seek", step),
+    onPick: (step) => command("seek", step),
     onSelectFilter: (filter) => onChange({ filter }),
+    thumbs: $(".thumbs"),
+  });
+  const magnifier = mountMagnifier($(".pane-zoom"));
+  $(".zoom-button").addEventListener("click", () => {
+    if (frame.step < 0) command("seek", 0);
+    $(".pane-zoom").scrollIntoView({ block: "nearest" });
   });
   const arithmetic = mountArithmetic($(".arithmetic"), { id });
+  // Every step key is applied, in order: while the animator is still fetching the step a key
+  // asked for (a heavy setup's trace), the next key counts from that step, not from the one on
+  // screen, so five presses always move five steps (the last one wins the race to be drawn).
   function command(name, arg) {
     if (name === "speed") own({ speed: String(arg) });
+    const total = frame.total;
+    if ((name === "next" || name === "prev") && wanted !== null && wanted !== frame.step && total) {
+      wanted = name === "next" ? Math.min(total - 1, wanted + 1) : Math.max(0, wanted - 1);
+      animator.command("seek", wanted);
+      return;
+    }
+    if (name === "next" && total) wanted = frame.step < 0 ? 0 : Math.min(total - 1, frame.step + 1);
+    else if (name === "prev" && total) wanted = frame.step < 0 ? total - 1 : Math.max(0, frame.step - 1);
+    else if (name === "seek") wanted = arg;
+    else if (name !== "speed") wanted = null;
+    if (wanted === frame.step) wanted = null;
     animator.command(name, arg);
   }
   const transport = mountTransport($(".transport"), { onCommand: command, id });
@@ -181,6 +205,12 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
     if (!before) animator.command("speed", next.speed);
     state = next;
     const keys = before ? Object.keys(next).filter((k) => next[k] !== before[k]) : Object.keys(next);
+    // A step set from outside the widget (an example chosen, a link): the animator follows.
+    if (before && keys.includes("step") && next.step !== frame.step) {
+      wanted = null;
+      if (next.step < 0) animator.command("reset");
+      else if (frame.total) animator.command("seek", next.step);
+    }
     const resend = socket.opened !== ranOn; // a new connection: the server may have restarted
     if (!keys.length && !resend) return settleWaiters.length ? waitSettled() : Promise.resolve();
     const settled = waitSettled();
@@ -289,42 +319,62 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
       selected: Math.min(state.filter, (data.kernel?.filters ?? 1) - 1),
       weights: result?.weights,
       flip: state.flip && result?.params.flip,
+      kcell: lastLayout?.kcell,
     });
     $(".stale-note").hidden = !stale || !result;
     renderStage();
   }
 
+  let lastLayout = null;
   function renderStage() {
     if (!data.input || !state) return;
     const volume = data.input.channels > 1;
-    if (stage.classList.contains("volume") !== volume) {
-      stage.classList.toggle("volume", volume);
-      measure(); // the panes moved: once, on this rare change
-    }
+    stage.classList.toggle("volume", volume);
     const picture = stageFrame({ state, data, result, frame, hover, traces, sizes, room });
+    const { layout } = picture;
+    lastLayout = layout;
+    for (const name of ARRANGEMENTS) stage.classList.toggle(`arr-${name}`, layout.arrangement === name);
+    stage.dataset.arrangement = layout.arrangement;
+    $(".kernel-editor").style.setProperty("--kcell", `${layout.kcell}px`);
     $(".input-view").style.setProperty("--columns", picture.columns);
-    inputView.update(picture.input);
+    const numbersIn = inputView.update(picture.input);
     $(".input-shape").textContent = picture.inputShape;
     $(".unused-note").hidden = !picture.unusedNote;
     $(".output-shape").textContent = picture.outputShape;
-    if (picture.output) outputView.update(picture.output);
+    const numbersOut = picture.output ? outputView.update(picture.output) : true;
+    showZoom(numbersIn && numbersOut, picture.magnifier);
     arithmetic.update(picture.arithmetic);
     transport.update(picture.transport);
+  }
+
+  // Numbers never vanish silently: when the cells are too small for them, a note says so and
+  // offers the zoom (the magnifier on the current window and its output cell).
+  let zoomText = "";
+  function showZoom(numbers, view) {
+    const note = $(".zoom-note");
+    note.hidden = numbers;
+    element.dataset.numbers = String(numbers);
+    magnifier.update(numbers ? null : view && { ...view, width: room.stageWidth });
+    if (numbers) return;
+    const text = view
+      ? "The cells are too small for their numbers: the zoom shows this window's."
+      : "The cells are too small for their numbers.";
+    if (text !== zoomText) $(".zoom-note-text").textContent = zoomText = text;
+    $(".zoom-button").hidden = Boolean(view);
   }
 
   // Layout measurements, read when layout is fresh anyway (ResizeObserver callbacks), so
   // drawing a result never makes the browser lay the page out an extra time.
   // The height budget is the window's as it is when the widget is scrolled to: on its own page
   // under the top bar, in a lesson under the lesson's bar (HEADROOM), wherever it sits on the page.
-  const room = { stageWidth: 0, stageTop: 0, kernelWidth: 0, kernelHeight: 0, gap: 0 };
+  const room = { stageWidth: 0, stageTop: 0, gap: 0, viewHeight: 0 };
   function measure() {
-    const pane = $(".pane-kernel");
     const mainTop = main.getBoundingClientRect().top + window.scrollY;
-    room.stageWidth = stage.clientWidth;
+    const style = getComputedStyle(stage);
+    room.stageWidth = stage.clientWidth - (parseFloat(style.paddingLeft) || 0) - (parseFloat(style.paddingRight) || 0);
     room.stageTop = stage.getBoundingClientRect().top + window.scrollY - mainTop + Math.min(mainTop, HEADROOM);
-    room.kernelWidth = pane.offsetWidth;
-    room.kernelHeight = pane.offsetHeight;
-    room.gap = parseFloat(getComputedStyle(stage).columnGap) || 0;
+    room.gap = parseFloat(style.columnGap) || 0;
+    room.viewHeight = window.innerHeight;
   }
   let resizeFrame = 0;
   const redraw = () => {
@@ -338,7 +388,7 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
     cancelAnimationFrame(resizeFrame);
     resizeFrame = requestAnimationFrame(renderAll);
   });
-  for (const el of [main, $(".formula"), stage, $(".pane-kernel")]) observer.observe(el);
+  for (const el of [main, $(".formula"), stage]) observer.observe(el);
   // A taller or shorter window changes the height budget without resizing any pane.
   window.addEventListener("resize", redraw);
   measure();
@@ -371,7 +421,7 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
       get frame() {
         return frame;
       },
-      views: { inputView, outputView },
+      views: { inputView, outputView, magnifier },
     }),
   };
 }

@@ -4,7 +4,8 @@
 // Pointer events paint: left button paints the brush value, right button or Shift erases.
 
 import { scaleFor } from "../../lib/colors.js";
-import { cellsBetween, createGrid } from "../../lib/grid.js";
+import { cellsBetween } from "../../lib/grid.js";
+import { createReadableGrid } from "../../lib/readable-grid.js";
 
 export function mount(element, { onPaint, onPaintEnd }) {
   let grids = [];
@@ -28,7 +29,7 @@ export function mount(element, { onPaint, onPaintEnd }) {
       canvas.dataset.channel = c;
       figure.append(caption, canvas);
       element.append(figure);
-      const grid = createGrid(canvas);
+      const grid = createReadableGrid(canvas);
       bindPointer(canvas, grid, c);
       grids.push({ canvas, grid });
     }
@@ -80,6 +81,8 @@ export function mount(element, { onPaint, onPaintEnd }) {
    * unused: {bottom, right} rows and columns no window reaches, or null.
    */
   let drawnKey = "";
+  let numbers = true; // the last draw put numbers in the cells
+  /** Draws; returns true when the cells hold their numbers (false: too small, the page says so). */
   function update(next) {
     view = next;
     const { input, padded, pad, cell } = next;
@@ -97,7 +100,7 @@ export function mount(element, { onPaint, onPaintEnd }) {
       JSON.stringify(next.preview),
       JSON.stringify(next.unused),
     ].join("|");
-    if (key === drawnKey) return;
+    if (key === drawnKey) return numbers;
     drawnKey = key;
     ensureGrids(input.channels);
     const rows = input.height + pad.top + pad.bottom;
@@ -118,7 +121,7 @@ export function mount(element, { onPaint, onPaintEnd }) {
           return input.values[ch * plane + ir * input.width + ic];
         return usePadded ? padded.data[(ch * rows + r) * cols + c] : 0;
       };
-      grid.draw({ rows, cols, cell, value, scale, pad, highlights, unused: next.unused });
+      numbers = grid.draw({ rows, cols, cell, value, scale, pad, highlights, unused: next.unused }).numbers;
       canvas.setAttribute(
         "aria-label",
         `Input channel ${ch + 1}: ${input.height} by ${input.width}` +
@@ -130,6 +133,7 @@ export function mount(element, { onPaint, onPaintEnd }) {
     const describe = (h) => (h ? `${h.at[0]},${h.at[1]},${h.h},${h.w}` : "");
     element.dataset.window = describe(target);
     element.dataset.preview = describe(next.preview);
+    return numbers;
   }
 
   return {

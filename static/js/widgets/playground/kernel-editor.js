@@ -5,13 +5,14 @@
 // overwritten by a redraw.
 
 import { scaleFor } from "../../lib/colors.js";
-import { fmt, parseNumber } from "../../lib/format.js";
+import { fmt, fmtCell, parseNumber } from "../../lib/format.js";
 
 export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit, id = (part) => part }) {
   element.innerHTML =
     `
     <div class="filter-tabs" role="radiogroup" aria-label="Filter to show and animate"></div>
     <div class="kernel-channels"></div>
+    <p class="kernel-readout" aria-hidden="true" hidden></p>
     <div class="bias-row"><label for="${id("bias-input")}">Bias</label>
       <input id="${id("bias-input")}" class="kcell bias" type="text" inputmode="decimal" autocomplete="off" ` +
     `spellcheck="false"></div>
@@ -21,6 +22,9 @@ export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit,
   const channels = element.querySelector(".kernel-channels");
   const biasInput = element.querySelector(".bias");
   const flipped = element.querySelector(".flipped");
+  const readout = element.querySelector(".kernel-readout");
+  let decimals = 3; // shown in a field; fewer when the fields are narrow (an 11×11 kernel)
+  let pointed = null; // the field under the pointer or focused: its full value is read out
   let shapeKey = "";
   let cells = [];
   let current = null;
@@ -42,6 +46,7 @@ export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit,
     const { filters, channels: C, height, width } = kernel;
     tabs.replaceChildren();
     tabs.hidden = filters < 2;
+    pointed = null;
     for (let f = 0; f < filters; f++) {
       const label = document.createElement("label");
       label.className = "filter-tab";
@@ -62,6 +67,7 @@ export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit,
       grid.className = "kgrid";
       grid.style.setProperty("--cols", width);
       grid.dataset.size = width > 7 ? "small" : width > 4 ? "medium" : C > 1 ? "compact" : "large";
+      const where = `${C > 1 ? `channel ${c + 1}, ` : ""}row `;
       for (let r = 0; r < height; r++) {
         for (let col = 0; col < width; col++) {
           const input = document.createElement("input");
@@ -80,6 +86,12 @@ export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit,
           const offset = ((selected * C + c) * height + r) * width + col;
           input.addEventListener("input", () => readField(input, (v) => onValue(offset, v)));
           input.addEventListener("change", () => commitField(input));
+          const point = () => {
+            pointed = { input, offset, label: `${where}${r + 1}, column ${col + 1}` };
+            showReadout();
+          };
+          input.addEventListener("focus", point);
+          input.addEventListener("pointerenter", point);
           input.addEventListener("keydown", (e) => {
             if (e.key === "Enter") {
               commitField(input);
@@ -99,9 +111,17 @@ export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit,
   biasInput.addEventListener("change", () => commitField(biasInput));
   biasInput.addEventListener("keydown", (e) => e.key === "Enter" && (commitField(biasInput), onCommit()));
 
+  // Narrow fields show fewer decimals; the field pointed at or focused is read out in full.
+  function showReadout() {
+    readout.hidden = decimals >= 3 || !pointed;
+    if (readout.hidden || !current) return;
+    const value = current.values[pointed.offset];
+    readout.textContent = `Filter ${current.selected + 1}, ${pointed.label}: ${fmt(value, 4)}`;
+  }
+
   function show(input, offset, value, scale) {
     if (document.activeElement !== input) {
-      input.value = fmt(value, 3);
+      input.value = decimals >= 3 ? fmt(value, 3) : fmtCell(value, decimals);
       input.setAttribute("aria-invalid", String(offset === flagged));
     }
     input.style.backgroundColor = scale.fill(value);
@@ -109,12 +129,14 @@ export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit,
   }
 
   let shown = [];
-  function update({ kernel, bias, selected, weights, flip }) {
+  function update({ kernel, bias, selected, weights, flip, kcell = 56 }) {
     if (!kernel) return;
-    const now = [kernel, bias, selected, flip ? weights : null];
+    const now = [kernel, bias, selected, flip ? weights : null, kcell];
     if (now.every((v, i) => v === shown[i])) return; // nothing new to show
     shown = now;
-    current = { selected };
+    current = { selected, values: kernel.values };
+    decimals = kcell >= 54 ? 3 : kcell >= 40 ? 2 : 1;
+    element.dataset.decimals = String(decimals);
     const key = `${kernel.filters}/${kernel.channels}/${kernel.height}/${kernel.width}/${selected}`;
     if (key !== shapeKey) {
       shapeKey = key;
@@ -128,6 +150,7 @@ export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit,
     if (document.activeElement !== biasInput) biasInput.value = fmt(b, 3);
     biasInput.setAttribute("aria-label", `Bias of filter ${selected + 1}`);
     renderFlipped(flip && weights, selected);
+    showReadout();
   }
 
   // In true-convolution mode, show the weights the engine actually multiplied (turned 180°).

@@ -1,54 +1,101 @@
-// Cell sizes for the stage: as large as the room allows (a projector needs big cells),
-// the same for input and output so a window and its output cell line up by eye.
-// One channel: input | kernel | output in a row. Several ("volume"): the channels side
-// by side with the kernel's channels underneath, the output to the right.
-// Height is budgeted so the transport and arithmetic stay on screen, except that small
-// grids never shrink below the size where their numbers are readable.
+// Where the stage's parts go and how big their cells are, from the room the page measured.
+// A projector needs big cells and a phone needs everything in its width, so the stage picks
+// one of three arrangements:
+//   "row":   input | kernel | output         (a small kernel beside the maps)
+//   "pair":  input | output, the kernel under (a large kernel, or several channels)
+//   "stack": input, then output, then kernel (a phone held upright)
+// Cell sizes: while the maps are small enough for numbers, input and output share one cell
+// size, so a window and its output cell line up by eye. Large grids (a 227×227 photo, a stride
+// of 4) get no numbers anyway, so the input and the output are drawn at comparable SCALE
+// instead: each map (every input channel and the output) gets an equal share of the width,
+// and the magnifier shows the current window and its output cell with their numbers.
+// Cells may be fractional (a 237-cell padded input in 350 px): the maps are pictures then.
 
 const MAX_CELL = 84; // a 7×7 input fills a 1920×1080 projector without looking sparse
-const NUMBERS_CELL = 28; // grid.js prints numbers from this cell size (half the cell, 14 px)
-const READABLE_CELL = 34; // numbers at 17px and up (grid.js prints them from 28px cells, at half the cell)
+const NUMBERS_CELL = 33; // numbers at 18 px (readable-grid.js: 0.56 of a cell)
 const BELOW_GRIDS = 200; // px kept under the grids for the transport bar and the arithmetic
 const CHANNEL_GAP = 14; // px between channel grids (CSS .grids gap)
 const CHANNEL_LABEL = 28; // px of a channel's caption
-const OUTPUT_MIN_WIDTH = 180; // px: the output caption and two filter thumbnails
-const THUMBS_HEIGHT = 100; // px under the output when there are several filters
-const SLACK = 8; // px for borders and rounding
+const CAPTION = 34; // px of a pane's caption
+const SLACK = 10; // px for borders and rounding
+const NARROW = 560; // px of stage: below this the parts stack
+const THUMB = 60; // px: a filter's thumbnail map
+const KCELL_GAP = 3; // px between kernel fields (CSS .kgrid gap)
+const MIN_MAP = 220; // px: a map is never squeezed below this height to fit a short window
 
-/** Largest cell for `cells` columns in `room` px, leaving the output its own width. */
-function byWidth(room, cells, outputCols) {
-  const shared = Math.floor(room / (cells + outputCols));
-  return outputCols * shared >= OUTPUT_MIN_WIDTH ? shared : Math.floor((room - OUTPUT_MIN_WIDTH) / cells);
+/** Kernel field size (px) for `k`×`k` weights in `channels` groups within `width` px. */
+function kernelCell(k, channels, width) {
+  const natural = channels > 1 ? 44 : k <= 5 ? 56 : k <= 7 ? 48 : 46;
+  const fit = Math.floor((width - 12 * (channels - 1)) / (channels * k) - KCELL_GAP);
+  return Math.max(22, Math.min(natural, fit));
 }
 
-// Fit the room; but where the width allows numbers in the cells, do not let the height
-// budget take them away (the page then scrolls a little, the numbers stay readable).
-function pick(widthCell, heightCell) {
-  const floor = widthCell >= NUMBERS_CELL ? Math.min(widthCell, READABLE_CELL) : 0;
-  return Math.max(2, Math.min(MAX_CELL, widthCell, Math.max(heightCell, floor)));
-}
+const clampCell = (c) => Math.min(MAX_CELL, c);
 
 /**
- * sizes({room, input: {channels, rows, cols}, output: {filters, rows, cols} | null}) -> {cell, columns, thumbCell}
- * room: {stageWidth, stageTop (page coordinates), kernelWidth, kernelHeight, gap} in px, measured by the page.
+ * sizes({room, input: {channels, rows, cols}, output: {filters, rows, cols} | null, kernel: {size, channels}})
+ *   -> {arrangement, cellIn, cellOut, columns, thumbCell, kcell}
+ * room: {stageWidth (content px), stageTop (page coordinates), gap, viewHeight} measured by the page.
  */
-export function sizes({ room, input, output }) {
+export function sizes({ room, input, output, kernel }) {
   const { gap } = room;
-  const top = room.stageTop + 30; // under the pane captions
-  const height = window.innerHeight - top - BELOW_GRIDS;
-  const outCols = output?.cols ?? 0;
-  const outHeight = (room) =>
-    output ? Math.floor((room - (output.filters > 1 ? THUMBS_HEIGHT : 0)) / output.rows) : Infinity;
-  const thumbCell = output ? Math.max(2, Math.min(14, Math.floor(72 / Math.max(output.rows, output.cols)))) : 4;
+  const W = room.stageWidth - SLACK;
   const C = input.channels;
+  const outCols = output?.cols ?? input.cols;
+  const outRows = output?.rows ?? input.rows;
+  const k = kernel?.size ?? 3;
+  const kC = kernel?.channels ?? C;
+  const thumbCell = output ? THUMB / Math.max(output.rows, output.cols) : 4;
+  const channelGaps = CHANNEL_GAP * (C - 1);
+  const labels = C > 1 ? CHANNEL_LABEL : 0;
+  const height = room.viewHeight - room.stageTop - CAPTION - BELOW_GRIDS - labels;
 
-  if (C > 1) {
-    const width = room.stageWidth - gap - SLACK - CHANNEL_GAP * (C - 1);
-    const inputHeight = height - room.kernelHeight - CHANNEL_LABEL - gap;
-    const h = Math.min(Math.floor(inputHeight / input.rows), outHeight(height));
-    return { cell: pick(byWidth(width, C * input.cols, outCols), h), columns: C, thumbCell };
+  let arrangement;
+  let kcell = kernelCell(k, kC, W);
+  const kernelWidth = kC * k * (kcell + KCELL_GAP) + 12 * (kC - 1) + 16;
+  const kernelHeight = k * (kcell + KCELL_GAP) + 100; // legend, tabs, bias
+  if (room.stageWidth < NARROW) arrangement = "stack";
+  else if (C > 1 || k > 5 || kernelWidth > 0.3 * W) arrangement = "pair";
+  else arrangement = "row";
+
+  // Width for the maps, and the same-cell size the arrangement allows.
+  let same;
+  let mapsWidth;
+  if (arrangement === "stack") {
+    mapsWidth = W;
+    same = Math.min((W - channelGaps) / (C * input.cols), W / outCols);
+  } else {
+    mapsWidth = W - gap - (arrangement === "row" ? kernelWidth + gap : 0);
+    same = (mapsWidth - channelGaps) / (C * input.cols + outCols);
   }
-  const width = room.stageWidth - room.kernelWidth - 2 * gap - SLACK;
-  const h = Math.min(Math.floor(height / input.rows), outHeight(height));
-  return { cell: pick(byWidth(width, input.cols, outCols), h), columns: 1, thumbCell };
+  // The height budget: on a tall page the transport and arithmetic stay in view. Where the
+  // width allows numbers, the height never takes them away (the page scrolls a little instead).
+  const kernelBelow = arrangement === "pair" && k <= 5 ? kernelHeight : 0;
+  const byHeight = (rows) => (height - kernelBelow - (output?.filters > 1 ? THUMB + 40 : 0)) / rows;
+  const fitHeight = (cell, rows) => {
+    const floor = cell >= NUMBERS_CELL ? NUMBERS_CELL : MIN_MAP / rows; // a short window scrolls instead
+    return Math.max(Math.min(cell, byHeight(rows)), Math.min(cell, floor));
+  };
+
+  let cellIn;
+  let cellOut;
+  if (same >= NUMBERS_CELL || input.cols <= outCols * 1.5) {
+    const rows = arrangement === "stack" ? input.rows : Math.max(input.rows, outRows);
+    cellIn = cellOut = clampCell(fitHeight(same, rows));
+  } else {
+    // Comparable scale: each input channel and the output get an equal share of the width.
+    const share = arrangement === "stack" ? W : (mapsWidth - channelGaps) / (C + 1);
+    const perChannel = arrangement === "stack" ? (W - channelGaps) / C : share;
+    cellIn = clampCell(fitHeight(perChannel / input.cols, input.rows));
+    cellOut = clampCell(fitHeight(share / outCols, outRows));
+    // The output map is never drawn larger than the input it came from.
+    cellOut = Math.min(cellOut, (cellIn * input.cols) / outCols);
+  }
+  cellIn = Math.max(0.25, round(cellIn));
+  cellOut = Math.max(0.25, round(cellOut));
+  if (arrangement !== "row") kcell = kernelCell(k, kC, W);
+  return { arrangement, cellIn, cellOut, columns: C, thumbCell, kcell };
 }
+
+// Whole pixels while a cell is big enough to show its lines; finer below.
+const round = (cell) => (cell >= 4 ? Math.floor(cell) : Math.floor(cell * 8) / 8);

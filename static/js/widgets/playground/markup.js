@@ -120,6 +120,8 @@ export function mainHtml(id) {
         <div id="${id("input-view")}" class="grids input-view"></div>
         <p class="unused-note" id="${id("unused-note")}" hidden><span class="swatch" ` +
     `aria-hidden="true"></span>darkened: cells no window reaches</p>
+        <p class="zoom-note" id="${id("zoom-note")}" role="status" hidden><span class="zoom-note-text"></span> ` +
+    `<button type="button" class="chip zoom-button">Zoom on a window</button></p>
       </figure>
       <div class="pane pane-kernel">
         <h2 class="pane-title">Kernel</h2>
@@ -132,6 +134,8 @@ export function mainHtml(id) {
         <div id="${id("output-view")}" class="grids output-view"></div>
         <p class="stale-note" id="${id("stale-note")}" hidden>Showing the last output that worked.</p>
       </figure>
+      <figure class="pane pane-zoom" id="${id("zoom")}" hidden></figure>
+      <div class="thumbs" id="${id("thumbs")}" hidden></div>
     </section>
 
     <section id="${id("transport")}" class="transport" aria-label="Animation controls"></section>

@@ -6,17 +6,20 @@
 import { scaleFor } from "../../lib/colors.js";
 import { fmtCell } from "../../lib/format.js";
 import { createGrid } from "../../lib/grid.js";
+import { createReadableGrid } from "../../lib/readable-grid.js";
 
 const TABLE_MAX_CELLS = 400;
 
-export function mount(element, { onHover, onPick, onSelectFilter, id = (part) => part }) {
+// `thumbs`: the element for the filters' small maps (a strip across the stage, so 16 filters
+// never widen the output's column).
+export function mount(element, { onHover, onPick, onSelectFilter, thumbs, id = (part) => part }) {
   element.innerHTML = `
     <canvas class="grid-canvas output-canvas" role="img"></canvas>
-    <div class="thumbs" role="group" aria-label="Output of each filter"></div>
     <div class="visually-hidden"><table id="${id("output-table")}"><caption></caption><tbody></tbody></table></div>`;
   const canvas = element.querySelector(".output-canvas");
-  const grid = createGrid(canvas);
-  const thumbs = element.querySelector(".thumbs");
+  const grid = createReadableGrid(canvas);
+  thumbs.setAttribute("role", "group");
+  thumbs.setAttribute("aria-label", "Output of each filter");
   const table = element.querySelector("table");
   let shape = [0, 0, 0];
   let hovered = null;
@@ -51,7 +54,8 @@ export function mount(element, { onHover, onPick, onSelectFilter, id = (part) =>
           const button = document.createElement("button");
           button.type = "button";
           button.className = "thumb";
-          button.innerHTML = `<canvas class="grid-canvas"></canvas><span>Filter ${f + 1}</span>`;
+          button.innerHTML = `<canvas class="grid-canvas"></canvas><span>${filters > 4 ? "" : "Filter "}${f + 1}</span>`;
+          button.setAttribute("aria-label", `Filter ${f + 1}`);
           button.addEventListener("click", () => onSelectFilter(f));
           thumbs.append(button);
           thumbGrids.push({ button, grid: createGrid(button.querySelector("canvas")) });
@@ -59,6 +63,7 @@ export function mount(element, { onHover, onPick, onSelectFilter, id = (part) =>
       }
     }
     thumbGrids.forEach(({ button }, f) => button.setAttribute("aria-pressed", String(f === selected)));
+    thumbs.hidden = filters < 2;
   }
 
   /**
@@ -66,6 +71,8 @@ export function mount(element, { onHover, onPick, onSelectFilter, id = (part) =>
    * filled: null (all shown) or {upTo, alpha}: cells before upTo are shown, upTo fades in.
    * current / preview: {r, c} output cells to ring.
    */
+  let thumbsFor = null; // the output whose thumbnails are drawn (they change only with a new result)
+  /** Draws; returns true when the cells hold their numbers. */
   function update({ output, selected, cell, thumbCell, filled, current, preview }) {
     shape = output.shape;
     const [F, OH, OW] = shape;
@@ -76,7 +83,7 @@ export function mount(element, { onHover, onPick, onSelectFilter, id = (part) =>
     const highlights = [];
     if (current) highlights.push({ r: current.r, c: current.c, h: 1, w: 1, kind: "window" });
     if (preview) highlights.push({ r: preview.r, c: preview.c, h: 1, w: 1, kind: "preview" });
-    grid.draw({
+    const { numbers } = grid.draw({
       rows: OH,
       cols: OW,
       cell,
@@ -94,6 +101,16 @@ export function mount(element, { onHover, onPick, onSelectFilter, id = (part) =>
     element.dataset.step = current ? String(current.r * OW + current.c) : "";
 
     ensureThumbs(F, selected);
+    const thumbKey = `${thumbCell}`;
+    if (thumbsFor?.output !== output || thumbsFor.key !== thumbKey) {
+      thumbsFor = { output, key: thumbKey };
+      drawThumbs(output, F, OH, OW, plane, thumbCell);
+    }
+    fillTable(output, mine, OH, OW, selected);
+    return numbers;
+  }
+
+  function drawThumbs(output, F, OH, OW, plane, thumbCell) {
     thumbGrids.forEach(({ grid: g }, f) => {
       const values = output.data.subarray(f * plane, (f + 1) * plane);
       g.draw({
@@ -105,7 +122,6 @@ export function mount(element, { onHover, onPick, onSelectFilter, id = (part) =>
         numbers: false,
       });
     });
-    fillTable(output, mine, OH, OW, selected);
   }
 
   // The numbers as a table for screen readers (and tests); rebuilt only when they change.
@@ -141,6 +157,7 @@ export function mount(element, { onHover, onPick, onSelectFilter, id = (part) =>
     grid,
     destroy() {
       element.replaceChildren();
+      thumbs.replaceChildren();
     },
   };
 }

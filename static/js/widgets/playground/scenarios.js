@@ -18,6 +18,7 @@ export const SCENARIOS = {
     dilation: 1,
     padMode: "zeros",
     filter: 0,
+    step: -1, // an example opens on its whole output, not on the step shown before
   },
   // Seed 002: the 5×5×3 volume padded to 7×7×3, two 3×3×3 filters, biases 1 and 0,
   // stride 2, giving a 3×3×2 output.
@@ -34,6 +35,7 @@ export const SCENARIOS = {
     dilation: 1,
     padMode: "zeros",
     filter: 0,
+    step: -1, // an example opens on its whole output, not on the step shown before
   },
   // Seed 003: a 6×6 picture with a vertical edge and the [[1, 0, −1]]×3 edge filter.
   seed003: {
@@ -49,5 +51,6 @@ export const SCENARIOS = {
     dilation: 1,
     padMode: "zeros",
     filter: 0,
+    step: -1, // an example opens on its whole output, not on the step shown before
   },
 };

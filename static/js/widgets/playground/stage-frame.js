@@ -32,11 +32,13 @@ function stageFrame({ state, data, result, frame, hover, traces, sizes, room }, 
     padded.shape[2] === input.width + 2 * p;
   const outShape = result?.meta.output_shape;
   const output = outShape ? { filters: outShape[0], rows: outShape[1], cols: outShape[2] } : null;
-  const { cell, columns, thumbCell } = sizes({
+  const layout = sizes({
     room,
     input: { channels: input.channels, rows: input.height + 2 * p, cols: input.width + 2 * p },
     output,
+    kernel: data.kernel ? { size: data.kernel.height, channels: data.kernel.channels } : null,
   });
+  const { cellIn, cellOut, columns, thumbCell } = layout;
 
   const filter = Math.min(state.filter, (outShape?.[0] ?? 1) - 1);
   const step = frame.step;
@@ -56,21 +58,38 @@ function stageFrame({ state, data, result, frame, hover, traces, sizes, room }, 
 
   const OW = outShape?.[2] ?? 1;
   const cellOf = (i) => ({ r: Math.floor(i / OW), c: i % OW });
+  // A step view kept from the run before (while this run's trace is on its way) may hold
+  // another kernel's window (a 3×3 view with 4×4 weights): its arithmetic waits for the new one.
+  const taps = result ? result.weights.shape[1] * result.weights.shape[2] * result.weights.shape[3] : 0;
+  const fits = (v) => v && v.products.length === taps;
   const arithmetic =
-    hover?.view && result
+    hover?.view && result && fits(hover.view)
       ? { step: hover.view, weights: result.weights, filter, progress: 1, label: "Pointed at:" }
-      : view && result && step >= 0
+      : view && result && step >= 0 && fits(view)
         ? { step: view, weights: result.weights, filter, progress: terms, label: `Step ${step + 1}:` }
         : null;
+  // The magnifier: the window on screen (pointed at, else the step) with its numbers.
+  const shown = hover?.view && fits(hover.view) ? hover.view : step >= 0 && fits(view) ? view : null;
+  const magnifier =
+    shown && result
+      ? {
+          step: shown,
+          weights: result.weights,
+          cell: shown === hover?.view ? cellOf(hover.step) : cellOf(step),
+          landed: shown === hover?.view || land >= 1,
+        }
+      : null;
 
   return {
+    layout,
+    magnifier,
     columns,
     // The cells no window reaches, as the engine counts them (meta.axes[...].leftover).
     input: {
       input,
       padded: matches ? samePadded(padded, input, state, memory) : null,
       pad,
-      cell,
+      cell: cellIn,
       highlight,
       preview,
       unused:
@@ -86,7 +105,7 @@ function stageFrame({ state, data, result, frame, hover, traces, sizes, room }, 
     output: result && {
       output: result.output,
       selected: filter,
-      cell,
+      cell: cellOut,
       thumbCell,
       filled: step >= 0 ? { upTo: step, alpha: land } : null,
       current: step >= 0 ? cellOf(step) : null,
