@@ -18,7 +18,8 @@ MAX_ID = 2**53 - 1  # the largest integer a browser's Number holds exactly
 # hostile script): its socket is cut, so what it was sent cannot pile up in the server's memory.
 SEND_SECONDS = 5.0
 MAX_COMPUTING = 2  # one page's requests computed at once: bounds the answers it can hold unsent
-MAX_WAITING_BYTES = 4 * 1024 * 1024  # one page's requests waiting in their lanes, by their frames' size
+# One page's requests waiting in their lanes, by their frames' size; one alone may be any frame up to 8 MB.
+MAX_WAITING_BYTES = 4 * 1024 * 1024
 MAX_LANES = 64  # distinct (type, lane) pairs one page may use; far above any lesson's widgets
 # Base64 spends 4 characters per 3 bytes; leave room for a "data:image/png;base64," prefix.
 MAX_UPLOAD_CHARS = 4 * math.ceil(MAX_UPLOAD_BYTES / 3) + 64

@@ -279,7 +279,7 @@ class Session:
                 )
             lane = self.lanes[key] = Lane(self, request.type)
         waiting = sum(other.waiting_bytes for other in self.lanes.values() if other is not lane)
-        if waiting + size > MAX_WAITING_BYTES:
+        if waiting and waiting + size > MAX_WAITING_BYTES:  # one request alone is bounded by the frame cap
             message = (
                 f"params: a page's requests waiting for the server may add up to {MAX_WAITING_BYTES // 2**20} MB, "
                 f"{waiting / 2**20:.1f} MB already wait; wait for their answers"
