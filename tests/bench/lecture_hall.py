@@ -1,7 +1,7 @@
 """Lecture hall: many pages on one server process, each sending conv.run at its own pace.
 
     python tests/bench/lecture_hall.py [--clients 200] [--rate 5] [--seconds 30] [--procs 1]
-                                       [--size 7] [--port 8960] [--url ws://host:port/ws]
+                                       [--size 7] [--kernel 3] [--port 8960] [--url ws://host:port/ws --pid PID]
 
 Starts ``convscope`` on a loopback port (or uses ``--url``), opens ``--clients``
 websockets (asyncio + ``websockets``, in ``--procs`` load processes apart from the
@@ -15,8 +15,11 @@ id; an answer must be a conv.result with the output shape the settings give.
 Prints clients, the rate achieved, p50/p95/p99 latency in ms and the requests lost
 (never answered, answered twice, or answered wrongly), the load processes' own
 lateness (how far behind schedule they sent: if large, the load generator, not the
-server, is the bottleneck; add --procs) and the server's CPU and memory; the last
-line is a one-line summary. A benchmark prints numbers; it asserts nothing.
+server, is the bottleneck; add --procs; one process takes about 40% of a core at
+1,000 requests a second) and the server's CPU and memory; the last line is a
+one-line summary. On a shared machine the numbers swing with other programs' load:
+the server's line says how long its threads waited for a CPU. A benchmark prints
+numbers; it asserts nothing.
 
 A page's lane holds one waiting request and a newer one supersedes it (PROTOCOL.md):
 at 5 a second a request would only be dropped when the server is more than 200 ms
