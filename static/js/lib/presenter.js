@@ -95,6 +95,7 @@ async function enterFullscreen({ quiet = false } = {}) {
   try {
     if (!document.fullscreenEnabled) throw new Error("no fullscreen");
     await root.requestFullscreen({ navigationUI: "hide" });
+    delete root.dataset.fullscreen;
   } catch {
     // Refused (no user gesture, an embedding frame, a kiosk): the stage already fills the window.
     if (!quiet) say("The browser kept its window: press F11 (or ⌃⌘F on a Mac) for full screen");

@@ -78,6 +78,21 @@ def test_the_present_button_does_what_p_does(page, server_url):
     assert not page.locator(".topbar").is_visible()
 
 
+def test_f_asks_for_full_screen_and_says_what_to_do_when_refused(page, server_url):
+    open_playground(page, server_url, "?present=1")
+    fullscreen = "Boolean(document.fullscreenElement)"
+    page.keyboard.press("f")
+    page.wait_for_function(fullscreen)
+    page.keyboard.press("f")
+    page.wait_for_function(f"!{fullscreen}")
+    # A browser (a kiosk, an embedding frame) may refuse: presenting goes on in the window, and the page says so.
+    page.evaluate("() => { Element.prototype.requestFullscreen = () => Promise.reject(new TypeError('refused')); }")
+    page.keyboard.press("f")
+    page.wait_for_function("document.documentElement.dataset.fullscreen === 'refused'")
+    assert "F11" in page.locator(".presenter-note").inner_text()
+    assert presenting(page)
+
+
 def colors(page, selector="body"):
     return page.eval_on_selector(selector, "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]")
 
