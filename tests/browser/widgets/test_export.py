@@ -1,0 +1,150 @@
+"""Export for slides: a widget as a PNG at 2× its size on screen, its steps as an animated GIF,
+and an embed snippet whose link opens the widget as it was. Files are saved through the
+browser's download, as a user gets them, and opened with Pillow."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from html import unescape
+
+from PIL import Image, ImageChops
+
+from ..conftest import open_page, screenshot
+from ..helpers import open_widget, store_state
+
+# What the playground adds to get its menu and GIF (it mounts without widgetFace): the lines
+# below, run in the page, attach the same export.js menu to its element.
+ATTACH_PLAYGROUND = """async () => {
+  const { attachExport } = await import('/static/js/lib/export.js');
+  const { store, widget } = window.convscopeWidget;
+  const frame = () => widget.inspect().frame;
+  const drawn = (i) => new Promise((resolve) => {
+    const check = () => (frame().step === i && frame().progress === 1 ? resolve() : requestAnimationFrame(check));
+    check();
+  });
+  attachExport(document.querySelector('#widget'), {
+    type: 'playground',
+    state: () => store.get(),
+    animation: {
+      steps: () => frame().total,
+      step: () => frame().step,
+      show: (i) => (store.set({ step: i }), drawn(i)),
+    },
+  });
+}"""
+
+
+def css_size(page, selector: str) -> tuple[int, int]:
+    """The element's box in whole CSS pixels, as export.js measures it (rounded up)."""
+    return tuple(
+        page.evaluate(
+            "s => { const r = document.querySelector(s).getBoundingClientRect(); "
+            "return [Math.ceil(r.width), Math.ceil(r.height)]; }",
+            selector,
+        )
+    )
+
+
+def download(page, button: str, timeout: float = 120_000):
+    """Click a menu item and return the downloaded file's (suggested name, path)."""
+    with page.expect_download(timeout=timeout) as info:
+        page.click(button)
+    return info.value.suggested_filename, info.value.path()
+
+
+@contextmanager
+def sized_page(browser, width: int, height: int):
+    with open_page(browser) as pg:
+        pg.set_viewport_size({"width": width, "height": height})
+        yield pg
+
+
+def test_a_widget_saves_a_png_twice_its_size_on_screen(page, server_url):
+    open_widget(page, server_url, "pool", "?pm=avg&pk=3&ps=1")
+    page.click("#widget .export-toggle")
+    name, path = download(page, "#widget .export-png")
+    width, height = css_size(page, "#widget")
+    img = Image.open(path)
+    assert img.format == "PNG" and re.fullmatch(r"convscope-pool-[\d-]+\.png", name), name
+    assert img.size == (2 * width, 2 * height)
+    assert len(img.convert("RGB").getcolors(1 << 20)) > 20  # the grids' colours, not a blank page
+    assert page.inner_text("#widget .export-status") == f"Saved {name} ({2 * width}×{2 * height} pixels)."
+
+
+def test_the_playground_saves_one_gif_frame_per_step_and_comes_back_to_its_step(browser, server_url):
+    with sized_page(browser, 1024, 768) as page:
+        open_widget(page, server_url, "playground", "?t=3")  # the default 7×7 input and 3×3 kernel
+        page.evaluate(ATTACH_PLAYGROUND)
+        assert page.evaluate("window.convscopeWidget.widget.inspect().frame.total") == 25
+        page.click("#widget .export-toggle")
+        name, path = download(page, "#widget .export-gif")
+        gif = Image.open(path)
+        assert gif.format == "GIF" and name.endswith(".gif")
+        assert gif.n_frames == 25  # 5 × 5 output cells, one step each
+        assert gif.info.get("loop") == 0  # loops for a slide
+        frames = []
+        for i in (0, 1, 24):
+            gif.seek(i)
+            frames.append(gif.convert("RGB"))
+        assert ImageChops.difference(frames[0], frames[1]).getbbox() is not None  # the window moved
+        assert ImageChops.difference(frames[1], frames[2]).getbbox() is not None
+        width, height = css_size(page, "#widget")
+        scale = min(2, (1_200_000 / (width * height)) ** 0.5)
+        assert abs(gif.size[0] - width * scale) <= 2 and abs(gif.size[1] - height * scale) <= 2
+        assert page.evaluate("window.convscopeWidget.widget.inspect().frame.step") == 3  # back where it was
+        assert "(25 frames)" in page.inner_text("#widget .export-status")
+        _, path = download(page, "#widget .export-png")
+        assert Image.open(path).size == (2 * width, 2 * height)
+
+
+def embed_src(page, scope: str) -> str:
+    page.click(f"{scope} .export-toggle")
+    page.click(f"{scope} .export-embed")
+    page.wait_for_function("s => document.querySelector(s + ' .export-code').value !== ''", arg=scope)
+    code = page.input_value(f"{scope} .export-code")
+    assert code.startswith("<iframe ") and code.endswith("></iframe>")
+    assert 'title="Pooling · Convscope"' in code and 'loading="lazy"' in code
+    return unescape(re.search(r'src="([^"]+)"', code).group(1))
+
+
+def test_the_embed_snippet_opens_the_widget_in_the_same_state(page, browser, server_url):
+    open_widget(page, server_url, "pool", "?pm=avg&pk=3&ps=1&pin=random&pseed=4")
+    page.click("#widget button:has-text('Max')")  # a change made on the page is in the link too
+    page.wait_for_function("window.convscopeWidget.store.get().poolMode === 'max'")
+    src = embed_src(page, "#widget")
+    assert src.startswith(f"{server_url}widget/pool?")
+    before = store_state(page, "window.convscopeWidget")
+    with open_page(browser) as other:
+        other.emulate_media(reduced_motion="reduce")
+        other.goto(src)
+        other.wait_for_function("document.querySelector('#widget').dataset.ready === 'true'")
+        assert store_state(other, "window.convscopeWidget") == before
+
+
+def test_an_embed_from_the_layers_page_carries_only_that_widgets_state(page, browser, server_url):
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(f"{server_url}layers?pm=avg&pk=3&pn=9")
+    page.wait_for_function("document.querySelector('#pool-widget').dataset.ready")
+    src = embed_src(page, "#pool-widget")
+    assert src.startswith(f"{server_url}widget/pool?")
+    query = dict(part.split("=") for part in src.split("?")[1].split("&"))
+    assert query == {"pm": "avg", "pk": "3", "pn": "9"}
+
+
+def test_the_menu_fits_a_projector_and_a_phone(browser, server_url):
+    for width, height in ((1024, 768), (390, 844)):
+        with sized_page(browser, width, height) as page:
+            open_widget(page, server_url, "pool")
+            toggle = page.locator("#widget .export-toggle")
+            assert toggle.is_visible()
+            toggle.click()
+            panel = page.locator("#widget .export-items").bounding_box()
+            assert panel["x"] >= 0 and panel["x"] + panel["width"] <= width
+            for item in ("PNG picture (2×)", "Copy embed code"):
+                assert page.locator(f"#widget .export-items button:has-text('{item}')").is_visible()
+            assert page.locator("#widget .export-gif").count() == 0  # pooling has not said how it steps yet
+            screenshot(page, f"export-menu-{width}x{height}")
+            page.keyboard.press("Escape")  # closes the menu, and the widget keeps its step
+            assert not page.locator("#widget .export-items").is_visible()
+            assert store_state(page, "window.convscopeWidget")["poolStep"] == -1
