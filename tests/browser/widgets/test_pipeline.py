@@ -144,9 +144,11 @@ def test_the_default_x_through_the_xo_block(page, server_url):
     # Labels and arrows name each op; the pool's floored size comes with the engine's sentence.
     assert page.locator('[data-stage="1"] .pl-label').inner_text() == "conv 3×3, 3 filters, stride 1"
     assert [page.locator(f'[data-stage="{i}"] .pl-op').inner_text() for i in (1, 2, 3)] == ["conv", "ReLU", "max pool"]
-    problem = shapes.window_output((7, 7), (2, 2), (2, 2), what="window").problem()
-    assert page.locator('[data-note="3"]').inner_text() == f"Floored: {problem}"
-    # Slider ranges are the engine's: a 2×2 window fits a 7×7 map up to 7.
+    # The default fits: a 3×3 window at stride 2 over 7×7, (7 − 3)/2 + 1 = 3, so no warning opens the page.
+    assert shapes.window_output((7, 7), (3, 3), (2, 2), what="window").problem() is None
+    assert page.locator('[data-note="3"]').inner_text() == ""
+    assert page.locator('[data-stage="3"] .pl-label').inner_text().startswith("max pool 3×3, stride 2")
+    # Slider ranges are the engine's: a window fits a 7×7 map up to 7.
     assert page.get_attribute("#pl-pl1Window", "max") == "7" and page.get_attribute("#pl-pl1Size", "max") == "9"
     assert page.locator("#pl-pl1Filters").is_disabled()  # the X/O set is three filters
     shot(page, "pipeline-default-1280")
@@ -154,6 +156,7 @@ def test_the_default_x_through_the_xo_block(page, server_url):
 
 def test_pool_window_and_stride_change_the_shape(page, server_url):
     open_pipeline(page, server_url)
+    set_slider(page, "pl1Window", 2)
     set_slider(page, "pl1PoolStride", 1)
     wait_shape(page, 3, "3 × 6 × 6")
     check_page(page)
@@ -170,7 +173,7 @@ def test_pool_window_and_stride_change_the_shape(page, server_url):
     page.wait_for_function(f"{PL}.params.stages[2].mode === 'avg'")
     check_page(page)
     page.evaluate("window.convscopeLayers.store.flush()")
-    assert all(part in page.url for part in ("plw1=3", "plps1=3", "plm1=avg"))
+    assert all(part in page.url for part in ("plps1=3", "plm1=avg")) and "plw1" not in page.url  # 3: the default
 
 
 # ---------------------------------------------------------------- stacks of blocks
@@ -252,7 +255,7 @@ def test_a_stack_expands_to_every_channel_with_readable_numbers(page, server_url
     assert page.evaluate("document.activeElement.dataset.stack") == "2"
     page.keyboard.press("PageDown")
     page.wait_for_function(f"{PL}.open === 3 && {PL}.openLabels.length === 3")
-    assert page.locator(".pl-open-title").inner_text().startswith("Stage 3 · max pool 2×2, stride 2 · 3 × 3 × 3")
+    assert page.locator(".pl-open-title").inner_text().startswith("Stage 3 · max pool 3×3, stride 2 · 3 × 3 × 3")
     page.keyboard.press("Escape")
     page.wait_for_function(f"{PL}.open === 0")
     assert page.locator(".pl-open").is_hidden()
@@ -323,7 +326,7 @@ def test_input_presets(page, server_url):
         )
         check_page(page)
     set_slider(page, "plSize", 16)
-    wait_shape(page, 3, "3 × 7 × 7")  # (16 − 3)/1 + 1 = 14, pooled to 7
+    wait_shape(page, 3, "3 × 6 × 6")  # (16 − 3)/1 + 1 = 14, pooled by 3×3 at stride 2 to 6 (floored from 6.5)
     check_page(page)
 
 
@@ -333,9 +336,9 @@ def test_input_presets(page, server_url):
 def test_a_stage_that_does_not_fit_is_explained_beside_it_and_the_last_maps_stay(page, server_url):
     open_pipeline(page, server_url)
     good = data(page)
-    set_slider(page, "pl1Stride", 8)  # (9 − 3)/8 + 1 → a 1×1 map: no room for the 2×2 pooling window
+    set_slider(page, "pl1Stride", 8)  # (9 − 3)/8 + 1 → a 1×1 map: no room for the 3×3 pooling window
     page.wait_for_function(f"{PL}.error !== null")
-    sentence = shapes.window_output((1, 1), (2, 2), (2, 2), what="window").problem()
+    sentence = shapes.window_output((1, 1), (3, 3), (2, 2), what="window").problem()
     alert = page.locator('[data-alert="stage-3"]')
     assert alert.inner_text() == f"stage 3 (pool): {sentence}"
     assert data(page)["error"]["field"] == "stages[2].kernel"

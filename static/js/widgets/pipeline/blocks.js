@@ -28,7 +28,9 @@ export function blockFields(b, choices) {
     { key: `pl${b}Pad`, url: `plp${b}`, type: "int", min: 0, max: "padding", def: first ? 0 : 1 },
     { key: `pl${b}Act`, url: `pla${b}`, type: "enum", options: choices.map((c) => c.name), def: "relu" },
     { key: `pl${b}Mode`, url: `plm${b}`, type: "enum", options: ["max", "avg"], def: "max" },
-    { key: `pl${b}Window`, url: `plw${b}`, type: "int", min: 1, max: "stride", def: 2 },
+    // Block 1's 7×7 maps take a 3×3 window at stride 2 exactly ((7 − 3)/2 + 1 = 3), so the page
+    // opens on a pipeline that fits; a 2×2 window would floor 3.5 and open on a warning.
+    { key: `pl${b}Window`, url: `plw${b}`, type: "int", min: 1, max: "stride", def: first ? 3 : 2 },
     { key: `pl${b}PoolStride`, url: `plps${b}`, type: "int", min: 1, max: "stride", def: 2 },
   ];
 }
