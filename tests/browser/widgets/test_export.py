@@ -148,3 +148,37 @@ def test_the_menu_fits_a_projector_and_a_phone(browser, server_url):
             page.keyboard.press("Escape")  # closes the menu, and the widget keeps its step
             assert not page.locator("#widget .export-items").is_visible()
             assert store_state(page, "window.convscopeWidget")["poolStep"] == -1
+
+
+# ---------------------------------------------------------------- uploads (lib/pictures.js)
+
+UPLOAD = """async ({ base64, size }) => {
+  const { connect } = await import('/static/js/lib/socket.js');
+  const { createUploader } = await import('/static/js/lib/pictures.js');
+  const context = JSON.parse(document.getElementById('widget-context').textContent);
+  let opened;
+  const open = new Promise((resolve) => (opened = resolve));
+  const socket = connect({ protocol: context.protocol, onOpen: () => opened() });
+  await open;
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const file = new File([bytes], 'photo.png', { type: 'image/png' });
+  const uploader = createUploader(socket);
+  const first = await uploader.load(file, { size, channels: 1 });
+  const smaller = await uploader.resize(12);
+  let refused = null;
+  try { await uploader.resize(1000); } catch (e) { refused = { field: e.field, message: e.message }; }
+  return { first: [first.height, first.width, first.values.length, first.note], smaller: smaller.note, refused };
+}"""
+
+
+def test_an_upload_keeps_its_shape_at_the_chosen_size_and_says_what_it_became(page, server_url):
+    import base64
+    import io
+
+    buffer = io.BytesIO()
+    Image.new("L", (600, 400), 200).save(buffer, "PNG")
+    open_widget(page, server_url, "pool")
+    got = page.evaluate(UPLOAD, {"base64": base64.b64encode(buffer.getvalue()).decode(), "size": 42})
+    assert got["first"] == [28, 42, 28 * 42, "600×400 photo → 42×28 grid (aspect kept)"]
+    assert got["smaller"] == "600×400 photo → 12×8 grid (aspect kept)"
+    assert got["refused"]["field"] == "size" and "size must be from 1 to 256, got 1000" in got["refused"]["message"]
