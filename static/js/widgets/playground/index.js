@@ -356,9 +356,7 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
     element.dataset.numbers = String(numbers);
     magnifier.update(numbers ? null : view && { ...view, width: room.stageWidth });
     if (numbers) return;
-    const text = view
-      ? "The cells are too small for their numbers: the zoom shows this window's."
-      : "The cells are too small for their numbers.";
+    const text = view ? "Cells too small for numbers: see the zoom below." : "Cells too small for numbers.";
     if (text !== zoomText) $(".zoom-note-text").textContent = zoomText = text;
     $(".zoom-button").hidden = Boolean(view);
   }

@@ -20,14 +20,22 @@ const CAPTION = 34; // px of a pane's caption
 const SLACK = 10; // px for borders and rounding
 const NARROW = 560; // px of stage: below this the parts stack
 const THUMB = 60; // px: a filter's thumbnail map
+const THUMB_MANY = 40; // px: one of 5 to 16 thumbnails (two rows at 1024 px)
 const KCELL_GAP = 3; // px between kernel fields (CSS .kgrid gap)
 const MIN_MAP = 220; // px: a map is never squeezed below this height to fit a short window
 
-/** Kernel field size (px) for `k`×`k` weights in `channels` groups within `width` px. */
+/**
+ * Kernel field size (px) for `k`×`k` weights in `channels` groups within `width` px: the
+ * channels side by side while their fields stay 26 px or more, else they wrap (CSS).
+ */
 function kernelCell(k, channels, width) {
   const natural = channels > 1 ? 44 : k <= 5 ? 56 : k <= 7 ? 48 : 46;
-  const fit = Math.floor((width - 12 * (channels - 1)) / (channels * k) - KCELL_GAP);
-  return Math.max(22, Math.min(natural, fit));
+  let fit = 0;
+  for (let across = channels; across >= 1; across--) {
+    fit = Math.floor((width - 16 - 12 * (across - 1)) / (across * k) - KCELL_GAP);
+    if (fit >= 26) break;
+  }
+  return Math.max(20, Math.min(natural, fit));
 }
 
 const clampCell = (c) => Math.min(MAX_CELL, c);
@@ -45,7 +53,8 @@ export function sizes({ room, input, output, kernel }) {
   const outRows = output?.rows ?? input.rows;
   const k = kernel?.size ?? 3;
   const kC = kernel?.channels ?? C;
-  const thumbCell = output ? THUMB / Math.max(output.rows, output.cols) : 4;
+  const thumb = output?.filters > 4 ? THUMB_MANY : THUMB;
+  const thumbCell = output ? thumb / Math.max(output.rows, output.cols) : 4;
   const channelGaps = CHANNEL_GAP * (C - 1);
   const labels = C > 1 ? CHANNEL_LABEL : 0;
   const height = room.viewHeight - room.stageTop - CAPTION - BELOW_GRIDS - labels;
@@ -71,7 +80,9 @@ export function sizes({ room, input, output, kernel }) {
   // The height budget: on a tall page the transport and arithmetic stay in view. Where the
   // width allows numbers, the height never takes them away (the page scrolls a little instead).
   const kernelBelow = arrangement === "pair" && k <= 5 ? kernelHeight : 0;
-  const byHeight = (rows) => (height - kernelBelow - (output?.filters > 1 ? THUMB + 40 : 0)) / rows;
+  // Thumbnails take a row under the maps, except beside a volume's kernel (CSS arr-pair.volume).
+  const thumbsBelow = output?.filters > 1 && !(arrangement === "pair" && C > 1) ? thumb + 40 : 0;
+  const byHeight = (rows) => (height - kernelBelow - thumbsBelow) / rows;
   const fitHeight = (cell, rows) => {
     const floor = cell >= NUMBERS_CELL ? NUMBERS_CELL : MIN_MAP / rows; // a short window scrolls instead
     return Math.max(Math.min(cell, byHeight(rows)), Math.min(cell, floor));
@@ -93,7 +104,9 @@ export function sizes({ room, input, output, kernel }) {
   }
   cellIn = Math.max(0.25, round(cellIn));
   cellOut = Math.max(0.25, round(cellOut));
-  if (arrangement !== "row") kcell = kernelCell(k, kC, W);
+  // Under the maps the kernel has the width; a volume's kernel has the input channels' width.
+  if (arrangement === "stack") kcell = kernelCell(k, kC, W);
+  else if (arrangement === "pair") kcell = kernelCell(k, kC, C > 1 ? C * input.cols * cellIn + channelGaps : W);
   return { arrangement, cellIn, cellOut, columns: C, thumbCell, kcell };
 }
 

@@ -134,11 +134,11 @@ export function mainHtml(id) {
         <div id="${id("output-view")}" class="grids output-view"></div>
         <p class="stale-note" id="${id("stale-note")}" hidden>Showing the last output that worked.</p>
       </figure>
-      <figure class="pane pane-zoom" id="${id("zoom")}" hidden></figure>
       <div class="thumbs" id="${id("thumbs")}" hidden></div>
     </section>
 
     <section id="${id("transport")}" class="transport" aria-label="Animation controls"></section>
+    <figure class="pane pane-zoom" id="${id("zoom")}" hidden></figure>
     <section id="${id("arithmetic")}" class="arithmetic" aria-label="Arithmetic of one output cell" ` +
     `aria-live="off"></section>
 `
