@@ -245,8 +245,10 @@ export function createGrid(canvas) {
     const rect = canvas.getBoundingClientRect();
     const { rows, cols, cell } = layout;
     if (!cell) return null;
-    const c = Math.floor((event.clientX - rect.left) / cell);
-    const r = Math.floor((event.clientY - rect.top) / cell);
+    // The canvas may be drawn narrower than its cells (CSS max-width in a narrow box): scale back.
+    const shrink = rect.width > 0 ? rect.width / (cols * cell + 1) : 1;
+    const c = Math.floor((event.clientX - rect.left) / (cell * shrink));
+    const r = Math.floor((event.clientY - rect.top) / (cell * shrink));
     return r >= 0 && r < rows && c >= 0 && c < cols ? { r, c } : null;
   }
 

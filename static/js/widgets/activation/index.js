@@ -12,6 +12,7 @@ import { fmt } from "../../lib/format.js";
 import { createGrid, fitCell } from "../../lib/grid.js";
 import { idScope } from "../../lib/ids.js";
 import { loadPicture } from "../../lib/pictures.js";
+import { onWidthChange, roomHeight, roomWidth } from "../../lib/room.js";
 import { mountMarkup, widgetFace } from "../../lib/widget.js";
 
 export const ACT_INPUTS = ["random", "x", "seed001"];
@@ -37,6 +38,8 @@ const RANDOM_SPREAD = 3; // random inputs from −3 to 3: across the bend of eve
 const CURVE = { min: -4, max: 4 };
 const FONT = "600 16px system-ui, sans-serif";
 const INPUT_LABELS = { random: "Random −3…3", x: "X (±1)", seed001: "Seed 001 detector" };
+
+const CURVE_W = 330; // px: the curve's canvas, narrower only on a phone
 
 export function mount(element, { socket, choices, labels, onChange }) {
   const LABELS = labels.activations; // the server's words for its functions
@@ -213,8 +216,9 @@ export function mount(element, { socket, choices, labels, onChange }) {
     if (!input || !result) return;
     const { height: h, width: w, values } = input;
     const scale = scaleFor([values, result.output], "diverging"); // one scale: colours compare across before and after
-    // 48px: a signed "−1.4" still reads at 16px; tiny maps grow.
-    const cell = fitCell(290, 290, w, h, 6, w * h <= 9 ? 80 : 48);
+    // 48px: a signed "−1.4" still reads at 16px; tiny maps and a projector's wide row grow them.
+    const box = gridBox();
+    const cell = fitCell(box, Math.min(box, roomHeight(300)), w, h, 6, w * h <= 9 ? 96 : 64);
     const hl = marker ? [{ r: marker.r, c: marker.c, h: 1, w: 1 }] : [];
     before.draw({ rows: h, cols: w, cell, value: (r, c) => values[r * w + c], scale, highlights: hl });
     after.draw({ rows: h, cols: w, cell, value: (r, c) => result.output[r * w + c], scale, highlights: hl });
@@ -225,10 +229,21 @@ export function mount(element, { socket, choices, labels, onChange }) {
     drawCurve();
   }
 
+  // Before, after and the curve on one row when they fit; else the curve wraps under the two
+  // maps; on a phone each map takes the whole width.
+  function gridBox() {
+    const room = roomWidth($(".act-stage"), 700) - 8;
+    const gap = 20;
+    if (room >= 2 * 260 + CURVE_W + 2 * gap) return (room - CURVE_W - 2 * gap) / 2;
+    if (room >= 2 * 200 + gap) return (room - gap) / 2;
+    return room;
+  }
+
   function drawCurve() {
     const ctx = curveCanvas.getContext("2d");
     const dpr = window.devicePixelRatio || 1;
-    const [W, H] = [330, 280];
+    const W = Math.min(CURVE_W, roomWidth($(".act-stage"), CURVE_W) - 8);
+    const H = Math.round((W * 280) / 330);
     curveCanvas.width = W * dpr;
     curveCanvas.height = H * dpr;
     curveCanvas.style.width = `${W}px`;
@@ -308,6 +323,7 @@ export function mount(element, { socket, choices, labels, onChange }) {
 
   return widgetFace(element, {
     update,
+    stops: [onWidthChange(element, render)],
     inspect: () => ({
       input: input && { height: input.height, width: input.width, values: Array.from(input.values) },
       output: result && Array.from(result.output),

@@ -21,6 +21,7 @@ import { scaleFor } from "../../lib/colors.js";
 import { fmt, fmtCell, parseNumber } from "../../lib/format.js";
 import { bindKeys } from "../../lib/keyboard.js";
 import { m, math, mi, mn, mo, outputSize, sub } from "../../lib/mathml.js";
+import { onWidthChange } from "../../lib/room.js";
 import { field } from "../../lib/schema.js";
 import { createStepper } from "../../lib/stepper.js";
 import { slider as rangeSlider, showRange } from "../../lib/slider.js";
@@ -288,8 +289,8 @@ export function mount(element, { socket, onChange, ...context }) {
 
   // Cell width: the padded signal fills the track, within readable bounds.
   function cellSize(count) {
-    const width = Math.max(320, $(".c1-track").clientWidth - 4);
-    return Math.max(26, Math.min(96, Math.floor(width / Math.max(count, 1))));
+    const width = Math.max(200, $(".c1-track").clientWidth - 4);
+    return Math.max(22, Math.min(96, Math.floor(width / Math.max(count, 1))));
   }
 
   function cellHtml(v, scale, extra = "") {
@@ -456,7 +457,7 @@ export function mount(element, { socket, onChange, ...context }) {
 
   return widgetFace(element, {
     update,
-    stops: [stop, unbindKeys],
+    stops: [stop, unbindKeys, onWidthChange(element, () => state && render())],
     inspect: () => {
       const step = result && state.c1Step >= 0 ? Math.min(state.c1Step, result.meta.steps - 1) : -1;
       return {

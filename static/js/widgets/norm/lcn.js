@@ -82,6 +82,8 @@ function hoverLcn(view, cell) {
   view.pick(cell.r * result.arrays.input.shape[3] + cell.c);
 }
 
+const NARROW = 560; // px of stage (norm.css switches at a widget of 580 px)
+
 /** Draws the LCN answer: every pane, its legend, and the inspected cell's readout. */
 export function renderLcn(view) {
   lcnLayout(view);
@@ -91,7 +93,9 @@ export function renderLcn(view) {
   const [, , h, w] = a.input.shape; // input (1, 1, H, W)
   const k = result.meta.size;
   const room = stage.clientWidth || 900;
-  const paneWidth = Math.floor((room - 2 * 24) / 3);
+  // Three panes a row; two in a phone's width (norm.css switches the grid at the same width).
+  const columns = room < NARROW ? 2 : 3;
+  const paneWidth = Math.floor((room - (columns - 1) * 24) / columns);
   const below = stage.getBoundingClientRect().top + window.scrollY;
   const paneHeight = Math.floor((window.innerHeight - below - 2 * 62) / 2); // two rows, each with caption and legend
   const cell = fitCell(paneWidth, Math.max(paneHeight, 3 * h), w, h, 3, 48);

@@ -13,6 +13,7 @@ import { idScope } from "../../lib/ids.js";
 import { bindKeys } from "../../lib/keyboard.js";
 import { mi, mn, mo, outputSize, sub } from "../../lib/mathml.js";
 import { loadPicture } from "../../lib/pictures.js";
+import { onWidthChange, roomHeight, roomWidth } from "../../lib/room.js";
 import { createStepper } from "../../lib/stepper.js";
 import { slider as rangeSlider, showRange } from "../../lib/slider.js";
 import { mountMarkup, widgetFace } from "../../lib/widget.js";
@@ -308,7 +309,8 @@ export function mount(element, { socket, limits, onChange }) {
   function render() {
     const { height: h, width: w, values } = input;
     const scale = scaleFor(result ? [values, result.output.data] : values);
-    const cell = fitCell(300, 300, w, h, 6, 60);
+    const box = boxes();
+    const cell = fitCell(box.width, box.height, w, h, 6, 84);
     const hl = view
       ? [
           {
@@ -333,7 +335,7 @@ export function mount(element, { socket, limits, onChange }) {
     if (!result) return;
     const [ch, oh, ow] = result.meta.output_shape;
     const out = result.output.data;
-    const ocell = fitCell(280, 280, ow, oh, 6, 72);
+    const ocell = fitCell(box.width, box.height, ow, oh, 6, 96);
     const upto = view ? view.step : Infinity;
     outputGrid.draw({
       rows: oh,
@@ -355,6 +357,16 @@ export function mount(element, { socket, limits, onChange }) {
       ? `Ringed: ${shift.unchanged.length} of ${ow * oh} pooled cells are the same after the one-pixel shift.`
       : "";
     renderStep();
+  }
+
+  // The input and the output share the row the stage has (the step pane wraps under them when
+  // it must); a phone stacks them, each as wide as the stage. Tall enough to leave the
+  // transport in view on a projector.
+  function boxes() {
+    const room = roomWidth(stage, 600);
+    const gap = 30;
+    const side = room >= 2 * 220 + gap;
+    return { width: side ? (room - gap) / 2 - 4 : room - 4, height: roomHeight(side ? 330 : 260, 240) };
   }
 
   // Black-and-white double ring: readable on purple, orange, black and white cells alike.
@@ -444,7 +456,7 @@ export function mount(element, { socket, limits, onChange }) {
 
   return widgetFace(element, {
     update,
-    stops: [stop, unbindKeys],
+    stops: [stop, unbindKeys, onWidthChange(element, () => input && render())],
     inspect: () => ({
       input: input && { height: input.height, width: input.width, values: Array.from(input.values) },
       output: result && { shape: result.meta.output_shape, values: Array.from(result.output.data) },

@@ -64,7 +64,11 @@ export function createChart(canvas, { title, kind }) {
     }
     const x0 = n ? steps[0] : 0;
     const x1 = n > 1 ? steps[n - 1] : x0 + 1;
-    const m = { l: 64, r: 16, t: 40, b: 52 };
+    // The legend sits on the title's line when both fit, else on a line of its own under it.
+    ctx.font = `700 19px ${FONT}`;
+    const titleWidth = ctx.measureText(title).width;
+    const twoLines = 4 + titleWidth + 24 + legendWidth() > W - 16;
+    const m = { l: 64, r: 16, t: twoLines ? 66 : 40, b: 52 };
     const px = (v) => m.l + ((v - x0) / (x1 - x0 || 1)) * (W - m.l - m.r);
     const py = (v) => H - m.b - ((v * scaleY) / top) * (H - m.t - m.b);
     ctx.clearRect(0, 0, W, H);
@@ -119,10 +123,15 @@ export function createChart(canvas, { title, kind }) {
       ctx.stroke();
       ctx.setLineDash([]);
     }
-    drawLegend(W - m.r, 22);
+    drawLegend(W - m.r, twoLines ? 50 : 22);
   }
 
-  // Line samples with their names, right-aligned on the title's line.
+  function legendWidth() {
+    ctx.font = `700 17px ${FONT}`;
+    return ["test", "train"].reduce((sum, name) => sum + ctx.measureText(SERIES[name].label).width + 70, -18);
+  }
+
+  // Line samples with their names, right-aligned (on the title's line when there is room).
   function drawLegend(right, y) {
     ctx.font = `700 17px ${FONT}`;
     ctx.textBaseline = "middle";

@@ -7,6 +7,10 @@
 import { scaleFor } from "../../lib/colors.js";
 import { fmt } from "../../lib/format.js";
 import { createGrid, fitCell } from "../../lib/grid.js";
+import { onWidthChange, roomWidth } from "../../lib/room.js";
+
+const COLUMN_GAP = 14; // px between a row's maps (xo.css .xo-net-grid column-gap)
+const FRAME = 36; // px of a view's border and padding inside a narrow widget (xo.css .xo-draw-net)
 
 const STAGES = [
   { key: "conv", title: "Conv" },
@@ -75,6 +79,15 @@ export function mountNetView(element, { title, filterPx = 96, mapPx = 120, name 
     }
   }
 
+  // The four maps of a row share the width the view has: on a phone they shrink together
+  // (the verdict goes under them, xo.css), never past the screen's edge.
+  // Measured on the widget (a size container), not on the view, whose width follows its maps.
+  const room = element.closest(".widget") ?? element.parentElement;
+  function shrink() {
+    const natural = filterPx + 3 * mapPx + 3 * COLUMN_GAP + 4;
+    return Math.min(1, (roomWidth(room, natural + FRAME) - FRAME) / natural);
+  }
+
   function drawMap(target, tensor, f, px, scale, label) {
     const [, h, w] = tensor.shape;
     const plane = h * w;
@@ -91,11 +104,12 @@ export function mountNetView(element, { title, filterPx = 96, mapPx = 120, name 
     build(count);
     const filterScale = scaleFor(filters.data, "diverging");
     const mapScale = scaleFor(conv.data, "diverging"); // ReLU and pooling keep or drop conv's values: one scale
+    const k = shrink();
     rows.forEach((row, f) => {
-      drawMap(row.filter, filters, f, filterPx, filterScale, "Filter");
-      drawMap(row.conv, conv, f, mapPx, mapScale, "Convolution map");
-      drawMap(row.relu, relu, f, mapPx, mapScale, "After ReLU");
-      drawMap(row.pool, pool, f, mapPx, mapScale, "After max pooling");
+      drawMap(row.filter, filters, f, filterPx * k, filterScale, "Filter");
+      drawMap(row.conv, conv, f, mapPx * k, mapScale, "Convolution map");
+      drawMap(row.relu, relu, f, mapPx * k, mapScale, "After ReLU");
+      drawMap(row.pool, pool, f, mapPx * k, mapScale, "After max pooling");
     });
     renderVerdict(view);
   }
@@ -128,6 +142,8 @@ export function mountNetView(element, { title, filterPx = 96, mapPx = 120, name 
       tr.classList.toggle("best", i === best);
     });
   }
+
+  onWidthChange(room, () => shown && update(shown)); // lives as long as the widget
 
   return {
     update,

@@ -1,0 +1,157 @@
+"""Every page at every screen of a lecture hall (issue 12, point 1): a 1024×768 projector, the
+common laptop and desktop sizes, and a phone upright and sideways. At each size every page and
+every widget page opens, draws its engine answers, and then:
+
+- the page never scrolls sideways (document width ≤ window width);
+- no visible element reaches past either edge of the window, except inside a box that scrolls
+  sideways on purpose (a wide table, the arithmetic), which must itself fit;
+- no text is cut with an ellipsis ("0 of 4 questions d…");
+- nothing is written to the console as an error.
+
+Pages are found the way a visitor finds them: the lessons from the links of /lessons (checked
+against the course on disk, which parametrizes the tests), the widgets from the feature table.
+One browser context per size is reused for all its pages, so the 190-odd checks stay quick.
+Full-page screenshots at 1024×768 and 390×844 land in screenshots/every-screen/ to look at.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from app.features import TABLE
+from app.lessons.course import FILE_NAME, lesson_files
+
+from ...conftest import running_server
+from ..conftest import SCREENSHOTS
+
+ROOT = Path(__file__).resolve().parents[3]
+LESSONS = [FILE_NAME.match(p.name).group(2) for p in lesson_files(ROOT / "lessons")]
+SIZES = {
+    "1024x768": (1024, 768),
+    "1280x720": (1280, 720),
+    "1366x768": (1366, 768),
+    "1920x1080": (1920, 1080),
+    "390x844": (390, 844),
+    "844x390": (844, 390),
+}
+SHOT_SIZES = {"1024x768", "390x844"}
+READY_MS = 60_000  # a cold engine compiles its kernels on the first request
+
+# The playground is another piece of work of the same issue; until it lands its pages are
+# checked all the same and reported as expected failures (an XPASS says it has landed).
+PLAYGROUND = pytest.mark.xfail(reason="the playground's own fit to every screen is in progress (issue 12)")
+PAGES = [
+    pytest.param("", id="index"),
+    pytest.param("layers", id="layers"),
+    pytest.param("xo", id="xo"),
+    pytest.param("lessons", id="lessons"),
+    *(pytest.param(f"lessons/{slug}", id=f"lesson-{slug}") for slug in LESSONS),
+    *(
+        pytest.param(f"widget/{t}", id=f"widget-{t}", marks=[PLAYGROUND] if t == "playground" else [])
+        for t in TABLE.widgets
+    ),
+    pytest.param("playground", id="playground", marks=[PLAYGROUND]),
+]
+
+# Every widget on the page has drawn its first answer (or said it could not load).
+ALL_READY = """() => [...document.querySelectorAll('section.widget, figure.lesson-widget')]
+    .every(w => w.dataset.ready || w.dataset.failed)"""
+
+# What sticks out sideways: visible elements reaching past the screen's left or right edge, and
+# text cut with an ellipsis. Inside a box that scrolls (or clips) sideways on purpose only the box
+# itself counts. Screen-reader-only text and the skip link (off-screen until focused) are left out.
+# The width is the screen's: a phone browser widens its window to a page too wide for it, so
+# innerWidth would hide the very overflow looked for.
+PROBLEMS = r"""(width) => {
+  const out = [];
+  const name = (e) => {
+    const id = e.id ? '#' + e.id : '';
+    const cls = typeof e.className === 'string' && e.className.trim()
+      ? '.' + e.className.trim().split(/\s+/).join('.') : '';
+    const text = (e.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 40);
+    return `${e.tagName.toLowerCase()}${id}${cls}` + (text ? ` "${text}"` : '');
+  };
+  const scrollsSideways = (e) => ['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(e).overflowX);
+  const walk = (e) => {
+    for (const child of e.children) {
+      if (child.matches('script, style, template, .visually-hidden, .skip-link, math *')) continue;
+      const style = getComputedStyle(child);
+      if (style.display === 'none' || style.visibility === 'hidden') continue;
+      const r = child.getBoundingClientRect();
+      if (r.width > 0 && r.height > 0) {
+        if (r.right > width + 1) out.push(`${name(child)} reaches ${Math.round(r.right)} px (window ${width})`);
+        if (r.left < -1) out.push(`${name(child)} starts at ${Math.round(r.left)} px`);
+        if (style.textOverflow === 'ellipsis' && child.scrollWidth > child.clientWidth + 1)
+          out.push(`${name(child)} is cut short`);
+      }
+      if (!scrollsSideways(child)) walk(child);
+    }
+  };
+  walk(document.body);
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def url():
+    """A server of its own (any free port), so this module runs beside other suites."""
+    with running_server(0) as u:
+        yield u
+
+
+@pytest.fixture(scope="module")
+def contexts(browser):
+    """One browser context per screen size, made on first use and kept for the module."""
+    made: dict[str, object] = {}
+
+    def get(size: str):
+        if size not in made:
+            w, h = SIZES[size]
+            phone = w < 600 or h < 600
+            made[size] = browser.new_context(
+                viewport={"width": w, "height": h}, has_touch=phone, is_mobile=phone, reduced_motion="reduce"
+            )
+        return made[size]
+
+    yield get
+    for context in made.values():
+        context.close()
+
+
+def test_the_lessons_are_those_the_course_page_links(browser, url):
+    """The lessons checked below are the ones /lessons offers a visitor."""
+    page = browser.new_page()
+    page.goto(url + "lessons")
+    links = page.locator("a.course-link").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    page.close()
+    assert [re.sub(r"^/lessons/", "", h) for h in links] == LESSONS
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("size", SIZES)
+def test_the_page_fits_the_screen(contexts, url, size, path):
+    w = SIZES[size][0]
+    page = contexts(size).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        response = page.goto(url + path)
+        assert response.status == 200, path
+        page.wait_for_function(ALL_READY, timeout=READY_MS)
+        # Two frames: grids sized by a ResizeObserver redraw after the first answer lands.
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        if size in SHOT_SIZES:
+            folder = SCREENSHOTS / "every-screen"
+            folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(folder / f"{size}-{path.replace('/', '-') or 'index'}.png"), full_page=True)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        problems = page.evaluate(PROBLEMS, w)
+    finally:
+        page.close()
+    assert width <= w, f"/{path} at {size} scrolls sideways: {width} px wide. " + "; ".join(problems[:8])
+    assert not problems, f"/{path} at {size}: " + "; ".join(problems[:12])
+    assert not errors, f"/{path} at {size} reported errors: {errors}"
