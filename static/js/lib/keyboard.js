@@ -97,7 +97,10 @@ function visibility(el) {
 }
 const visibleArea = (el) => visibility(el).area;
 
-/** The widget on stage: the one used last while it is mostly in view, else the one most in view. */
+/**
+ * The widget on stage: the one used last while it is mostly in view, else the one most in view; none
+ * when several widgets share the page and none is in view (a clicker never steps what nobody sees).
+ */
 export function onStage() {
   if (bound.length < 2) return bound[0] ?? null;
   if (lastUsed && visibility(lastUsed.scope).share >= 0.3) return lastUsed;
@@ -107,7 +110,7 @@ export function onStage() {
     const area = visibleArea(b.scope);
     if (area > bestArea) [best, bestArea] = [b, area];
   }
-  return best ?? lastUsed ?? bound[0];
+  return best;
 }
 
 // Every bound widget asks who owns a key press: the answer is worked out once per event.

@@ -19,7 +19,11 @@
 // - colors: use the site's custom properties (--bg, --fg, --muted, --rule, --accent, --accent-soft,
 //   --warn-bg, --warn-edge, --error, --focus, --surface); presenter.css redefines them per theme.
 // - extra keys: registerKeys(group, [{keys, does}]) from keyboard.js, so "?" lists them.
-// - motion: motion.js (reducedMotion(), onPause(fn)).
+// - motion: motion.js: reducedMotion() before starting a tween; onPause(fn) (the `convscope:pause`
+//   event on document, sent by K and the bar's pause button) stops whatever plays, trains or loops.
+//   Widgets bound with bindKeys() also receive onCommand("pause").
+// - the bar's place: a page may offer one in its own top bar with an empty element marked
+//   data-presenter-slot; otherwise the bar sits in the window's corner (at the page's end on a phone).
 
 import { registerKeys, listKeys } from "./keyboard.js";
 import { motionPaused, pauseAll, resumeAll } from "./motion.js";
