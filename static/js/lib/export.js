@@ -11,6 +11,8 @@
 //   animation: {steps(): n, step(): i, show(i): Promise once step i is drawn} for the GIF, or null
 //   slot: an element inside the widget to hold the menu in its flow (default: the widget's
 //     top right corner, over whatever is there)
+//   redraw(): Promise, the widget drawn again as it is; with it, canvases are drawn at 2× for
+//     the files (devicePixelRatio reads 2 meanwhile) on a screen of 1×, as a projector laptop is
 
 const SCALE = 2; // PNG pixels per CSS pixel
 const GIF_MAX_PIXELS = 1_200_000; // a GIF frame's budget: 2× while it fits, less for a large widget
@@ -137,6 +139,27 @@ function fileName(type, ext) {
   return `convscope-${type || "widget"}-${stamp}.${ext}`;
 }
 
+/**
+ * Run `fn` with the widget's canvases drawn at SCALE device pixels per CSS pixel: a canvas
+ * copied into a 2× picture from a 1× screen would be blown up and soft. The page's
+ * devicePixelRatio reads SCALE while the widget redraws and `fn` runs, then the widget
+ * redraws at the screen's own.
+ */
+async function atScale(redraw, fn) {
+  if (!redraw || (window.devicePixelRatio || 1) >= SCALE) return fn();
+  const own = Object.getOwnPropertyDescriptor(window, "devicePixelRatio");
+  Object.defineProperty(window, "devicePixelRatio", { configurable: true, get: () => SCALE });
+  try {
+    await redraw();
+    await nextFrame();
+    return await fn();
+  } finally {
+    if (own) Object.defineProperty(window, "devicePixelRatio", own);
+    else delete window.devicePixelRatio;
+    await redraw();
+  }
+}
+
 /** The widget as a PNG Blob at 2× its CSS size. */
 export async function toPng(element) {
   const canvas = await draw(element, SCALE);
@@ -228,14 +251,14 @@ function menuHtml(hasGif) {
 const attached = new WeakMap();
 
 /** Put the Export menu in `element` (once; a second call changes its options). */
-export function attachExport(element, { type = null, state = () => null, animation = null, slot = null } = {}) {
+export function attachExport(element, { type = null, state = () => null, animation = null, slot = null, redraw } = {}) {
   const known = attached.get(element);
   if (known) {
-    known.set({ type, state, animation });
+    known.set({ type, state, animation, redraw });
     return known.face;
   }
   addStyleSheet();
-  let options = { type, state, animation };
+  let options = { type, state, animation, redraw };
   const menu = document.createElement("details");
   menu.className = slot ? `${MENU} export-inline` : MENU;
   if (!slot && getComputedStyle(element).position === "static") element.classList.add("export-anchor");
@@ -252,7 +275,7 @@ export function attachExport(element, { type = null, state = () => null, animati
   const widgetType = () => options.type || findType(element) || "widget";
 
   async function png() {
-    const blob = await toPng(element);
+    const blob = await atScale(options.redraw, () => toPng(element));
     const name = fileName(widgetType(), "png");
     download(blob, name);
     const { width, height } = cssSize(element);
@@ -262,7 +285,8 @@ export function attachExport(element, { type = null, state = () => null, animati
 
   async function gif() {
     if (!options.animation) throw new Error("this widget has no steps to animate");
-    const blob = await toGif(element, options.animation, (i, n) => say(`Drawing step ${i + 1} of ${n}…`));
+    const progress = (i, n) => say(`Drawing step ${i + 1} of ${n}…`);
+    const blob = await atScale(options.redraw, () => toGif(element, options.animation, progress));
     const name = fileName(widgetType(), "gif");
     download(blob, name);
     say(`Saved ${name} (${options.animation.steps()} frames).`);

@@ -36,7 +36,13 @@ export function widgetFace(element, { update, inspect, stops = [], animation = n
   const exported =
     exportAs === false
       ? null
-      : attachExport(element, { type: exportAs.type, slot: exportAs.slot, state: () => shown, animation: steps });
+      : attachExport(element, {
+          type: exportAs.type,
+          slot: exportAs.slot,
+          state: () => shown,
+          animation: steps,
+          redraw: async () => shown && (await (drawing = update(shown))),
+        });
   return {
     update(state) {
       shown = state;

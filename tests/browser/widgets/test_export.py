@@ -70,6 +70,13 @@ def test_a_widget_saves_a_png_twice_its_size_on_screen(page, server_url):
     assert img.size == (2 * width, 2 * height)
     assert len(img.convert("RGB").getcolors(1 << 20)) > 20  # the grids' colours, not a blank page
     assert page.inner_text("#widget .export-status") == f"Saved {name} ({2 * width}×{2 * height} pixels)."
+    # Its canvases were drawn at 2× for the file, and are back at the screen's 1× after it.
+    assert page.evaluate("window.devicePixelRatio") == 1
+    canvas = page.evaluate(
+        "(() => { const c = document.querySelector('#widget canvas'); "
+        "return [c.width, Math.round(c.getBoundingClientRect().width)]; })()"
+    )
+    assert abs(canvas[0] - canvas[1]) <= 1
 
 
 def test_the_playground_saves_one_gif_frame_per_step_and_comes_back_to_its_step(browser, server_url):
