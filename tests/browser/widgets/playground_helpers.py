@@ -20,6 +20,7 @@ def own_server_url():
     with running_server(0) as url:
         yield url
 
+
 # The playground's own data (its inspect()) on the /playground page; elsewhere, pass the widget's inspect().
 PAGE = "window.convscope"
 
