@@ -240,8 +240,9 @@ def conv_ranges(n: int, k: int, s: int, p: int, d: int, limits: Limits = Limits(
 
     def describe(name: str, lo: int, hi: int) -> dict:
         ok, fits = [], []
+        v = {"n": n, "k": k, "s": s, "p": p, "d": d}  # one dict, the named entry moved along
         for value in range(lo, hi + 1):
-            v = {"n": n, "k": k, "s": s, "p": p, "d": d, name: value}
+            v[name] = value
             span = v["n"] + 2 * v["p"] - v["d"] * (v["k"] - 1) - 1  # as AxisSize.span, symmetric padding
             if span >= 0:
                 ok.append(value)

@@ -1,4 +1,5 @@
-"""One websocket session: read requests, run them off the event loop, send answers.
+"""One websocket session: read requests, answer them (small ones on the event loop, the rest on worker
+threads), send the answers.
 
 Each request type has a lane holding at most one waiting request: a newer one
 replaces it (the older is dropped without an answer, since the page has moved
@@ -26,7 +27,7 @@ import anyio
 from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .dispatch import Reply, answer
+from .dispatch import Reply, answer, answer_small
 from .errors import error, explain, show
 from .limits import (
     MAX_COMPUTING,
@@ -97,18 +98,25 @@ class Lane:
             async with self.session.computing:  # held until the answer is sent: bounds what is held
                 if self.waiting is None:  # taken back while this lane waited for a slot
                     return
-                (id, params, _), self.waiting = self.waiting, None
-                # abandon_on_cancel: on disconnect the task ends at once; the worker thread
-                # finishes its (bounded) computation and its answer is dropped.
-                reply = await anyio.to_thread.run_sync(
-                    _answer,
-                    self.session.table,
-                    id,
-                    self.type_name,
-                    params,
-                    abandon_on_cancel=True,
-                    limiter=self.session.limiter,
+                (id, params, size), self.waiting = self.waiting, None
+                # A slider's request costs less than the hop to a worker thread: answered here.
+                reply = (
+                    None
+                    if isinstance(params, Frame)
+                    else answer_small(self.session.table, id, self.type_name, params, size)
                 )
+                if reply is None:
+                    # abandon_on_cancel: on disconnect the task ends at once; the worker thread
+                    # finishes its (bounded) computation and its answer is dropped.
+                    reply = await anyio.to_thread.run_sync(
+                        _answer,
+                        self.session.table,
+                        id,
+                        self.type_name,
+                        params,
+                        abandon_on_cancel=True,
+                        limiter=self.session.limiter,
+                    )
                 await self.session.send(reply)
 
     def cancel(self) -> None:
