@@ -112,10 +112,17 @@ function toggleFullscreen() {
   else enterFullscreen();
 }
 
+let focusedBeforeBlank = null;
 function setBlank(on) {
+  if (on === blanked) return;
   blanked = on;
   blank.hidden = !on;
-  if (on) blank.focus({ preventScroll: true });
+  if (on) {
+    focusedBeforeBlank = document.activeElement;
+    blank.focus({ preventScroll: true });
+  } else if (focusedBeforeBlank instanceof HTMLElement && focusedBeforeBlank.isConnected) {
+    focusedBeforeBlank.focus({ preventScroll: true }); // the clicker's keys go where they went before
+  }
   syncBar();
 }
 
