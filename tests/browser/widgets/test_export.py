@@ -189,3 +189,47 @@ def test_an_upload_keeps_its_shape_at_the_chosen_size_and_says_what_it_became(pa
     assert got["first"] == [28, 42, 28 * 42, "600×400 photo → 42×28 grid (aspect kept)"]
     assert got["smaller"] == "600×400 photo → 12×8 grid (aspect kept)"
     assert got["refused"]["field"] == "size" and "size must be from 1 to 256, got 1000" in got["refused"]["message"]
+
+
+# A widget as small as widgetFace allows: a canvas showing its step, and the one option a widget
+# adds for a GIF (`animation`), as a stepper's total, getStep and setStep.
+FAKE_WIDGET = """async () => {
+  const { widgetFace } = await import('/static/js/lib/widget.js');
+  const element = Object.assign(document.createElement('section'), { id: 'fake-widget' });
+  element.style.cssText = 'width: 300px; height: 200px';
+  element.innerHTML = '<canvas width="120" height="60" style="display: block; margin: 20px"></canvas>';
+  document.querySelector('#content').prepend(element);
+  let step = -1;
+  const draw = (s) => {
+    const ctx = element.querySelector('canvas').getContext('2d');
+    ctx.fillStyle = `hsl(${40 * (s.step + 1)} 70% 50%)`;
+    ctx.fillRect(0, 0, 120, 60);
+  };
+  let face;
+  const set = (patch) => face.update({ ...patch });  // the page's store calls update()
+  face = widgetFace(element, {
+    update: async (s) => { step = s.step; await new Promise((r) => setTimeout(r, 20)); draw(s); },
+    inspect: () => ({ step }),
+    animation: { steps: () => 5, step: () => step, show: (i) => set({ step: i }) },
+    exportAs: { type: 'pool' },
+  });
+  await face.update({ step: 2 });
+  window.fakeWidget = face;
+}"""
+
+
+def test_a_widget_that_passes_animation_to_widgetface_gets_a_gif_of_its_steps(page, server_url):
+    open_widget(page, server_url, "pool")
+    page.evaluate(FAKE_WIDGET)
+    page.click("#fake-widget .export-toggle")
+    name, path = download(page, "#fake-widget .export-gif")
+    gif = Image.open(path)
+    assert gif.n_frames == 5 and name.startswith("convscope-pool-")
+    colours = set()
+    for i in range(5):
+        gif.seek(i)
+        colours.add(gif.convert("RGB").getpixel((2 * 80, 2 * 50)))  # the canvas's middle, at 2×
+    assert len(colours) == 5  # each frame drawn after its own step
+    assert page.evaluate("window.fakeWidget.inspect().step") == 2  # back at the step it showed
+    gif.seek(0)
+    assert gif.size == (600, 400)  # 2× the 300 × 200 px element
