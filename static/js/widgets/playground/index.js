@@ -313,6 +313,8 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
     if (!state) return;
     panel.update({ state, meta: result?.meta });
     formula.update({ meta: result?.meta, channelsIn: result?.padded.shape[0] });
+    $(".stale-note").hidden = !stale || !result;
+    renderStage(); // first: the stage's layout sizes the kernel's fields
     kernelEditor.update({
       kernel: data.kernel,
       bias: data.bias,
@@ -321,8 +323,6 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
       flip: state.flip && result?.params.flip,
       kcell: lastLayout?.kcell,
     });
-    $(".stale-note").hidden = !stale || !result;
-    renderStage();
   }
 
   let lastLayout = null;

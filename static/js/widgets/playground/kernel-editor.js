@@ -129,13 +129,13 @@ export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit,
   }
 
   let shown = [];
-  function update({ kernel, bias, selected, weights, flip, kcell = 56 }) {
+  function update({ kernel, bias, selected, weights, flip, kcell = 68 }) {
     if (!kernel) return;
     const now = [kernel, bias, selected, flip ? weights : null, kcell];
     if (now.every((v, i) => v === shown[i])) return; // nothing new to show
     shown = now;
     current = { selected, values: kernel.values };
-    decimals = kcell >= 54 ? 3 : kcell >= 40 ? 2 : 1;
+    decimals = kcell >= 60 ? 3 : kcell >= 40 ? 2 : 1; // what fits at 0.27 of the field (CSS)
     element.dataset.decimals = String(decimals);
     const key = `${kernel.filters}/${kernel.channels}/${kernel.height}/${kernel.width}/${selected}`;
     if (key !== shapeKey) {
