@@ -233,3 +233,42 @@ def test_a_widget_that_passes_animation_to_widgetface_gets_a_gif_of_its_steps(pa
     assert page.evaluate("window.fakeWidget.inspect().step") == 2  # back at the step it showed
     gif.seek(0)
     assert gif.size == (600, 400)  # 2× the 300 × 200 px element
+
+
+MOUNT_UPLOAD = """async () => {
+  const { connect } = await import('/static/js/lib/socket.js');
+  const { mountUpload } = await import('/static/js/lib/upload.js');
+  const context = JSON.parse(document.getElementById('widget-context').textContent);
+  let opened;
+  const open = new Promise((resolve) => (opened = resolve));
+  const socket = connect({ protocol: context.protocol, onOpen: () => opened() });
+  await open;
+  const box = Object.assign(document.createElement('div'), { id: 'upload-box' });
+  document.querySelector('#content').prepend(box);
+  window.pictures = [];
+  window.uploadControl = mountUpload(box, {
+    socket, limits: context.limits, id: 'test-upload', size: 42,
+    onPicture: (p) => window.pictures.push([p.height, p.width, p.values.length]),
+  });
+}"""
+
+
+def test_the_upload_control_says_what_a_photo_became_and_follows_the_chosen_size(page, server_url, tmp_path):
+    path = tmp_path / "photo.jpg"
+    Image.new("RGB", (600, 400), (200, 120, 40)).save(path, "JPEG")
+    open_widget(page, server_url, "pool")
+    page.evaluate(MOUNT_UPLOAD)
+    page.set_input_files("#test-upload", str(path))
+    note = page.locator("#upload-box .upload-note")
+    page.wait_for_function("window.pictures.length === 1")
+    assert note.inner_text() == "600×400 photo → 42×28 grid (aspect kept)"
+    assert page.evaluate("window.pictures[0]") == [28, 42, 28 * 42]
+    page.fill("#upload-box .upload-size-input", "256")
+    page.dispatch_event("#upload-box .upload-size-input", "change")
+    page.wait_for_function("window.pictures.length === 2")
+    assert note.inner_text() == "600×400 photo → 256×171 grid (aspect kept)"
+    page.fill("#upload-box .upload-size-input", "300")
+    page.dispatch_event("#upload-box .upload-size-input", "change")
+    assert note.inner_text() == "Grid size must be a whole number from 1 to 256."
+    assert page.evaluate("window.pictures.length") == 2  # nothing asked, the picture kept
+    screenshot(page, "upload-note-1280x800")
