@@ -3,8 +3,10 @@
 
 import { scaleFor } from "../../lib/colors.js";
 import { createGrid } from "../../lib/grid.js";
+import { onWidthChange, roomWidth } from "../../lib/room.js";
 
 const GAP = 24; // px between panes: the CSS column gap of .bp-panes
+const CAPTION = 130; // px: a pane's narrowest (backprop.css .bp-pane figcaption min-width 6.5rem)
 const CELL = { min: 36, max: 96 }; // 36px still holds a 16px "−0.5"; 96px (a 34px number) reads from the back row
 
 export function createPanes(box) {
@@ -32,14 +34,23 @@ export function createPanes(box) {
     );
   }
 
-  /** The largest cell size at which every pane fits side by side in the box. */
+  /**
+   * The largest cell size at which every pane fits side by side in the box, a pane being at least
+   * as wide as its caption (backprop.css); a phone's row is too narrow, and the panes wrap.
+   */
   function cellSize(specs) {
-    const columns = specs.reduce((n, s) => n + s.cols, 0);
-    const room = box.clientWidth - GAP * (specs.length - 1) - 2 * specs.length;
-    return Math.max(CELL.min, Math.min(CELL.max, Math.floor(room / columns)));
+    const room = roomWidth(box, 600) - GAP * (specs.length - 1) - 2 * specs.length;
+    const widths = (cell) => specs.reduce((sum, s) => sum + Math.max(s.cols * cell + 1, CAPTION), 0);
+    let cell = CELL.max;
+    while (cell > CELL.min && widths(cell) > room) cell--;
+    return cell;
   }
 
+  let last = null; // the specs drawn, drawn again when the box's width changes
+  onWidthChange(box, () => last && draw(last));
+
   function draw(specs) {
+    last = specs;
     const next = specs.map((s) => s.key).join("|");
     if (next !== key) {
       key = next;
