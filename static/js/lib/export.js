@@ -39,6 +39,15 @@ const FRAME_PROPERTIES = [
 ];
 const GIF_STEP_MS = 700; // each step's frame in the GIF
 const GIF_LAST_MS = 2000; // the finished picture holds before the loop starts again
+// A 227×227 photo has 3,025 steps: a GIF of them all would take minutes to draw and make a file
+// no slide wants. Past this many, the GIF shows this many steps evenly spread, first and last included.
+const GIF_MAX_FRAMES = 100;
+
+/** The steps a GIF of `n` steps shows: all of them, or GIF_MAX_FRAMES spread evenly. */
+export function gifSteps(n) {
+  if (n <= GIF_MAX_FRAMES) return Array.from({ length: n }, (_, i) => i);
+  return Array.from({ length: GIF_MAX_FRAMES }, (_, k) => Math.round((k * (n - 1)) / (GIF_MAX_FRAMES - 1)));
+}
 const MENU = "export-menu";
 
 let vendor = null; // the two vendored modules, loaded when first used
@@ -182,20 +191,22 @@ export async function toGif(element, animation, progress = () => {}) {
   const { gif } = await loadVendor();
   const n = animation.steps();
   if (!n) throw new Error("there are no steps to animate yet");
+  const steps = gifSteps(n);
   const before = animation.step?.() ?? null;
   const scale = gifScale(element);
   const encoder = gif.GIFEncoder();
   try {
-    for (let i = 0; i < n; i++) {
-      progress(i, n);
-      await animation.show(i);
+    for (const [i, step] of steps.entries()) {
+      progress(i, steps.length);
+      await animation.show(step);
       await nextFrame();
       const canvas = await draw(element, scale, { fast: true });
       const { width, height } = canvas;
       const rgba = canvas.getContext("2d").getImageData(0, 0, width, height).data;
       const palette = gif.quantize(rgba, 256);
       const index = gif.applyPalette(rgba, palette);
-      encoder.writeFrame(index, width, height, { palette, delay: i === n - 1 ? GIF_LAST_MS : GIF_STEP_MS, repeat: 0 });
+      const delay = i === steps.length - 1 ? GIF_LAST_MS : GIF_STEP_MS;
+      encoder.writeFrame(index, width, height, { palette, delay, repeat: 0 });
     }
   } finally {
     if (before !== null && before !== undefined) await animation.show(before);
@@ -289,7 +300,9 @@ export function attachExport(element, { type = null, state = () => null, animati
     const blob = await atScale(options.redraw, () => toGif(element, options.animation, progress));
     const name = fileName(widgetType(), "gif");
     download(blob, name);
-    say(`Saved ${name} (${options.animation.steps()} frames).`);
+    const n = options.animation.steps();
+    const frames = gifSteps(n).length;
+    say(`Saved ${name} (${frames} frames${frames < n ? `: ${frames} of the ${n} steps, evenly spread` : ""}).`);
     return blob;
   }
 

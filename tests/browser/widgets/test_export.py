@@ -272,3 +272,15 @@ def test_the_upload_control_says_what_a_photo_became_and_follows_the_chosen_size
     assert note.inner_text() == "Grid size must be a whole number from 1 to 256."
     assert page.evaluate("window.pictures.length") == 2  # nothing asked, the picture kept
     screenshot(page, "upload-note-1280x800")
+
+
+def test_a_gif_of_thousands_of_steps_shows_a_hundred_spread_from_first_to_last(page, server_url):
+    open_widget(page, server_url, "pool")
+    steps = page.evaluate(
+        "async () => { const { gifSteps } = await import('/static/js/lib/export.js'); "
+        "return [gifSteps(25), gifSteps(100), gifSteps(3025)]; }"
+    )
+    assert steps[0] == list(range(25)) and steps[1] == list(range(100))
+    big = steps[2]  # a 227×227 photo under an 11×11 filter at stride 4: 55 × 55 = 3,025 steps
+    assert len(big) == 100 and big[0] == 0 and big[-1] == 3024
+    assert all(b - a in (30, 31) for a, b in zip(big, big[1:], strict=False))
