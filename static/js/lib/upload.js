@@ -3,7 +3,8 @@
 // became, "600×400 photo → 42×28 grid (aspect kept)". Changing the size asks again for the
 // same file. The pixels come from image.upload (lib/pictures.js createUploader).
 //
-// mountUpload(container, {socket, limits, id, size, channels(), onPicture(picture)})
+// mountUpload(container, {socket, limits, id, size, min, channels(), onPicture(picture)})
+//   min: the smallest longer side the page takes (the server's is 1)
 //   -> {destroy(), inspect() -> {size, note}}
 //   picture: {channels, height, width, values: Float32Array (C·H·W), meta, note}
 
@@ -21,21 +22,22 @@ function addStyleSheet() {
 
 export function mountUpload(
   container,
-  { socket, limits, id = "upload", size = DEFAULT_SIZE, channels = () => 1, onPicture = () => {} },
+  { socket, limits, id = "upload", size = DEFAULT_SIZE, min = 1, channels = () => 1, onPicture = () => {} },
 ) {
   addStyleSheet();
   const most = limits?.size ?? 256;
-  const start = Math.max(1, Math.min(most, size));
+  const least = Math.max(1, Math.min(most, min));
+  const start = Math.max(least, Math.min(most, size));
   container.insertAdjacentHTML(
     "beforeend",
     `<div class="upload-control">
       <input type="file" id="${id}" accept="image/png,image/jpeg" class="visually-hidden upload">
       <label for="${id}" class="chip upload-label">Upload image…</label>
       <label class="upload-size">Grid size
-        <input type="number" class="upload-size-input" min="1" max="${most}" step="1" value="${start}"
+        <input type="number" class="upload-size-input" min="${least}" max="${most}" step="1" value="${start}"
           inputmode="numeric" aria-describedby="${id}-size-hint">
       </label>
-      <span id="${id}-size-hint" class="upload-hint">cells on the longer side (1 to ${most}); the shape is kept</span>
+      <span id="${id}-size-hint" class="upload-hint">cells on the longer side (${least} to ${most}); the shape is kept</span>
       <p class="upload-note" role="status" aria-live="polite"></p>
     </div>`,
   );
@@ -48,7 +50,7 @@ export function mountUpload(
 
   function chosenSize() {
     const n = Number(sizeInput.value);
-    return Number.isInteger(n) && n >= 1 && n <= most ? n : null;
+    return Number.isInteger(n) && n >= least && n <= most ? n : null;
   }
 
   async function show(asking) {
@@ -78,7 +80,7 @@ export function mountUpload(
     const n = chosenSize();
     if (n === null) {
       note.classList.add("upload-error");
-      note.textContent = `Grid size must be a whole number from 1 to ${most}.`;
+      note.textContent = `Grid size must be a whole number from ${least} to ${most}.`;
       return;
     }
     if (uploader.loaded) show(uploader.resize(n));
