@@ -37,7 +37,8 @@ export function mountUpload(
         <input type="number" class="upload-size-input" min="${least}" max="${most}" step="1" value="${start}"
           inputmode="numeric" aria-describedby="${id}-size-hint">
       </label>
-      <span id="${id}-size-hint" class="upload-hint">cells on the longer side (${least} to ${most}); the shape is kept</span>
+      <span id="${id}-size-hint" class="upload-hint">
+        cells on the longer side (${least} to ${most}); the shape is kept</span>
       <p class="upload-note" role="status" aria-live="polite"></p>
     </div>`,
   );
