@@ -155,3 +155,48 @@ def test_the_page_fits_the_screen(contexts, url, size, path):
     assert width <= w, f"/{path} at {size} scrolls sideways: {width} px wide. " + "; ".join(problems[:8])
     assert not problems, f"/{path} at {size}: " + "; ".join(problems[:12])
     assert not errors, f"/{path} at {size} reported errors: {errors}"
+
+
+# ---------------------------------------------------------------- touch on a phone
+
+
+def _ready(page, url: str, type_: str):
+    page.goto(f"{url}widget/{type_}")
+    page.wait_for_function("document.querySelector('#widget').dataset.ready", timeout=READY_MS)
+
+
+def _centre(page, selector: str) -> tuple[float, float, dict]:
+    page.locator(selector).scroll_into_view_if_needed()
+    box = page.locator(selector).bounding_box()
+    return box["x"], box["y"] + box["height"] / 2, box
+
+
+def test_a_finger_drags_a_slider_draws_on_the_x_vs_o_grid_and_picks_a_cell(contexts, url):
+    page = contexts("390x844").new_page()
+    try:
+        # A slider's thumb dragged by a finger (touch events, as a phone sends them).
+        _ready(page, url, "pool")
+        x, y, box = _centre(page, '[data-key="stride"]')
+        start = x + box["width"] / 7  # the thumb at 2 of 1…8
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": start, "y": y}]})
+        for i in range(1, 11):
+            point = {"x": start + i * box["width"] * 0.06, "y": y}
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        page.wait_for_function("convscopeWidget.store.get().poolStride >= 5")
+        assert page.evaluate("scrollX") == 0  # the drag moved the thumb, not the page
+        # A tap on the X-vs-O drawing grid inks the cell under the finger.
+        _ready(page, url, "xo-draw")
+        x, y, box = _centre(page, ".xo-pad")
+        assert page.evaluate("convscopeWidget.store.get().xoDrawn") is None
+        page.touchscreen.tap(x + box["width"] * 0.05, box["y"] + box["height"] * 0.05)
+        page.wait_for_function("convscopeWidget.store.get().xoDrawn?.[0] === 1")
+        # A tap on a map picks its cell (a mouse hovers), and the mark stays after the finger lifts.
+        _ready(page, url, "activation")
+        x, y, box = _centre(page, '[data-grid="before"]')
+        page.touchscreen.tap(x + 5, box["y"] + 5)
+        page.wait_for_timeout(100)  # the finger has lifted (pointerleave) before the check
+        assert page.evaluate("convscopeWidget.widget.inspect().marker") is not None
+    finally:
+        page.close()

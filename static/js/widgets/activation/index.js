@@ -111,8 +111,10 @@ export function mount(element, { socket, choices, labels, onChange }) {
     [before, $('[data-grid="before"]')],
     [after, $('[data-grid="after"]')],
   ]) {
+    // A mouse hovers; a finger taps, and its mark stays after the finger lifts.
     canvas.addEventListener("pointermove", (e) => hover(grid.cellAt(e)));
-    canvas.addEventListener("pointerleave", () => hover(null));
+    canvas.addEventListener("pointerdown", (e) => hover(grid.cellAt(e)));
+    canvas.addEventListener("pointerleave", (e) => e.pointerType !== "touch" && hover(null));
   }
 
   // Arrow keys move the marker over the map before, so the curve can be read without a mouse.

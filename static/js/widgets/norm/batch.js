@@ -80,12 +80,14 @@ function batchLayout(view, columns) {
     const [, e, c] = canvas.dataset.map.split("-").map(Number);
     const grid = createGrid(canvas);
     grids[canvas.dataset.map] = grid;
-    canvas.addEventListener("pointermove", (ev) => {
+    const pick = (ev) => {
       const cell = grid.cellAt(ev);
       if (!cell) return;
       const [, chans, h, w] = view.now().result.arrays.input.shape;
       view.pick(((e * chans + c) * h + cell.r) * w + cell.c); // the (N, C, H, W) offset
-    });
+    };
+    canvas.addEventListener("pointermove", pick); // a mouse hovers
+    canvas.addEventListener("pointerdown", pick); // a finger taps
   });
   view.element.querySelector(".nm-math").replaceChildren(...bnMath(result.meta.count));
   view.renderControls();

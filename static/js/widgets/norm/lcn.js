@@ -71,7 +71,9 @@ function lcnLayout(view) {
   for (const [name] of LCN_PANES) {
     const canvas = stage.querySelector(`[data-grid="${name}"]`);
     grids[name] = createGrid(canvas);
-    canvas.addEventListener("pointermove", (e) => hoverLcn(view, grids[name].cellAt(e)));
+    // A mouse hovers; a finger taps (a touch sends no move without a drag).
+    for (const type of ["pointermove", "pointerdown"])
+      canvas.addEventListener(type, (e) => hoverLcn(view, grids[name].cellAt(e)));
   }
   view.element.querySelector(".nm-math").replaceChildren(...lcnMath());
 }
