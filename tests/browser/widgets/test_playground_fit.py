@@ -73,6 +73,14 @@ def test_large_setups_fit_every_screen(page, server_url, query):
         page.set_viewport_size({"width": 1024, "height": 768})
         page.wait_for_timeout(200)
         assert page.locator("#thumbs").bounding_box()["width"] <= 1024
+    # A step: the zoom, the arithmetic and its 11×11 products still fit, on the projector and the phone.
+    page.locator("#stage").focus()
+    page.keyboard.press("ArrowRight")
+    page.locator("#zoom").wait_for(state="visible")
+    page.locator(".arith-line").first.wait_for()
+    for w, h in [(1024, 768), (390, 844)]:
+        page.set_viewport_size({"width": w, "height": h})
+        assert_fits(page, f"{query}, step 1, at {w}×{h}")
 
 
 def test_widget_page_fits_every_screen(page, server_url):

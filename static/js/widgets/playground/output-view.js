@@ -54,7 +54,8 @@ export function mount(element, { onHover, onPick, onSelectFilter, thumbs, id = (
           const button = document.createElement("button");
           button.type = "button";
           button.className = "thumb";
-          button.innerHTML = `<canvas class="grid-canvas"></canvas><span>${filters > 4 ? "" : "Filter "}${f + 1}</span>`;
+          const name = filters > 4 ? String(f + 1) : `Filter ${f + 1}`; // 16 names in two rows at 1024 px
+          button.innerHTML = `<canvas class="grid-canvas"></canvas><span>${name}</span>`;
           button.setAttribute("aria-label", `Filter ${f + 1}`);
           button.addEventListener("click", () => onSelectFilter(f));
           thumbs.append(button);
