@@ -29,7 +29,7 @@ const MIN_MAP = 220; // px: a map is never squeezed below this height to fit a s
  * channels side by side while their fields stay 26 px or more, else they wrap (CSS).
  */
 function kernelCell(k, channels, width) {
-  const natural = channels > 1 ? 48 : k <= 3 ? 68 : k <= 5 ? 60 : 48;
+  const natural = channels > 1 ? 48 : k <= 3 ? 68 : k <= 5 ? 60 : 56;
   let fit = 0;
   for (let across = channels; across >= 1; across--) {
     fit = Math.floor((width - 16 - 12 * (across - 1)) / (across * k) - KCELL_GAP);
@@ -64,7 +64,7 @@ export function sizes({ room, input, output, kernel }) {
   const kernelWidth = kC * k * (kcell + KCELL_GAP) + 12 * (kC - 1) + 16;
   const kernelHeight = k * (kcell + KCELL_GAP) + 100; // legend, tabs, bias
   if (room.stageWidth < NARROW) arrangement = "stack";
-  else if (C > 1 || k > 5 || kernelWidth > 0.36 * W) arrangement = "pair";
+  else if (C > 1 || k > 5 || kernelWidth > 0.4 * W) arrangement = "pair";
   else arrangement = "row";
 
   // Width for the maps, and the same-cell size the arrangement allows.
