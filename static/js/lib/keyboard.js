@@ -32,10 +32,11 @@ let nextGroup = 0;
 
 /**
  * Add a group of key bindings to the list "?" shows: `group` names where they work ("Presenter",
- * a widget's title), each binding {keys: [...labels], does: "what it does"}. Returns an unregister.
+ * a widget's title), each binding {keys: [...labels], does: "what it does"}; groups with a larger
+ * `order` come later (the page-wide presenter keys: 1). Returns an unregister.
  */
-export function registerKeys(group, bindings) {
-  const entry = { id: nextGroup++, group, bindings };
+export function registerKeys(group, bindings, { order = 0 } = {}) {
+  const entry = { id: nextGroup++, group, bindings, order };
   groups.push(entry);
   document.dispatchEvent(new CustomEvent("convscope:keys"));
   return () => {
@@ -44,9 +45,11 @@ export function registerKeys(group, bindings) {
   };
 }
 
-/** Every registered group: [{group, bindings}], page-wide groups first, then widgets in mount order. */
+/** Every registered group: [{group, bindings}], by `order`, then as registered (widgets in mount order). */
 export function listKeys() {
-  return groups.map(({ group, bindings }) => ({ group, bindings: bindings.map((b) => ({ ...b })) }));
+  return [...groups]
+    .sort((a, b) => a.order - b.order || a.id - b.id)
+    .map(({ group, bindings }) => ({ group, bindings: bindings.map((b) => ({ ...b })) }));
 }
 
 /** The keys bindKeys() gives a widget; a widget passes its own list when it does less or more. */
@@ -63,7 +66,8 @@ function groupName(scope) {
   const label = scope.getAttribute("aria-label");
   if (label) return label;
   const labelledBy = scope.getAttribute("aria-labelledby");
-  const heading = (labelledBy && document.getElementById(labelledBy)) || scope.querySelector("h1, h2, h3");
+  // A widget's title (.widget-title), never the first heading of its controls (the playground's "Sliding").
+  const heading = (labelledBy && document.getElementById(labelledBy)) || scope.querySelector(".widget-title, h1");
   return heading?.textContent.trim() || document.title.split(" · ")[0] || "This widget";
 }
 

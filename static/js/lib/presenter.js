@@ -258,7 +258,7 @@ registerKeys("Presenter (every page)", [
   { keys: ["K"], does: "Pause everything that moves" },
   { keys: ["Page Down", "Page Up"], does: "A clicker's next and previous: step what is on stage" },
   { keys: ["?"], does: "This list" },
-]);
+], { order: 1 });
 
 const KEYS = { p: "present", f: "fullscreen", t: "theme", b: "blank", ".": "blank", s: "panels", k: "pause" };
 
