@@ -40,20 +40,14 @@ SIZES = {
 SHOT_SIZES = {"1024x768", "390x844"}
 READY_MS = 60_000  # a cold engine compiles its kernels on the first request
 
-# The playground is another piece of work of the same issue; until it lands its pages are
-# checked all the same and reported as expected failures (an XPASS says it has landed).
-PLAYGROUND = pytest.mark.xfail(reason="the playground's own fit to every screen is in progress (issue 12)")
 PAGES = [
     pytest.param("", id="index"),
     pytest.param("layers", id="layers"),
     pytest.param("xo", id="xo"),
     pytest.param("lessons", id="lessons"),
     *(pytest.param(f"lessons/{slug}", id=f"lesson-{slug}") for slug in LESSONS),
-    *(
-        pytest.param(f"widget/{t}", id=f"widget-{t}", marks=[PLAYGROUND] if t == "playground" else [])
-        for t in TABLE.widgets
-    ),
-    pytest.param("playground", id="playground", marks=[PLAYGROUND]),
+    *(pytest.param(f"widget/{t}", id=f"widget-{t}") for t in TABLE.widgets),
+    pytest.param("playground", id="playground"),
 ]
 
 # Every widget on the page has drawn its first answer (or said it could not load).

@@ -3,10 +3,12 @@
 
 import { scaleFor } from "../../lib/colors.js";
 import { createGrid } from "../../lib/grid.js";
-import { onWidthChange, roomWidth } from "../../lib/room.js";
+import { onWidthChange, roomHeight, roomWidth } from "../../lib/room.js";
 
 const GAP = 24; // px between panes: the CSS column gap of .bp-panes
 const CAPTION = 130; // px: a pane's narrowest (backprop.css .bp-pane figcaption min-width 6.5rem)
+const CAPTION_HEIGHT = 56; // px: a pane's caption, its title over its shape
+const LINE_GAP = 12; // px between wrapped lines of panes (.bp-panes row-gap 0.6rem)
 const CELL = { min: 36, max: 96 }; // 36px still holds a 16px "−0.5"; 96px (a 34px number) reads from the back row
 
 export function createPanes(box) {
@@ -35,14 +37,26 @@ export function createPanes(box) {
   }
 
   /**
-   * The largest cell size at which every pane fits side by side in the box, a pane being at least
-   * as wide as its caption (backprop.css); a phone's row is too narrow, and the panes wrap.
+   * The largest cell size at which the panes, wrapped into lines as the flex box wraps them (a
+   * pane at least as wide as its caption, backprop.css), fit the box's width and leave the
+   * transport in view: one line on a projector, two at 1024 px, more on a phone.
    */
   function cellSize(specs) {
-    const room = roomWidth(box, 600) - GAP * (specs.length - 1) - 2 * specs.length;
-    const widths = (cell) => specs.reduce((sum, s) => sum + Math.max(s.cols * cell + 1, CAPTION), 0);
+    const room = roomWidth(box, 600);
+    const budget = roomHeight(330, 200);
+    const fits = (cell) => {
+      let [line, height, tallest] = [-GAP, 0, 0];
+      for (const s of specs) {
+        const w = Math.max(s.cols * cell + 1, CAPTION) + 2;
+        if (w > room) return false;
+        if (line + GAP + w > room) [line, height, tallest] = [-GAP, height + tallest + LINE_GAP, 0];
+        line += GAP + w;
+        tallest = Math.max(tallest, s.rows * cell + 1 + CAPTION_HEIGHT);
+      }
+      return height + tallest <= budget;
+    };
     let cell = CELL.max;
-    while (cell > CELL.min && widths(cell) > room) cell--;
+    while (cell > CELL.min && !fits(cell)) cell--;
     return cell;
   }
 
