@@ -151,8 +151,9 @@ bar.className = "presenter-bar";
 bar.setAttribute("role", "toolbar");
 bar.setAttribute("aria-label", "Presenter");
 bar.innerHTML = `
-  <button type="button" data-presenter="present" aria-pressed="false" title="Presenter mode (P)">
-    <span aria-hidden="true">▣</span> Present</button>
+  <button type="button" data-presenter="present" aria-pressed="false" aria-label="Presenter mode"
+    title="Presenter mode (P)">
+    <span aria-hidden="true">▣</span><span class="presenter-label"> Present</span></button>
   <button type="button" data-presenter="fullscreen" data-when="present" aria-pressed="false"
     title="Full screen (F)">Full screen</button>
   <button type="button" data-presenter="theme" data-when="present" aria-pressed="false"
@@ -160,7 +161,8 @@ bar.innerHTML = `
   <button type="button" data-presenter="blank" data-when="present" title="Blank the screen (B or .)">Blank</button>
   <button type="button" data-presenter="panels" data-when="present" aria-pressed="false"
     title="Show the side panels (S)">Panels</button>
-  <button type="button" data-presenter="pause" aria-pressed="false" title="Pause all motion (K)">
+  <button type="button" data-presenter="pause" aria-pressed="false" aria-label="Pause motion"
+    title="Pause all motion (K)">
     <span aria-hidden="true">❚❚</span><span class="presenter-label"> Pause motion</span></button>
   <button type="button" data-presenter="keys" aria-haspopup="dialog" title="Keyboard shortcuts (?)">
     <span aria-hidden="true">?</span><span class="visually-hidden">Keyboard shortcuts</span></button>`;
