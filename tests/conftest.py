@@ -11,8 +11,11 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+
+from app.cli import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,7 +76,12 @@ def server_rss_mb(port: int) -> float:
     raise LookupError(f"no server on port {port}")
 
 
+def port_of(url: str) -> int:
+    return urlsplit(url).port
+
+
 @pytest.fixture(scope="session")
 def server_url():
-    with running_server(8901) as url:
+    # A port free now, not a fixed one: another run of the suite on the machine must not answer for this one.
+    with running_server(free_port()) as url:
         yield url

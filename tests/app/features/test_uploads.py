@@ -11,10 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ...conftest import server_rss_mb
+from ...conftest import port_of, server_rss_mb
 from ..conftest import Page
-
-SESSION_PORT = 8901  # the suite's server (tests/conftest.py)
 
 
 def encoded(img: Image.Image, fmt: str = "PNG") -> str:
@@ -39,24 +37,24 @@ def bombs():
 
 
 @pytest.mark.parametrize("name, size", [("line", "40000000×1"), ("palette", "6000×6000"), ("tall", "100×3000")])
-def test_a_picture_too_large_to_decode_is_refused_from_its_header(page, bombs, name, size):
-    before = server_rss_mb(SESSION_PORT)
+def test_a_picture_too_large_to_decode_is_refused_from_its_header(page, bombs, name, size, server_url):
+    before = server_rss_mb(port_of(server_url))
     start = time.monotonic()
     answer = page.ask("image.upload", {"data": bombs[name], "height": 16, "width": 16})
     assert time.monotonic() - start < 1.0
     assert (answer.header["code"], answer.header["field"]) == ("invalid", "data")
     assert f"got {size}" in answer.header["message"] and "million pixels" in answer.header["message"]
-    assert server_rss_mb(SESSION_PORT) - before < 50
+    assert server_rss_mb(port_of(server_url)) - before < 50
 
 
-def test_a_48_megapixel_photo_is_answered_within_a_second_and_little_memory(page, bombs):
-    before = server_rss_mb(SESSION_PORT)
+def test_a_48_megapixel_photo_is_answered_within_a_second_and_little_memory(page, bombs, server_url):
+    before = server_rss_mb(port_of(server_url))
     start = time.monotonic()
     answer = page.ask("image.upload", {"data": bombs["photo"], "height": 48, "width": 64, "channels": 3})
     seconds = time.monotonic() - start
     assert answer.type == "input.values" and answer.arrays["values"].shape == (3, 48, 64)
     assert seconds < 1.0, seconds
-    assert server_rss_mb(SESSION_PORT) - before < 200
+    assert server_rss_mb(port_of(server_url)) - before < 200
 
 
 def test_uploads_at_once_from_many_pages_all_answer_and_others_are_not_stalled(ws_url, page, bombs):
