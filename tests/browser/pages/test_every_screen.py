@@ -12,6 +12,7 @@ Pages are found the way a visitor finds them: the lessons from the links of /les
 against the course on disk, which parametrizes the tests), the widgets from the feature table.
 One browser context per size is reused for all its pages, so the 190-odd checks stay quick.
 Full-page screenshots at 1024×768 and 390×844 land in screenshots/every-screen/ to look at.
+Last, touch on a phone: a slider dragged by a finger, the X-vs-O grid drawn on, a cell tapped.
 """
 
 from __future__ import annotations
