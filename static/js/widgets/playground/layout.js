@@ -61,7 +61,13 @@ export function sizes({ room, input, output, kernel }) {
 
   let arrangement;
   let kcell = kernelCell(k, kC, W);
-  const kernelWidth = kC * k * (kcell + KCELL_GAP) + 12 * (kC - 1) + 16;
+  const widthOf = (field) => kC * k * (field + KCELL_GAP) + 12 * (kC - 1) + 16;
+  // Beside the maps, a small kernel gives up field width (down to 48 px) before the maps'
+  // numbers drop under 18 px.
+  const mapsCols = C * input.cols + outCols;
+  const roomFor = (field) => (W - 2 * gap - widthOf(field) - CHANNEL_GAP * (C - 1)) / mapsCols;
+  while (kcell > 48 && roomFor(kcell) < NUMBERS_CELL && roomFor(48) >= NUMBERS_CELL) kcell -= 2;
+  const kernelWidth = widthOf(kcell);
   const kernelHeight = k * (kcell + KCELL_GAP) + 100; // legend, tabs, bias
   if (room.stageWidth < NARROW) arrangement = "stack";
   else if (C > 1 || k > 5 || kernelWidth > 0.4 * W) arrangement = "pair";
