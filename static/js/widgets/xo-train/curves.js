@@ -27,14 +27,17 @@ function niceAxis(max) {
  * A chart on `canvas`: draw({steps, train, test}) with typed arrays of equal length.
  * kind "loss" (from 0 to the largest value) or "accuracy" (0 to 100 %).
  */
+const LEGEND_LINE = 26; // px: the legend's own line under the title, when they do not fit side by side
+
 export function createChart(canvas, { title, kind }) {
   const ctx = canvas.getContext("2d");
   let size = { w: 0, h: 0 };
   let last = null;
 
-  function fit() {
+  // `extra`: px for the legend's own line, so the plot keeps its height under it.
+  function fit(extra = 0) {
     const w = Math.max(240, Math.floor(canvas.parentElement.clientWidth));
-    const h = Math.round(Math.min(300, Math.max(180, w * 0.42)));
+    const h = Math.round(Math.min(300, Math.max(190, w * 0.42))) + extra;
     const dpr = window.devicePixelRatio || 1;
     if (w !== size.w || h !== size.h) {
       canvas.width = Math.round(w * dpr);
@@ -48,7 +51,11 @@ export function createChart(canvas, { title, kind }) {
 
   function draw(data) {
     last = data;
-    fit();
+    // The legend sits on the title's line when both fit, else on a line of its own under it.
+    const width = Math.max(240, Math.floor(canvas.parentElement.clientWidth));
+    ctx.font = `700 19px ${FONT}`;
+    const twoLines = 4 + ctx.measureText(title).width + 24 + legendWidth() > width - 16;
+    fit(twoLines ? LEGEND_LINE : 0);
     const { w: W, h: H } = size;
     const { steps, train, test } = data;
     const n = steps.length;
@@ -64,11 +71,7 @@ export function createChart(canvas, { title, kind }) {
     }
     const x0 = n ? steps[0] : 0;
     const x1 = n > 1 ? steps[n - 1] : x0 + 1;
-    // The legend sits on the title's line when both fit, else on a line of its own under it.
-    ctx.font = `700 19px ${FONT}`;
-    const titleWidth = ctx.measureText(title).width;
-    const twoLines = 4 + titleWidth + 24 + legendWidth() > W - 16;
-    const m = { l: 64, r: 16, t: twoLines ? 66 : 40, b: 52 };
+    const m = { l: 64, r: 16, t: 40 + (twoLines ? LEGEND_LINE : 0), b: 52 };
     const px = (v) => m.l + ((v - x0) / (x1 - x0 || 1)) * (W - m.l - m.r);
     const py = (v) => H - m.b - ((v * scaleY) / top) * (H - m.t - m.b);
     ctx.clearRect(0, 0, W, H);
