@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ..conftest import screenshot
-from .playground_helpers import engine_trace, open_playground, own_server_url, step_label, wait_shape
+from .playground_helpers import engine_trace, floats_b64, open_playground, own_server_url, step_label, wait_shape
 
 server_url = own_server_url  # this module's server: a free port, this checkout's files
 
@@ -222,3 +222,15 @@ def test_touch_on_a_phone(browser, server_url):
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_small_numbers_use_one_minus_sign(page, server_url):
+    """ "−3.3e−4" and "4.1e−4", never "−3.3e-4" beside "4.1e−4" (issue 12)."""
+    kernel = [-0.00033, 0.00041, 0, 0, 1, 0, 0, 0, 0]
+    open_playground(page, server_url, f"?kp=custom&kv={floats_b64(kernel)}&t=0")
+    page.wait_for_function("() => document.querySelectorAll('.arith-line .term').length === 9")
+    line = page.locator(".arith-line").first.inner_text()
+    assert "\u22123.3e\u22124\u00d7(\u22121)" in line, line
+    assert "4.1e\u22124\u00d7(\u22121)" in line, line
+    assert "-" not in line, line
+    assert page.get_by_label("Filter 1, row 1, column 1").input_value() == "\u22123.3e\u22124"
