@@ -135,7 +135,7 @@ export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit,
     if (now.every((v, i) => v === shown[i])) return; // nothing new to show
     shown = now;
     current = { selected, values: kernel.values };
-    decimals = kcell >= 60 ? 3 : kcell >= 40 ? 2 : 1; // what fits at 0.27 of the field (CSS)
+    decimals = kcell >= 60 ? 3 : kcell >= 40 ? 2 : 1; // what fits at 0.27 of the field, 10 px at least (CSS)
     element.dataset.decimals = String(decimals);
     const key = `${kernel.filters}/${kernel.channels}/${kernel.height}/${kernel.width}/${selected}`;
     if (key !== shapeKey) {
