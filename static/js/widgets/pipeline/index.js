@@ -11,6 +11,7 @@ import { alertHtml } from "../../lib/alerts.js";
 import { askedOnce } from "../../lib/asked.js";
 import { chips, pressChips } from "../../lib/chips.js";
 import { loadPicture } from "../../lib/pictures.js";
+import { roomWidth } from "../../lib/room.js";
 import { scaleFor } from "../../lib/colors.js";
 import { createGrid, fitCell } from "../../lib/grid.js";
 import {
@@ -213,7 +214,7 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
   });
   on(drawCanvas, "focus", () => ((cursor ??= { r: 0, c: 0 }), renderInput()));
   on(drawCanvas, "blur", () => ((cursor = null), renderInput()));
-  on(window, "resize", () => result && view.renderOpen());
+  on(window, "resize", () => (renderInput(), result && view.renderOpen()));
 
   function paintCell({ r, c }) {
     const i = r * input.size + c;
@@ -302,10 +303,12 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
     const n = input.size;
     const values = input.values;
     const ring = cursor && cursor.r < n && cursor.c < n ? [{ r: cursor.r, c: cursor.c, h: 1, w: 1 }] : [];
+    // 9×9 at 37 px (18-px numbers from the back row), never wider than a phone's card.
+    const box = Math.min(340, roomWidth(element, 380) - 40);
     inputGrid.draw({
       rows: n,
       cols: n,
-      cell: fitCell(280, 280, n, n, 6, 36),
+      cell: fitCell(box, box, n, n, 6, 40),
       value: (r, c) => values[r * n + c],
       scale: scaleFor(values, "diverging"),
       highlights: ring,
