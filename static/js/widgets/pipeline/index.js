@@ -303,8 +303,9 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
     const n = input.size;
     const values = input.values;
     const ring = cursor && cursor.r < n && cursor.c < n ? [{ r: cursor.r, c: cursor.c, h: 1, w: 1 }] : [];
-    // 9×9 at 37 px (18-px numbers from the back row), never wider than a phone's card.
-    const box = Math.min(340, roomWidth(element, 380) - 40);
+    // One block: 9×9 at 37 px (18-px numbers from the back row). Two or more keep the 31 px that
+    // lets a 1920 projector hold the whole row. Never wider than a phone's card.
+    const box = Math.min((state?.plBlocks ?? 1) > 1 ? 280 : 340, roomWidth(element, 380) - 40);
     inputGrid.draw({
       rows: n,
       cols: n,
