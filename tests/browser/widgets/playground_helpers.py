@@ -5,21 +5,10 @@ from __future__ import annotations
 import base64
 
 import numpy as np
-import pytest
 
 from engine import conv2d, trace
 
-from ...conftest import running_server
 from ..helpers import number
-
-
-@pytest.fixture(scope="module")
-def own_server_url():
-    """A server of this checkout on a free port (--port 0), for a module that must not meet another
-    run's server on the shared fixed port (two suites at once on one machine)."""
-    with running_server(0) as url:
-        yield url
-
 
 # The playground's own data (its inspect()) on the /playground page; elsewhere, pass the widget's inspect().
 PAGE = "window.convscope"

@@ -17,13 +17,10 @@ from .playground_helpers import (
     number,
     open_playground,
     output_cells,
-    own_server_url,
     step_label,
     url_has,
     wait_shape,
 )
-
-server_url = own_server_url  # this module's server: a free port, this checkout's files
 
 PROBLEM = "(7 − 3)/3 + 1 = 2.33: a 3×3 filter at stride 3 does not fit a 7×7 input"
 

@@ -3,9 +3,7 @@ picture kept, the user's edits kept, and the page still working."""
 
 from __future__ import annotations
 
-from .playground_helpers import assert_output_is_engines, open_playground, output_cells, own_server_url, wait_shape
-
-server_url = own_server_url  # this module's server: a free port, this checkout's files
+from .playground_helpers import assert_output_is_engines, open_playground, output_cells, wait_shape
 
 
 def test_a_kernel_too_large_from_a_link_is_explained_and_fixable(page, server_url):

@@ -8,9 +8,7 @@ import numpy as np
 import pytest
 
 from ..conftest import screenshot
-from .playground_helpers import engine_trace, floats_b64, open_playground, own_server_url, step_label, wait_shape
-
-server_url = own_server_url  # this module's server: a free port, this checkout's files
+from .playground_helpers import engine_trace, floats_b64, open_playground, step_label, wait_shape
 
 SCREENS = [(1024, 768), (1280, 720), (1366, 768), (1920, 1080), (390, 844), (844, 390)]
 PHOTO227 = "?in=photo&h=227&w=227&k=11&s=4&kp=random"

@@ -10,13 +10,10 @@ from .playground_helpers import (
     floats_b64,
     open_playground,
     output_cells,
-    own_server_url,
     page_arrays,
     url_has,
     wait_shape,
 )
-
-server_url = own_server_url  # this module's server: a free port, this checkout's files
 
 
 def _cell_center(page, r: int, c: int, channel: int = 0):

@@ -7,9 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ..conftest import screenshot
-from .playground_helpers import open_playground, own_server_url, wait_shape
-
-server_url = own_server_url  # this module's server: a free port, this checkout's files
+from .playground_helpers import open_playground, wait_shape
 
 SIZES = {"1280": (1280, 800), "1920": (1920, 1080)}
 

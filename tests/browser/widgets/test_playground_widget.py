@@ -5,9 +5,7 @@ Expected numbers are the engine's, run on the data the widget itself holds (its 
 from __future__ import annotations
 
 from ..helpers import open_widget
-from .playground_helpers import assert_output_is_engines, number, own_server_url
-
-server_url = own_server_url  # this module's server: a free port, this checkout's files
+from .playground_helpers import assert_output_is_engines, number
 
 WIDGET = "window.convscopeWidget.widget.inspect()"
 LESSON = "window.convscopeLesson.widgets.get('{}').inspect()"
