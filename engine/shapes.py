@@ -178,13 +178,20 @@ class Output2D:
             which = (
                 "padded input" if (r.pad_before, r.pad_after, c.pad_before, c.pad_after) != (0, 0, 0, 0) else "input"
             )
-            return f"a {size}{dilated} is larger than the {padded} {which}, so there is no position for it"
+            return f"{a(size)} {size}{dilated} is larger than the {padded} {which}, so there is no position for it"
         bad = [a for a in (r, c) if not a.whole]
         if not bad:
             return None
         formula = bad[0].formula()
         pad = "" if (r.pad_before, r.pad_after, c.pad_before, c.pad_after) == (0, 0, 0, 0) else f" (padded to {padded})"
-        return f"{formula}: a {size} at {stride} does not fit a {r.n}×{c.n} input{pad}"
+        return f"{formula}: {a(size)} {size} at {stride} does not fit {a(str(r.n))} {r.n}×{c.n} input{pad}"
+
+
+def a(text: str) -> str:
+    """The article for a phrase starting with a number, as it is said: "an 8×8", "an 11×11", "a 7×7"."""
+    digits = text[: len(text) - len(text.lstrip("0123456789"))]
+    eleven = len(digits) % 3 == 2 and digits[:2] in ("11", "18")  # eleven, eighteen (thousand)
+    return "an" if digits.startswith("8") or eleven else "a"
 
 
 def window_output(

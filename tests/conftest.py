@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -84,4 +85,11 @@ def port_of(url: str) -> int:
 def server_url():
     # A port free now, not a fixed one: another run of the suite on the machine must not answer for this one.
     with running_server(free_port()) as url:
+        # Until its warm-up has compiled the kernels, a server answers with their NumPy twins, equal
+        # to them only to float rounding; the suite compares answers with the engine bit for bit.
+        # (The cold start itself is tested on servers of its own: tests/app/test_cold_start.py.)
+        deadline = time.monotonic() + 600
+        while not json.loads(urllib.request.urlopen(url + "healthz", timeout=5).read())["engine_ready"]:
+            assert time.monotonic() < deadline, "the server's warm-up did not end in 10 minutes"
+            time.sleep(0.2)
         yield url

@@ -122,3 +122,19 @@ def test_pool_sizes_agree_with_the_kernel():
             continue
         y, _ = max_pool2d(np.zeros((1, 1, n, n), np.float32), k, s)
         assert y.shape[2] == shapes.window_output((n, n), (k, k), (s, s), what="window").rows.size
+
+
+@pytest.mark.parametrize(
+    ("n", "k", "sentence"),
+    [
+        (7, 8, "an 8×8 filter is larger than the 7×7 input, so there is no position for it"),
+        (9, 11, "an 11×11 filter is larger than the 9×9 input, so there is no position for it"),
+        (5, 7, "a 7×7 filter is larger than the 5×5 input, so there is no position for it"),
+    ],
+)
+def test_a_problem_reads_as_said_aloud(n, k, sentence):
+    assert shapes.window_output((n, n), (k, k)).problem() == sentence
+
+
+def test_an_eight_by_eight_input_that_does_not_fit_is_an_8x8():
+    assert shapes.window_output((8, 8), (3, 3), stride=(2, 2)).problem().endswith("does not fit an 8×8 input")

@@ -295,7 +295,7 @@ BAD = [
         p(XO, act("relu"), pool("max", (8, 8), (2, 2))),
         "does_not_fit",
         "stages[2].kernel",
-        "stage 3 (pool): a 8×8 window is larger than the 7×7 input, so there is no position for it",
+        "stage 3 (pool): an 8×8 window is larger than the 7×7 input, so there is no position for it",
     ),
     (
         p(XO, pool("max", (2, 2), (8, 8)), pool()),
@@ -313,7 +313,7 @@ BAD = [
         p(conv(np.ones((1, 1, 11, 11), np.float32), padding=(1, 0, 0, 0))),
         "does_not_fit",
         "stages[0].kernels",
-        "stage 1 (conv): a 11×11 filter is larger than the 10×9 padded input",
+        "stage 1 (conv): an 11×11 filter is larger than the 10×9 padded input",
     ),
     # Channels that do not flow: the second conv must span the first one's 3 filters.
     (

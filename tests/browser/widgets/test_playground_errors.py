@@ -10,7 +10,7 @@ def test_a_kernel_too_large_from_a_link_is_explained_and_fixable(page, server_ur
     open_playground(page, server_url, "?k=11")  # 11×11 on the default 7×7 input: no position for it
     alert = page.locator('[data-alert="kernel"]')
     alert.wait_for(state="visible")
-    assert alert.inner_text() == "a 11×11 filter is larger than the 7×7 input, so there is no position for it"
+    assert alert.inner_text() == "an 11×11 filter is larger than the 7×7 input, so there is no position for it"
     assert alert.get_attribute("aria-live") == "polite"
     assert page.locator("#output-shape").inner_text() == ""
     # The page still works: bring the kernel down with its slider.
