@@ -25,7 +25,6 @@ import pytest
 from app.features import TABLE
 from app.lessons.course import FILE_NAME, lesson_files
 
-from ...conftest import running_server
 from ..conftest import SCREENSHOTS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -91,10 +90,8 @@ PROBLEMS = r"""(width) => {
 
 
 @pytest.fixture(scope="module")
-def url():
-    """A server of its own (any free port), so this module runs beside other suites."""
-    with running_server(0) as u:
-        yield u
+def url(server_url):
+    return server_url
 
 
 @pytest.fixture(scope="module")
