@@ -8,7 +8,7 @@ export function fmt(v, decimals = 2) {
   if (a !== 0 && (a >= 1e5 || a < 10 ** -decimals / 2)) s = v.toExponential(1);
   else s = String(Number(v.toFixed(a >= 1000 ? 0 : a >= 100 ? 1 : decimals)));
   if (s === "-0") s = "0";
-  return s.replace("-", "\u2212");
+  return s.replace(/-/g, "\u2212");
 }
 
 /** A number in a grid cell: fixed decimals, tiny values shown as 0 (the colour still differs). */
@@ -16,7 +16,7 @@ export function fmtCell(v, decimals = 2) {
   if (!Number.isFinite(v) || Math.abs(v) >= 1e5) return fmt(v, decimals);
   let s = String(Number(v.toFixed(Math.abs(v) >= 1000 ? 0 : Math.abs(v) >= 100 ? 1 : decimals)));
   if (s === "-0") s = "0";
-  return s.replace("-", "\u2212");
+  return s.replace(/-/g, "\u2212");
 }
 
 /** Parse what a person typed: accepts the real minus sign and a decimal comma. */

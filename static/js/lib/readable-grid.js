@@ -4,7 +4,7 @@
 // carries data-number-px="0"), so a page can offer a zoom instead of numbers vanishing
 // silently. The colours, padding, highlights and hit-testing are grid.js's.
 
-import { fmtCell } from "./minus.js";
+import { fmtCell } from "./format.js";
 import { createGrid } from "./grid.js";
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', sans-serif";

@@ -4,7 +4,7 @@
 // `progress` (0..1) reveals the terms for the animation; 1 shows everything.
 
 import { scaleFor } from "../../lib/colors.js";
-import { fmt } from "../../lib/minus.js";
+import { fmt } from "../../lib/format.js";
 import { createGrid } from "../../lib/grid.js";
 
 const MAX_TERMS_PER_LINE = 49;

@@ -5,7 +5,7 @@
 // overwritten by a redraw.
 
 import { scaleFor } from "../../lib/colors.js";
-import { fmt, fmtCell, parseNumber } from "../../lib/minus.js";
+import { fmt, fmtCell, parseNumber } from "../../lib/format.js";
 
 export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit, id = (part) => part }) {
   element.innerHTML =

@@ -3,7 +3,7 @@
 // The numbers are the engine's trace (conv.trace: `window`, `result`); nothing is computed here.
 
 import { scaleFor } from "../../lib/colors.js";
-import { fmt } from "../../lib/minus.js";
+import { fmt } from "../../lib/format.js";
 import { createReadableGrid } from "../../lib/readable-grid.js";
 
 export function mount(element) {

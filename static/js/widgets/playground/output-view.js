@@ -4,7 +4,7 @@
 // animation to it (step index = row · width + column, PROTOCOL.md conv.trace).
 
 import { scaleFor } from "../../lib/colors.js";
-import { fmtCell } from "../../lib/minus.js";
+import { fmtCell } from "../../lib/format.js";
 import { createGrid } from "../../lib/grid.js";
 import { createReadableGrid } from "../../lib/readable-grid.js";
 
