@@ -8,6 +8,7 @@ import re
 from contextlib import contextmanager
 from html import unescape
 
+import pytest
 from PIL import Image, ImageChops
 
 from ..conftest import open_page, screenshot
@@ -105,6 +106,33 @@ def test_the_playground_saves_one_gif_frame_per_step_and_comes_back_to_its_step(
         assert Image.open(path).size == (2 * width, 2 * height)
 
 
+STEP_COUNTS = {
+    "pool": "(() => { const i = window.convscopeWidget.widget.inspect(); return i.output.values.length; })()",
+    "conv1d": "window.convscopeWidget.widget.inspect().meta.steps",
+    "backprop": "window.convscopeWidget.widget.inspect().total",
+}
+STEP_NOW = {
+    "pool": "window.convscopeWidget.store.get().poolStep",
+    "conv1d": "window.convscopeWidget.store.get().c1Step",
+    "backprop": "window.convscopeWidget.widget.inspect().step",
+}
+
+
+@pytest.mark.parametrize("type_", ["pool", "conv1d", "backprop"])
+def test_a_stepping_widget_saves_one_gif_frame_per_step(page, server_url, type_):
+    open_widget(page, server_url, type_)
+    steps = page.evaluate(STEP_COUNTS[type_])
+    before = page.evaluate(STEP_NOW[type_])
+    assert steps > 1
+    page.click("#widget .export-toggle")
+    name, path = download(page, "#widget .export-gif")
+    gif = Image.open(path)
+    assert gif.format == "GIF" and name.startswith(f"convscope-{type_}-") and name.endswith(".gif")
+    assert gif.n_frames == min(steps, 100)  # one frame a step (a hundred spread over more)
+    assert f"({gif.n_frames} frames)" in page.inner_text("#widget .export-status")
+    page.wait_for_function(f"{STEP_NOW[type_]} === {before}")  # back at the step it showed
+
+
 def embed_src(page, scope: str) -> str:
     page.click(f"{scope} .export-toggle")
     page.click(f"{scope} .export-embed")
@@ -150,7 +178,7 @@ def test_the_menu_fits_a_projector_and_a_phone(browser, server_url):
             assert panel["x"] >= 0 and panel["x"] + panel["width"] <= width
             for item in ("PNG picture (2×)", "Copy embed code"):
                 assert page.locator(f"#widget .export-items button:has-text('{item}')").is_visible()
-            assert page.locator("#widget .export-gif").count() == 0  # pooling has not said how it steps yet
+            assert page.locator("#widget .export-gif").is_visible()  # pooling steps, so it offers a GIF
             screenshot(page, f"export-menu-{width}x{height}")
             page.keyboard.press("Escape")  # closes the menu, and the widget keeps its step
             assert not page.locator("#widget .export-items").is_visible()

@@ -253,8 +253,19 @@ export function mount(element, { socket, onChange }) {
   }
 
   const plain = (g) => ({ shape: [g.rows, g.cols], values: Array.from(g.values) });
+  // For the GIF: step i, resolved once its frame is drawn to the end (the animator tweens).
+  const drawn = (i) =>
+    new Promise((resolve) => {
+      const check = () => (frame.step === i && frame.progress === 1 ? resolve() : requestAnimationFrame(check));
+      check();
+    });
   return widgetFace(element, {
     update,
+    animation: {
+      steps: () => frame.total,
+      step: () => frame.step,
+      show: (i) => (set({ bpStep: i }), drawn(i)),
+    },
     stops: [() => animator.command("pause"), unbindKeys],
     /** The mode, the step, the arrays shown and the step's written arithmetic, for tests and lessons. */
     inspect: () => ({

@@ -457,6 +457,7 @@ export function mount(element, { socket, onChange, ...context }) {
 
   return widgetFace(element, {
     update,
+    animation: { steps: total, step: () => state.c1Step, show: (i) => set({ c1Step: i }) },
     stops: [stop, unbindKeys, onWidthChange(element, () => state && render())],
     inspect: () => {
       const step = result && state.c1Step >= 0 ? Math.min(state.c1Step, result.meta.steps - 1) : -1;

@@ -456,6 +456,7 @@ export function mount(element, { socket, limits, onChange }) {
 
   return widgetFace(element, {
     update,
+    animation: { steps: total, step: () => state.poolStep, show: (i) => set({ poolStep: i }) },
     stops: [stop, unbindKeys, onWidthChange(element, () => input && render())],
     inspect: () => ({
       input: input && { height: input.height, width: input.width, values: Array.from(input.values) },
