@@ -171,6 +171,22 @@ def grid_of(d: dict) -> np.ndarray:
     return np.array(d["grid"], np.float32).reshape(d["size"], d["size"])  # (S, S)
 
 
+def test_k_pauses_training_on_the_server(page, server_url):
+    open_xo(page, server_url, "?speed=5")
+    page.locator(".xo-stage").focus()
+    page.keyboard.press("Space")
+    page.wait_for_function(f"{XO}.meta?.playing === true", timeout=WAIT)
+    page.wait_for_function(f"{XO}.meta?.step > 0", timeout=WAIT)
+    page.keyboard.press("k")  # the presenter's global pause
+    page.wait_for_function(f"{XO}.meta?.playing === false && !{TRAIN}.playing", timeout=WAIT)
+    assert page.locator(".xo-play").inner_text() == "Play"
+    assert page.evaluate("document.documentElement.dataset.motion") == "paused"
+    step = meta(page)["step"]
+    page.wait_for_timeout(1500)  # the server's run has stopped: no batch after the pause
+    assert meta(page)["step"] == step
+    assert not meta(page)["playing"]
+
+
 def test_drawing_an_O_turns_the_prediction_from_X_to_O(page, server_url):
     open_xo(page, server_url, "?speed=100")
     m = play_until_perfect(page)

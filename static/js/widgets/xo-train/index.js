@@ -11,7 +11,7 @@ import { chips, pressChips } from "../../lib/chips.js";
 import { scaleFor } from "../../lib/colors.js";
 import { fmt } from "../../lib/format.js";
 import { createGrid } from "../../lib/grid.js";
-import { bindKeys } from "../../lib/keyboard.js";
+import { bindKeys, registerKeys } from "../../lib/keyboard.js";
 import { addAwayDetail } from "../../lib/offline.js";
 import { listen, mountMarkup, widgetFace } from "../../lib/widget.js";
 import { LIVE, RUN, VARIATIONS, mountControls } from "./controls.js";
@@ -127,6 +127,7 @@ export function mount(element, { socket, onChange, ...context }) {
     command("reset");
   };
   const unlistenKeys = listen(document, "keydown", onKey);
+  const unregisterKeys = registerKeys("X vs O training", [{ keys: ["R"], does: "Reset the run (same seed, same settings)" }]);
   const unsubscribe = run.subscribe(draw);
   const unwatch = socket.watch(() => renderTransport()); // nothing plays while the server is away
   // What a restarted server will show: the run is kept in this tab (xo/journal.js) and replayed.
@@ -148,6 +149,13 @@ export function mount(element, { socket, onChange, ...context }) {
       const intent = { play: !playing() }; // what this press asked for, until its answer comes
       playIntent = intent;
       send(intent.play ? "train.play" : "train.pause").finally(() => playIntent === intent && (playIntent = null));
+      renderTransport();
+    } else if (cmd === "pause") {
+      // The page's global pause (K, the presenter bar's button): the server's run stops too.
+      if (!playing()) return;
+      const intent = { play: false };
+      playIntent = intent;
+      send("train.pause").finally(() => playIntent === intent && (playIntent = null));
       renderTransport();
     } else if (cmd === "next") send("train.step", { batches: 1 });
     else if (cmd === "reset") reset();
@@ -366,7 +374,7 @@ export function mount(element, { socket, onChange, ...context }) {
 
   return widgetFace(element, {
     update,
-    stops: [() => clearTimeout(startTimer), unbindKeys, unsubscribe, unwatch, unsay, unlistenKeys, unlistenResize],
+    stops: [() => clearTimeout(startTimer), unbindKeys, unsubscribe, unwatch, unsay, unlistenKeys, unregisterKeys, unlistenResize],
     /** What the widget shows, for tests and benchmarks. */
     inspect: () => ({
       ready: run.ready?.meta ?? null,
