@@ -14,28 +14,6 @@ from PIL import Image, ImageChops
 from ..conftest import open_page, screenshot
 from ..helpers import open_widget, store_state
 
-# What the playground adds to get its menu and GIF (it mounts without widgetFace): the lines
-# below, run in the page, attach the same export.js menu to its element.
-ATTACH_PLAYGROUND = """async () => {
-  const { attachExport } = await import('/static/js/lib/export.js');
-  const { store, widget } = window.convscopeWidget;
-  const frame = () => widget.inspect().frame;
-  const drawn = (i) => new Promise((resolve) => {
-    const check = () => (frame().step === i && frame().progress === 1 ? resolve() : requestAnimationFrame(check));
-    check();
-  });
-  attachExport(document.querySelector('#widget'), {
-    type: 'playground',
-    state: () => store.get(),
-    animation: {
-      steps: () => frame().total,
-      step: () => frame().step,
-      show: (i) => (store.set({ step: i }), drawn(i)),
-    },
-  });
-}"""
-
-
 def css_size(page, selector: str) -> tuple[int, int]:
     """The element's box in whole CSS pixels, as export.js measures it (rounded up)."""
     return tuple(
@@ -83,7 +61,15 @@ def test_a_widget_saves_a_png_twice_its_size_on_screen(page, server_url):
 def test_the_playground_saves_one_gif_frame_per_step_and_comes_back_to_its_step(browser, server_url):
     with sized_page(browser, 1024, 768) as page:
         open_widget(page, server_url, "playground", "?t=3")  # the default 7×7 input and 3×3 kernel
-        page.evaluate(ATTACH_PLAYGROUND)
+        # Its menu sits in the settings panel, clear of the formula.
+        menu = page.locator("#widget .export-menu").bounding_box()
+        formula = page.locator("#widget .formula").bounding_box()
+        assert (
+            menu["x"] + menu["width"] <= formula["x"]
+            or formula["x"] + formula["width"] <= menu["x"]
+            or menu["y"] + menu["height"] <= formula["y"]
+            or formula["y"] + formula["height"] <= menu["y"]
+        )
         assert page.evaluate("window.convscopeWidget.widget.inspect().frame.total") == 25
         page.click("#widget .export-toggle")
         name, path = download(page, "#widget .export-gif")

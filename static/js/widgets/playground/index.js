@@ -7,6 +7,7 @@
 
 import { createAlerts } from "../../lib/alerts.js";
 import { createAnimator } from "../../lib/animator.js";
+import { attachExport } from "../../lib/export.js";
 import { idScope } from "../../lib/ids.js";
 import { bindKeys } from "../../lib/keyboard.js";
 import { mount as mountArithmetic } from "./arithmetic.js";
@@ -392,6 +393,35 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
   measure();
   reducedMotion.addEventListener("change", renderAll);
 
+  // Export (PNG, GIF of the sliding filter, embed link): its menu sits at the top of the settings
+  // panel, in the flow, so it never covers the formula or the stage.
+  const exportSlot = document.createElement("div");
+  exportSlot.className = "export-slot";
+  $(".panel").prepend(exportSlot);
+  const drawn = (i) =>
+    new Promise((resolve) => {
+      const check = () => (frame.step === i && frame.progress === 1 ? resolve() : requestAnimationFrame(check));
+      check();
+    });
+  const exported = attachExport(element, {
+    type: "playground",
+    slot: exportSlot,
+    state: () => state,
+    redraw: () =>
+      new Promise((resolve) =>
+        requestAnimationFrame(() => {
+          measure();
+          renderAll();
+          resolve();
+        }),
+      ),
+    animation: {
+      steps: () => frame.total,
+      step: () => frame.step,
+      show: (i) => (onChange({ step: i }), drawn(i)),
+    },
+  });
+
   return {
     update,
     showStray,
@@ -402,6 +432,7 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
       reducedMotion.removeEventListener("change", renderAll);
       unbindKeys();
       panel.destroy();
+      exported.destroy();
       element.replaceChildren();
     },
     /** What the widget holds and shows, for tests, the benchmark and a lesson's reveal. */
