@@ -206,6 +206,33 @@ def test_a_clickers_page_down_steps_the_widget_in_view(page, server_url):
     assert page.evaluate(f"{state}.poolStep") == 0  # pooling, scrolled away, did not move
 
 
+def test_a_clicker_reaches_the_pipeline_and_the_activation_and_help_lists_their_keys(page, server_url):
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(f"{server_url}layers?present=1")
+    page.wait_for_function(
+        "window.convscopeLayers && document.querySelector('#pipeline-widget').dataset.ready && "
+        "document.querySelector('#activation-widget').dataset.ready"
+    )
+    layers = "window.convscopeLayers"
+    page.eval_on_selector("#activation-widget", "el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(100)  # the scroll settles (not an assertion)
+    page.keyboard.press("PageDown")
+    page.wait_for_function(f"{layers}.activation.inspect().marker?.r === 0 && {layers}.activation.inspect().marker?.c === 0")
+    page.keyboard.press("PageDown")
+    page.wait_for_function(f"{layers}.activation.inspect().marker?.c === 1")
+    page.eval_on_selector("#pipeline-widget", "el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(100)
+    page.keyboard.press("PageDown")
+    page.wait_for_function(f"{layers}.pipeline.inspect().open === 1")
+    page.keyboard.press("PageDown")
+    page.wait_for_function(f"{layers}.pipeline.inspect().open === 2")
+    assert page.evaluate(f"{layers}.store.get().poolStep") == -1  # pooling, scrolled away, did not move
+    page.keyboard.press("?")
+    text = page.locator("dialog.presenter-help").inner_text()
+    assert "Open the next stage" in text and "Move the marked cell" in text
+
+
 def test_k_pauses_what_plays_and_says_so(page, server_url):
     open_playground(page, server_url)
     page.evaluate("window.paused = 0; document.addEventListener('convscope:pause', () => window.paused++)")

@@ -11,6 +11,7 @@ import { scaleFor } from "../../lib/colors.js";
 import { fmt } from "../../lib/format.js";
 import { createGrid, fitCell } from "../../lib/grid.js";
 import { idScope } from "../../lib/ids.js";
+import { bindKeys } from "../../lib/keyboard.js";
 import { loadPicture } from "../../lib/pictures.js";
 import { onWidthChange, roomHeight, roomWidth } from "../../lib/room.js";
 import { mountMarkup, widgetFace } from "../../lib/widget.js";
@@ -127,6 +128,31 @@ export function mount(element, { socket, choices, labels, onChange }) {
     hover({ r, c });
   });
   $('[data-grid="before"]').addEventListener("blur", () => hover(null));
+  // A clicker (this widget on stage, keyboard.js) walks the marker cell by cell in reading order;
+  // "?" lists the keys.
+  const unbindKeys = bindKeys(
+    (cmd) => {
+      if (!input || !result) return;
+      if (cmd === "reset") return hover(null);
+      const n = input.height * input.width;
+      const at = marker ? marker.r * input.width + marker.c : -1;
+      const to = { next: Math.min(n - 1, at + 1), prev: at < 0 ? n - 1 : Math.max(0, at - 1), first: 0, last: n - 1 }[
+        cmd
+      ];
+      if (to === undefined) return;
+      hover({ r: Math.floor(to / input.width), c: to % input.width });
+    },
+    $('[data-grid="before"]'),
+    element,
+    {
+      bindings: [
+        { keys: ["←", "↑", "→", "↓"], does: "Move the marked cell on the map (its value on the curve)" },
+        { keys: ["Page Down", "Page Up"], does: "Next cell, previous cell (a clicker)" },
+        { keys: ["Home", "End"], does: "First cell, last cell" },
+        { keys: ["Esc"], does: "Clear the mark" },
+      ],
+    },
+  );
 
   function hover(cell) {
     if (!result || (cell && marker && cell.r === marker.r && cell.c === marker.c)) return;
@@ -325,7 +351,7 @@ export function mount(element, { socket, choices, labels, onChange }) {
 
   return widgetFace(element, {
     update,
-    stops: [onWidthChange(element, render)],
+    stops: [onWidthChange(element, render), unbindKeys],
     inspect: () => ({
       input: input && { height: input.height, width: input.width, values: Array.from(input.values) },
       output: result && Array.from(result.output),

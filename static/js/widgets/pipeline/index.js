@@ -10,6 +10,7 @@
 import { alertHtml } from "../../lib/alerts.js";
 import { askedOnce } from "../../lib/asked.js";
 import { chips, pressChips } from "../../lib/chips.js";
+import { bindKeys } from "../../lib/keyboard.js";
 import { loadPicture } from "../../lib/pictures.js";
 import { roomWidth } from "../../lib/room.js";
 import { scaleFor } from "../../lib/colors.js";
@@ -183,6 +184,31 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
     element.querySelector(`[data-stack="${j}"]`)?.focus();
     if (state.plOpen || e.key.startsWith("Page")) set({ plOpen: j });
   });
+  // The same walk for a clicker with no stack focused (the page's keyboard.js: this widget on
+  // stage), listed under "?". A focused stack's keys are handled above (preventDefault).
+  row.tabIndex = -1;
+  const unbindKeys = bindKeys(
+    (cmd) => {
+      if (!state) return;
+      const n = stageCount();
+      const open = state.plOpen;
+      const to = { next: Math.min(n, open + 1), prev: Math.max(1, open - 1), first: 1, last: n }[cmd];
+      if (cmd === "reset") return set({ plOpen: 0 });
+      if (to === undefined) return;
+      if (element.contains(document.activeElement)) element.querySelector(`[data-stack="${to}"]`)?.focus();
+      set({ plOpen: to });
+    },
+    row,
+    element,
+    {
+      bindings: [
+        { keys: ["→", "↓", "Page Down"], does: "Open the next stage (a clicker's next)" },
+        { keys: ["←", "↑", "Page Up"], does: "Open the previous stage (a clicker's previous)" },
+        { keys: ["Home", "End"], does: "First stage, last stage" },
+        { keys: ["Esc"], does: "Close the open stage" },
+      ],
+    },
+  );
   on(drawCanvas, "pointerdown", (e) => {
     const cell = inputGrid.cellAt(e);
     if (!cell || !input) return;
@@ -329,7 +355,7 @@ export function mount(element, { socket, limits, choices, labels, onChange }) {
 
   return widgetFace(element, {
     update,
-    stops: [() => events.abort()],
+    stops: [() => events.abort(), unbindKeys],
     /** The last answer drawn (maps as plain arrays), for tests and lessons. */
     inspect: () => ({
       params: result?.params ?? null,
