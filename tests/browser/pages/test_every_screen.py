@@ -142,11 +142,18 @@ def test_the_page_fits_the_screen(contexts, url, size, path):
             page.screenshot(path=str(folder / f"{size}-{path.replace('/', '-') or 'index'}.png"), full_page=True)
         width = page.evaluate("document.documentElement.scrollWidth")
         problems = page.evaluate(PROBLEMS, w)
+        # The presenter's bar ("Present ❚❚ ?") sits in the page's top bar, covering nothing.
+        bar = page.evaluate(
+            "(() => { const b = document.querySelector('.presenter-bar'); "
+            "return b && [b.classList.contains('in-slot'), getComputedStyle(b).position]; })()"
+        )
     finally:
         page.close()
     assert width <= w, f"/{path} at {size} scrolls sideways: {width} px wide. " + "; ".join(problems[:8])
     assert not problems, f"/{path} at {size}: " + "; ".join(problems[:12])
     assert not errors, f"/{path} at {size} reported errors: {errors}"
+    if path:  # every page but the front one has a top bar
+        assert bar == [True, "static"], f"/{path} at {size}: the presenter bar is {bar}, over the page"
 
 
 # ---------------------------------------------------------------- touch on a phone
