@@ -34,11 +34,10 @@ export function createGrid(canvas) {
    *        filled?(r, c) -> 0..1 (0: not computed yet), highlights?: [...], decimals?}
    */
   function draw(spec) {
-    const { rows, cols, cell, value, scale } = spec;
+    const { rows, cols, cell } = spec;
     resize(rows, cols, cell);
     labels.clear();
     ctx.clearRect(0, 0, canvas.width, canvas.height);
-    const isPad = padTest(spec.pad, rows, cols);
     const text = spec.numbers === false ? null : numberStyle(spec, rows, cols, cell);
     const alphaAt = spec.filled ?? (() => 1);
 
@@ -46,26 +45,7 @@ export function createGrid(canvas) {
     if (spec.filled) drawPending(spec.filled, rows, cols, cell);
     if (spec.pad) drawPadding(spec.pad, rows, cols, cell);
     if (spec.unused) drawUnused(spec.unused, rows, cols, cell);
-    if (text) {
-      ctx.textAlign = "center";
-      ctx.textBaseline = "middle";
-      for (let r = 0; r < rows; r++) {
-        for (let c = 0; c < cols; c++) {
-          const alpha = alphaAt(r, c);
-          if (alpha <= 0) continue;
-          const v = value(r, c);
-          const label = fmtCell(v, text.decimals);
-          const pad = isPad(r, c);
-          labels.set(`${r},${c}`, label);
-          const font = `${pad ? "italic 500" : "600"} ${text.size}px ${FONT}`;
-          if (ctx.font !== font) ctx.font = font;
-          ctx.globalAlpha = Math.max(alpha, 0.35);
-          ctx.fillStyle = pad ? "#333333" : scale.ink(v);
-          ctx.fillText(label, (c + 0.5) * cell, (r + 0.5) * cell + 1);
-        }
-      }
-      ctx.globalAlpha = 1;
-    }
+    if (text) drawNumbers(ctx, spec, text, labels);
     drawGridLines(rows, cols, cell);
     for (const h of spec.highlights ?? []) drawHighlight(h, cell);
   }
@@ -260,6 +240,35 @@ export function createGrid(canvas) {
       return layout;
     },
   };
+}
+
+/**
+ * The numbers of `spec`'s cells in `style` ({size px, decimals}), each remembered in `labels`
+ * ("r,c" -> text): padding in italics, a pending cell faded as its colour is.
+ */
+export function drawNumbers(ctx, spec, style, labels) {
+  const { rows, cols, cell, value, scale } = spec;
+  const isPad = padTest(spec.pad, rows, cols);
+  const alphaAt = spec.filled ?? (() => 1);
+  ctx.save();
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const alpha = alphaAt(r, c);
+      if (alpha <= 0) continue;
+      const v = value(r, c);
+      const label = fmtCell(v, style.decimals);
+      const pad = isPad(r, c);
+      labels.set(`${r},${c}`, label);
+      const font = `${pad ? "italic 500" : "600"} ${style.size}px ${FONT}`;
+      if (ctx.font !== font) ctx.font = font;
+      ctx.globalAlpha = Math.max(alpha, 0.35);
+      ctx.fillStyle = pad ? "#333333" : scale.ink(v);
+      ctx.fillText(label, (c + 0.5) * cell, (r + 0.5) * cell + 1);
+    }
+  }
+  ctx.restore();
 }
 
 function padTest(pad, rows, cols) {

@@ -5,7 +5,7 @@
 // silently. The colours, padding, highlights and hit-testing are grid.js's.
 
 import { fmtCell } from "./format.js";
-import { createGrid } from "./grid.js";
+import { createGrid, drawNumbers } from "./grid.js";
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', sans-serif";
 const MAX_FONT = 34;
@@ -24,30 +24,7 @@ export function createReadableGrid(canvas) {
     const style = spec.numbers === false ? null : numberStyle(spec);
     canvas.dataset.numberPx = style ? String(style.size) : "0";
     if (!style) return { numbers: false, size: 0 };
-    const { rows, cols, cell, value, scale, pad } = spec;
-    const alphaAt = spec.filled ?? (() => 1);
-    const isPad = pad
-      ? (r, c) => r < pad.top || r >= rows - pad.bottom || c < pad.left || c >= cols - pad.right
-      : () => false;
-    ctx.save();
-    ctx.textAlign = "center";
-    ctx.textBaseline = "middle";
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const alpha = alphaAt(r, c);
-        if (alpha <= 0) continue;
-        const v = value(r, c);
-        const label = fmtCell(v, style.decimals);
-        const padCell = isPad(r, c);
-        labels.set(`${r},${c}`, label);
-        const font = `${padCell ? "italic 500" : "600"} ${style.size}px ${FONT}`;
-        if (ctx.font !== font) ctx.font = font;
-        ctx.globalAlpha = Math.max(alpha, 0.35);
-        ctx.fillStyle = padCell ? "#333333" : scale.ink(v);
-        ctx.fillText(label, (c + 0.5) * cell, (r + 0.5) * cell + 1);
-      }
-    }
-    ctx.restore();
+    drawNumbers(ctx, spec, style, labels);
     return { numbers: true, size: style.size };
   }
 
