@@ -218,7 +218,9 @@ def test_a_clicker_reaches_the_pipeline_and_the_activation_and_help_lists_their_
     page.eval_on_selector("#activation-widget", "el => el.scrollIntoView({block: 'start'})")
     page.wait_for_timeout(100)  # the scroll settles (not an assertion)
     page.keyboard.press("PageDown")
-    page.wait_for_function(f"{layers}.activation.inspect().marker?.r === 0 && {layers}.activation.inspect().marker?.c === 0")
+    page.wait_for_function(
+        f"{layers}.activation.inspect().marker?.r === 0 && {layers}.activation.inspect().marker?.c === 0"
+    )
     page.keyboard.press("PageDown")
     page.wait_for_function(f"{layers}.activation.inspect().marker?.c === 1")
     page.eval_on_selector("#pipeline-widget", "el => el.scrollIntoView({block: 'start'})")

@@ -14,6 +14,7 @@ from PIL import Image, ImageChops
 from ..conftest import open_page, screenshot
 from ..helpers import open_widget, store_state
 
+
 def css_size(page, selector: str) -> tuple[int, int]:
     """The element's box in whole CSS pixels, as export.js measures it (rounded up)."""
     return tuple(
