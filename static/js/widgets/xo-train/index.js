@@ -127,7 +127,9 @@ export function mount(element, { socket, onChange, ...context }) {
     command("reset");
   };
   const unlistenKeys = listen(document, "keydown", onKey);
-  const unregisterKeys = registerKeys("X vs O training", [{ keys: ["R"], does: "Reset the run (same seed, same settings)" }]);
+  const unregisterKeys = registerKeys("X vs O training", [
+    { keys: ["R"], does: "Reset the run (same seed, same settings)" },
+  ]);
   const unsubscribe = run.subscribe(draw);
   const unwatch = socket.watch(() => renderTransport()); // nothing plays while the server is away
   // What a restarted server will show: the run is kept in this tab (xo/journal.js) and replayed.
@@ -374,7 +376,10 @@ export function mount(element, { socket, onChange, ...context }) {
 
   return widgetFace(element, {
     update,
-    stops: [() => clearTimeout(startTimer), unbindKeys, unsubscribe, unwatch, unsay, unlistenKeys, unregisterKeys, unlistenResize],
+    stops: [
+      () => clearTimeout(startTimer),
+      ...[unbindKeys, unsubscribe, unwatch, unsay, unlistenKeys, unregisterKeys, unlistenResize],
+    ],
     /** What the widget shows, for tests and benchmarks. */
     inspect: () => ({
       ready: run.ready?.meta ?? null,
