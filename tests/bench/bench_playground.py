@@ -1,7 +1,7 @@
 """Slider change → output drawn, in the playground, in Chromium: p50 and p95 against targets.
 
 Starts ``convscope`` on a free port, opens /playground with a photo input (16×16 and 64×64,
-target p95 ≤ 30 ms), then the lecture's large setups (issue 12, point 3): a 227×227 photo
+target p95 ≤ 30 ms), then the lecture's large setups: a 227×227 photo
 with an 11×11 random filter at stride 4 (target p95 ≤ 50 ms) and the largest setup,
 256×256×3 with 16 filters of 11×11 at stride 4 (target p95 ≤ 100 ms). On each it makes
 slider changes alternating stride, kernel size and padding, as a keyboard user would

@@ -1,4 +1,4 @@
-"""Every page at every screen of a lecture hall (issue 12, point 1): a 1024×768 projector, the
+"""Every page at every screen of a lecture hall: a 1024×768 projector, the
 common laptop and desktop sizes, and a phone upright and sideways. At each size every page and
 every widget page opens, draws its engine answers, and then:
 

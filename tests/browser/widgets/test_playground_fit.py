@@ -1,4 +1,4 @@
-"""The playground on a projector and a phone (issue 12): it fits each of the six screens
+"""The playground on a projector and a phone: it fits each of the six screens
 without sideways scrolling, its grids grow with the room, numbers are 18 px at 1024×768,
 cells too small for numbers say so and offer the zoom, and touch draws, drags and steps."""
 
@@ -223,7 +223,7 @@ def test_touch_on_a_phone(browser, server_url):
 
 
 def test_small_numbers_use_one_minus_sign(page, server_url):
-    """ "−3.3e−4" and "4.1e−4", never "−3.3e-4" beside "4.1e−4" (issue 12)."""
+    """ "−3.3e−4" and "4.1e−4", never "−3.3e-4" beside "4.1e−4"."""
     kernel = [-0.00033, 0.00041, 0, 0, 1, 0, 0, 0, 0]
     open_playground(page, server_url, f"?kp=custom&kv={floats_b64(kernel)}&t=0")
     page.wait_for_function("() => document.querySelectorAll('.arith-line .term').length === 9")
