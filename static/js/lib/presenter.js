@@ -148,6 +148,7 @@ function togglePause() {
 
 const bar = document.createElement("div");
 bar.className = "presenter-bar";
+bar.dataset.offlineOk = ""; // presenting needs no server: its keys stay on while the server is away
 bar.setAttribute("role", "toolbar");
 bar.setAttribute("aria-label", "Presenter");
 bar.innerHTML = `

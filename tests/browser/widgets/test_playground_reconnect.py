@@ -10,7 +10,8 @@ from .test_xo_reconnect import view
 # Controls that need the server: on the /playground page all of them, the worked examples too.
 STILL_ON = (
     "[...document.querySelectorAll(':is(#content, .topbar) :is(button, input, select, textarea)')]"
-    ".filter(e => !e.disabled && e.id !== 'copy-link').map(e => e.outerHTML.slice(0, 80))"
+    ".filter(e => !e.disabled && e.id !== 'copy-link' && !e.closest('[data-offline-ok]'))"
+    ".map(e => e.outerHTML.slice(0, 80))"
 )
 
 
