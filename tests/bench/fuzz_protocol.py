@@ -14,6 +14,7 @@ import argparse
 import collections
 import json
 import sys
+import tempfile
 import time
 import urllib.request
 import warnings
@@ -27,28 +28,7 @@ from hypothesis import strategies as st  # noqa: E402
 from websockets.sync.client import connect  # noqa: E402
 
 from tests.app.fuzzing import TYPES, FuzzClient, expected_id, frames, message, text_of  # noqa: E402
-from tests.conftest import running_server  # noqa: E402
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def server_pid(port: int) -> int:
-    """The process listening on ``port`` (the server the script started)."""
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                cmd = (proc / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"app.cli" in cmd and str(port).encode() in cmd:
-                return int(proc.name)
-    raise SystemExit("the server's process was not found")
-
+from tests.conftest import running_server, server_rss_mb  # noqa: E402
 
 # The websocket client draws its frame masks from the random module inside a draw; not a strategy's doing.
 warnings.filterwarnings("ignore", "Do not use the `random` module")
@@ -59,14 +39,13 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--port", type=int, default=8950)
     args = parser.parse_args()
-    log = Path("/tmp") / f"convscope-fuzz-{args.port}.log"
+    log = Path(tempfile.gettempdir()) / f"convscope-fuzz-{args.port}.log"
     counts: collections.Counter[str] = collections.Counter()
     with running_server(args.port, log=log) as url, connect(url.replace("http", "ws") + "ws", max_size=2**26) as ws:
-        pid = server_pid(args.port)
         client = FuzzClient(ws, rate=180)
         while not json.loads(urllib.request.urlopen(url + "healthz", timeout=5).read())["engine_ready"]:
             time.sleep(0.2)  # compiling kernels takes memory once; measure from a warm engine
-        before = rss_mb(pid)
+        before = server_rss_mb(args.port)
         warm: list[float] = []  # the memory after the first tenth, when every type has run at least once
         start = time.monotonic()
 
@@ -80,7 +59,7 @@ def main() -> None:
         @given(frame=st.one_of(st.sampled_from(TYPES).flatmap(message).map(text_of), frames))
         def send(frame):
             if sum(counts.values()) == args.count // 10:
-                warm.append(rss_mb(pid))
+                warm.append(server_rss_mb(args.port))
             answers = client.exchange(frame, timeout=30)
             if not answers:
                 counts["unanswered"] += 1
@@ -95,7 +74,7 @@ def main() -> None:
 
         send()
         seconds = time.monotonic() - start
-        after = rss_mb(pid)
+        after = server_rss_mb(args.port)
     text = log.read_text()
     total = sum(counts.values())
     print(f"{total} frames in {seconds:.0f} s")
