@@ -21,6 +21,7 @@ import { mainHtml, panelHtml } from "./markup.js";
 import { paint, runParams, setWeight } from "./model.js";
 import { mount as mountOutput } from "./output-view.js";
 import { mount as mountPanel } from "./panel.js";
+import { mount as mountSpoken } from "./spoken.js";
 import { createStageFrame } from "./stage-frame.js";
 import { createTraces } from "./traces.js";
 import { mount as mountTransport } from "./transport.js";
@@ -162,6 +163,7 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
     $(".pane-zoom").scrollIntoView({ block: "nearest" });
   });
   const arithmetic = mountArithmetic($(".arithmetic"), { id });
+  const spoken = mountSpoken(stage);
   // Every step key is applied, in order: while the animator is still fetching the step a key
   // asked for (a heavy setup's trace), the next key counts from that step, not from the one on
   // screen, so five presses always move five steps (the last one wins the race to be drawn).
@@ -345,6 +347,7 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
     const numbersOut = picture.output ? outputView.update(picture.output) : true;
     showZoom(numbersIn && numbersOut, picture.magnifier);
     arithmetic.update(picture.arithmetic);
+    if (picture.spoken !== undefined) spoken.update(picture.spoken);
     transport.update(picture.transport);
   }
 

@@ -63,6 +63,9 @@ export function mount(element, { onValue, onBias, onSelect, onInvalid, onCommit,
       const group = document.createElement("fieldset");
       group.className = "kernel-channel";
       group.innerHTML = `<legend>${C > 1 ? `Channel ${c + 1}` : "Weights"}</legend>`;
+      // Its size, for a screen reader (the fields then say each weight).
+      const which = `Kernel of filter ${selected + 1}${C > 1 ? `, channel ${c + 1}` : ""}`;
+      group.setAttribute("aria-label", `${which}: ${height} by ${width} weights`);
       const grid = document.createElement("div");
       grid.className = "kgrid";
       grid.style.setProperty("--cols", width);

@@ -80,9 +80,27 @@ function stageFrame({ state, data, result, frame, hover, traces, sizes, room }, 
         }
       : null;
 
+  // In words (spoken.js): the step once it has landed; null with no step; undefined while it tweens.
+  const spoken =
+    step < 0 || !result
+      ? null
+      : done && fits(view)
+        ? {
+            step,
+            total: frame.total,
+            filter,
+            view,
+            weights: result.weights,
+            dilation: [result.meta.axes.height.d, result.meta.axes.width.d],
+            padded: p > 0,
+            playing: frame.playing,
+          }
+        : undefined;
+
   return {
     layout,
     magnifier,
+    spoken,
     columns,
     // The cells no window reaches, as the engine counts them (meta.axes[...].leftover).
     input: {
