@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -16,9 +17,56 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app.cli import free_port
-
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# -- Running in parallel (``pytest -n auto``, pytest-xdist) -------------------------------------
+# Each worker starts its own servers on free ports. Two things are shared and handled here:
+# the kernel cache, compiled once by the controller before any worker starts (or every worker
+# and every server it starts would compile the same kernels at once), and the machine itself:
+# a test marked ``serial`` measures time or memory, so it runs alone. Every test holds a shared
+# lock for its run; a serial test holds it exclusively, waiting for the other workers' current
+# tests to end and keeping them from starting their next one until it has finished.
+
+
+def _parallel_controller(config) -> bool:
+    return not hasattr(config, "workerinput") and (config.getoption("numprocesses", None) or 0) not in (0, "0")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    if _parallel_controller(session.config):
+        # A separate process, so the controller does not hold the engine in memory for the whole run.
+        subprocess.run([sys.executable, "-c", "from engine.warmup import warm_up; warm_up()"], cwd=ROOT, check=True)
+
+
+def _lock_dir(tmp_path_factory) -> Path:
+    # Under xdist each worker's base temp is popen-gwN inside one directory of the run: shared by all.
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(autouse=True)
+def _machine_share(request, tmp_path_factory):
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    serial = request.node.get_closest_marker("serial") is not None
+    folder = _lock_dir(tmp_path_factory)
+    # The turnstile keeps a waiting serial test from being overtaken by the shared locks forever.
+    with open(folder / "turnstile.lock", "a+") as turnstile, open(folder / "machine.lock", "a+") as machine:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(machine, fcntl.LOCK_EX if serial else fcntl.LOCK_SH)
+        finally:
+            if not serial:
+                fcntl.flock(turnstile, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(machine, fcntl.LOCK_UN)
+            if serial:
+                fcntl.flock(turnstile, fcntl.LOCK_UN)
 
 
 @contextmanager
@@ -83,8 +131,9 @@ def port_of(url: str) -> int:
 
 @pytest.fixture(scope="session")
 def server_url():
-    # A port free now, not a fixed one: another run of the suite on the machine must not answer for this one.
-    with running_server(free_port()) as url:
+    # Any free port, chosen by the system as the server binds: another run of the suite, or another
+    # worker of this one (`-n`), must neither answer for this one nor take its port first.
+    with running_server(0) as url:
         # Until its warm-up has compiled the kernels, a server answers with their NumPy twins, equal
         # to them only to float rounding; the suite compares answers with the engine bit for bit.
         # (The cold start itself is tested on servers of its own: tests/app/test_cold_start.py.)

@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from websockets.sync.client import connect
 
-from app.cli import free_port, server_config
+from app.cli import server_config
 from app.core import wire
 
 
@@ -159,7 +159,7 @@ def assert_explained(page, type_name, params, code, field, message):
 def serve(app):
     """Run ``app`` as the command does, on a free loopback port in this process (so a test can patch or
     inspect it); yields ``"127.0.0.1:port"``."""
-    server = uvicorn.Server(server_config(app, host="127.0.0.1", port=free_port()))
+    server = uvicorn.Server(server_config(app, host="127.0.0.1", port=0))  # the system picks a free port as it binds
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -167,7 +167,7 @@ def serve(app):
         assert time.monotonic() < deadline and thread.is_alive(), "the in-process server did not start"
         time.sleep(0.02)
     try:
-        yield f"127.0.0.1:{server.config.port}"
+        yield f"127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

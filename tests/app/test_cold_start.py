@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from engine import conv2d, max_pool2d
 from tests.engine.fs import listing, read_only_tree
@@ -24,6 +25,9 @@ from tests.engine.reference import assert_close
 
 from ..conftest import ROOT, running_server
 from .conftest import Page, grid_params, health, ok_params
+
+# Cold starts compile every kernel, timed against the page: alone under `-n`.
+pytestmark = pytest.mark.serial
 
 CACHE_LINE = "kernel cache"  # every line engine.jit logs about the cache says this
 

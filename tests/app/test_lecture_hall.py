@@ -26,6 +26,9 @@ from engine import shapes
 from tests.engine.reference import assert_close
 from tests.engine.reference import conv2d as reference_conv2d
 
+# Many clients at once: alone under `-n`, so no other test is starved by them.
+pytestmark = pytest.mark.serial
+
 CLIENTS = 40
 QUIET = 0.3  # seconds to listen after the last answer, for answers that should not come
 

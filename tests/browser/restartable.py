@@ -21,8 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import free_port
-
 from .conftest import open_page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,8 +37,8 @@ def wait_engine_ready(url: str, seconds: float = 120):
 
 class Server:
     def __init__(self):
-        self.port = free_port()
-        self.url = f"http://localhost:{self.port}/"
+        self.port = 0  # the first start takes any free port (none taken between a check and a bind); restarts reuse it
+        self.url = ""
         self.log = Path(tempfile.mkdtemp(prefix="convscope-log-")) / "server.log"
         self.proc: subprocess.Popen | None = None
 
@@ -55,6 +53,16 @@ class Server:
         )
         out.close()
         deadline = time.monotonic() + 60
+        while not self.port:
+            printed = re.search(r"http://[^\s:/]+:(\d+)/", self.log.read_text())
+            if printed:
+                self.port = int(printed.group(1))
+                self.url = f"http://localhost:{self.port}/"
+            elif time.monotonic() > deadline or self.proc.poll() is not None:
+                self.proc.kill()
+                raise RuntimeError(f"convscope printed no URL: {self.log.read_text()!r}")
+            else:
+                time.sleep(0.02)
         while True:
             try:
                 urllib.request.urlopen(self.url + "healthz", timeout=2).read()

@@ -13,14 +13,16 @@ import numpy as np
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from app.cli import free_port
 from app.core.limits import MAX_WAITING_BYTES, SEND_SECONDS
 from app.core.occupancy import Occupancy
 from app.features.training.models import MAX_QUEUED_BATCHES
 from app.pages import create_app
 
-from ...conftest import running_server, server_rss_mb
+from ...conftest import port_of, running_server, server_rss_mb
 from ..conftest import Page, grid_params, health, serve
+
+# Memory is measured here: under `-n` these run while no other test does.
+pytestmark = pytest.mark.serial
 
 
 def refused_at_the_door(url: str) -> dict:
@@ -195,12 +197,12 @@ def deaf_round(port: int, url: str, params: dict) -> float:
 
 
 def test_a_page_that_never_reads_is_cut_off_and_costs_little(tmp_path):
-    port = free_port()
     rng = np.random.default_rng(1)
     x = rng.uniform(-1, 1, (3, 256, 256)).round(2).astype(np.float32)  # (3, 256, 256)
     w = rng.uniform(-1, 1, (16, 3, 11, 11)).round(2).astype(np.float32)  # (16, 3, 11, 11)
     heavy = grid_params(x, w, padding=[10] * 4)  # each answer is 16 maps of 266², about 4.5 MB
-    with running_server(port, log=tmp_path / "server.log") as url:
+    with running_server(0, log=tmp_path / "server.log") as url:
+        port = port_of(url)
         with Page(url.replace("http", "ws") + "ws") as warm:  # the same work once, so the baseline holds its buffers
             assert warm.ask("conv.run", heavy, timeout=120).type == "conv.result"
         baseline = server_rss_mb(port)

@@ -10,13 +10,11 @@ from websockets.sync.client import connect
 from ...conftest import running_server
 from ..fuzzing import TYPES, FuzzClient, expected_id, frames, message, text_of
 
-PORT = 8942
-
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     log = tmp_path_factory.mktemp("fuzz") / "server.log"
-    with running_server(PORT, log=log) as url, connect(url.replace("http", "ws") + "ws", max_size=2**26) as ws:
+    with running_server(0, log=log) as url, connect(url.replace("http", "ws") + "ws", max_size=2**26) as ws:
         yield FuzzClient(ws)
     text = log.read_text()
     assert "Traceback" not in text and "Task exception" not in text, text[-3000:]

@@ -13,13 +13,11 @@ from websockets.sync.client import connect
 from ...conftest import running_server
 from ..conftest import Page
 
-PORT = 8941
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     log = tmp_path_factory.mktemp("hostile") / "server.log"
-    with running_server(PORT, log=log) as url:
+    with running_server(0, log=log) as url:
         yield url, log
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]  # nothing a client sent made the server fail
 

@@ -230,6 +230,7 @@ def test_closing_the_page_mid_training_ends_its_job(server_url, ws_url):
         time.sleep(0.05)
 
 
+@pytest.mark.serial
 def test_pushes_keep_to_the_rate_bound(page):
     start(page)
     ask(page, "train.set", {"speed": 2000})  # fast, yet far from the step limit within the second counted

@@ -36,6 +36,7 @@ def bombs():
     }
 
 
+@pytest.mark.serial
 @pytest.mark.parametrize("name, size", [("line", "40000000×1"), ("palette", "6000×6000"), ("tall", "100×3000")])
 def test_a_picture_too_large_to_decode_is_refused_from_its_header(page, bombs, name, size, server_url):
     before = server_rss_mb(port_of(server_url))
@@ -47,6 +48,7 @@ def test_a_picture_too_large_to_decode_is_refused_from_its_header(page, bombs, n
     assert server_rss_mb(port_of(server_url)) - before < 50
 
 
+@pytest.mark.serial
 def test_a_48_megapixel_photo_is_answered_within_a_second_and_little_memory(page, bombs, server_url):
     before = server_rss_mb(port_of(server_url))
     start = time.monotonic()
@@ -57,6 +59,7 @@ def test_a_48_megapixel_photo_is_answered_within_a_second_and_little_memory(page
     assert server_rss_mb(port_of(server_url)) - before < 200
 
 
+@pytest.mark.serial
 def test_uploads_at_once_from_many_pages_all_answer_and_others_are_not_stalled(ws_url, page, bombs):
     pages = [Page(ws_url) for _ in range(4)]
     times: list[float] = []

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import free_port
 from app.lessons.checks import conv_params, output_size
 from app.lessons.course import FILE_NAME, lesson_files
 from engine import shapes
@@ -30,7 +29,7 @@ WIDGET_WAIT_MS = 60_000  # a cold engine compiles its kernels on the first reque
 @pytest.fixture(scope="module")
 def fixture_url():
     """A server whose course is the fixture lessons (as tests/conftest.py starts the real one)."""
-    with running_server(free_port(), CONVSCOPE_LESSONS=str(FIXTURES)) as url:
+    with running_server(0, CONVSCOPE_LESSONS=str(FIXTURES)) as url:
         yield url
 
 
