@@ -105,3 +105,12 @@ def test_an_installed_app_started_elsewhere_serves_every_page_and_file(wheel, tm
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_ci_runs_exactly_the_readmes_test_command():
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)\n```", readme, re.S)
+    test_commands = [b for b in blocks if "pytest" in b]
+    assert len(test_commands) == 1, test_commands  # one command a newcomer runs for the whole suite
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    assert ci[-1] == test_commands[0]
