@@ -32,23 +32,36 @@ def small_params(value: float) -> dict:
     return grid_params(x, np.ones((1, 1, 2, 2), np.float32))
 
 
-def test_newer_requests_supersede_waiting_ones(page):
-    params, _, _ = heavy_params()
-    page.send("conv.run", params, id=1)  # keeps the lane busy while the rest arrive
-    for id in range(2, 31):
-        page.send("conv.run", small_params(id), id=id)
-    answered = []
-    while not answered or answered[-1] != 30:
-        answer = page.recv()
-        assert answer.type == "conv.result", answer.header
-        answered.append(answer.id)
-        if answer.id > 1:  # each answer is the answer to its own request
-            np.testing.assert_array_equal(answer.arrays["output"], np.full((1, 3, 3), 4 * answer.id))
-    assert answered == sorted(answered) and len(set(answered)) == len(answered)
-    assert answered[-1] == 30
-    assert len(answered) < 30 or answered == list(range(1, 31))
-    # Nothing more is on its way: the next request's answer is the next message.
-    assert page.ask("conv.run", small_params(0.5)).arrays["output"][0, 0, 0] == 2
+def test_newer_requests_supersede_waiting_ones(monkeypatch):
+    """Request 1 is held on its worker until 2..30 have all arrived: only the newest of them is answered."""
+    started, release = threading.Event(), threading.Event()
+    message = TABLE.messages["conv.run"]
+
+    def held(params):
+        if params.input.height > 4:  # the heavy first request (the small ones are 4×4)
+            started.set()
+            assert release.wait(timeout=60), "the test never released the first request"
+        return message.handler(params)
+
+    monkeypatch.setitem(TABLE.messages, "conv.run", Message(message.type, message.params, message.answer, held))
+    params, x, w = heavy_params(size=32)
+    with serve(create_app(warm=False)) as host, Page(f"ws://{host}/ws") as page:
+        page.send("conv.run", params, id=1)  # runs on a worker thread, held there
+        assert started.wait(timeout=60), "request 1 never started"
+        for id in range(2, 31):
+            page.send("conv.run", small_params(id), id=id)
+        # The page's messages are read in order, so once this answer is back, 2..30 have reached
+        # the conv.run lane, where each replaced the one before it while 1 was still running.
+        page.send("kernel.preset", {"name": "sobel_x"}, id=31)
+        preset = page.recv()
+        assert (preset.type, preset.id) == ("kernel.values", 31)
+        release.set()
+        first, last = page.recv(), page.recv()
+        assert (first.type, first.id, last.type, last.id) == ("conv.result", 1, "conv.result", 30)
+        np.testing.assert_array_equal(first.arrays["output"], conv2d(x[None], w, padding=10)[0])
+        np.testing.assert_array_equal(last.arrays["output"], np.full((1, 3, 3), 4 * 30))  # 2×2 ones over 30s
+        # 2..29 were dropped unanswered: the next request's answer is the next message.
+        assert page.ask("conv.run", small_params(0.5)).arrays["output"][0, 0, 0] == 2
 
 
 def test_lanes_keep_two_widgets_of_one_type_apart(page):
