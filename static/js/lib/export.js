@@ -8,7 +8,7 @@
 // attachExport(element, {type, state, animation, slot}) -> {destroy(), png(), gif(), embed()}
 //   type: the widget's name in the feature table (found from the page when left out)
 //   state(): the widget's current state (its fields' values), for the embed link
-//   animation: {steps(): n, step(): i, show(i): Promise once step i is drawn} for the GIF, or null
+//   animation: {steps(): n, step(): i, show(i): Promise once step i is drawn, label?} for the GIF, or null
 //   slot: an element inside the widget to hold the menu in its flow (default: the widget's
 //     top right corner, over whatever is there)
 //   redraw(): Promise, the widget drawn again as it is; with it, canvases are drawn at 2× for
@@ -118,10 +118,10 @@ function pinSelections(element) {
   }
 }
 
-async function draw(element, scale, { fast = false } = {}) {
+async function draw(element, scale, { fast = false, size = cssSize(element) } = {}) {
   const { shot } = await loadVendor();
   pinSelections(element);
-  const { width, height } = cssSize(element);
+  const { width, height } = size;
   return shot.domToCanvas(element, {
     scale,
     includeStyleProperties: fast ? FRAME_PROPERTIES : null,
@@ -194,13 +194,16 @@ export async function toGif(element, animation, progress = () => {}) {
   const steps = gifSteps(n);
   const before = animation.step?.() ?? null;
   const scale = gifScale(element);
+  // Every frame the size of the widget as it was asked for: a GIF has one size, while a widget's
+  // height may follow its numbers (a line that wraps at one step and not at the next).
+  const size = cssSize(element);
   const encoder = gif.GIFEncoder();
   try {
     for (const [i, step] of steps.entries()) {
       progress(i, steps.length);
       await animation.show(step);
       await nextFrame();
-      const canvas = await draw(element, scale, { fast: true });
+      const canvas = await draw(element, scale, { fast: true, size });
       const { width, height } = canvas;
       const rgba = canvas.getContext("2d").getImageData(0, 0, width, height).data;
       const palette = gif.quantize(rgba, 256);
@@ -247,12 +250,12 @@ export async function embedCode(element, type, state) {
   );
 }
 
-function menuHtml(hasGif) {
+function menuHtml(gifLabel) {
   const hint = "Save this widget for a slide, or embed it in a web page";
   return `<summary class="export-toggle" title="${hint}">Export</summary>
     <div class="export-items">
       <button type="button" class="export-png">PNG picture (2×)</button>
-      ${hasGif ? `<button type="button" class="export-gif">Animated GIF of the steps</button>` : ""}
+      ${gifLabel ? `<button type="button" class="export-gif">${gifLabel}</button>` : ""}
       <button type="button" class="export-embed">Copy embed code</button>
       <textarea class="export-code" readonly rows="4" aria-label="Embed code" hidden></textarea>
       <p class="export-status" role="status" aria-live="polite"></p>
@@ -277,7 +280,7 @@ export function attachExport(element, { type = null, state = () => null, animati
   let busy = false;
 
   function render() {
-    menu.innerHTML = menuHtml(Boolean(options.animation));
+    menu.innerHTML = menuHtml(options.animation && (options.animation.label ?? "Animated GIF of the steps"));
     $(".export-png").addEventListener("click", () => run("png"));
     $(".export-gif")?.addEventListener("click", () => run("gif"));
     $(".export-embed").addEventListener("click", () => run("embed"));

@@ -26,6 +26,7 @@ export function widgetFace(element, { update, inspect, stops = [], animation = n
   let shown = null; // the state last drawn: the embed link's
   let drawing = null; // the newest update()'s promise (or value)
   const steps = animation && {
+    label: animation.label,
     steps: () => animation.steps(),
     step: () => animation.step?.() ?? null,
     async show(i) {

@@ -11,7 +11,7 @@ from html import unescape
 import pytest
 from PIL import Image, ImageChops
 
-from ..conftest import open_page, screenshot
+from ..conftest import SCREENSHOTS, open_page, screenshot
 from ..helpers import open_widget, store_state
 
 
@@ -299,3 +299,56 @@ def test_a_gif_of_thousands_of_steps_shows_a_hundred_spread_from_first_to_last(p
     big = steps[2]  # a 227×227 photo under an 11×11 filter at stride 4: 55 × 55 = 3,025 steps
     assert len(big) == 100 and big[0] == 0 and big[-1] == 3024
     assert all(b - a in (30, 31) for a, b in zip(big, big[1:], strict=False))
+
+
+# ---------------------------------------------------------------- the X-vs-O training as a GIF
+
+TRAIN = "window.convscopeWidget.widget.inspect()"
+
+
+def trained_to(page, batches: int):
+    """Train the run `batches` batches with the widget's own button, one press a batch."""
+    for i in range(1, batches + 1):
+        page.click("#widget [data-cmd='step']")
+        page.wait_for_function(f"document.querySelector('#widget').dataset.step === '{i}'")
+
+
+@pytest.mark.parametrize("batches", [6, 45])
+def test_the_training_saves_a_gif_of_its_curves_and_filters_from_the_start_to_the_step_shown(
+    browser, server_url, batches
+):
+    with sized_page(browser, 1280, 800) as page:
+        open_widget(page, server_url, "xo-train")
+        trained_to(page, batches)
+        before = page.evaluate(f"{TRAIN}.meta")
+        width, height = css_size(page, "#widget")  # the GIF's size: the widget's as it was asked for
+        page.click("#widget .export-toggle")
+        name, path = download(page, "#widget .export-gif")
+        gif = Image.open(path)
+        assert gif.format == "GIF" and re.fullmatch(r"convscope-xo-train-[\d-]+\.gif", name), name
+        # A frame a batch, or 30 spread from the first batch to the last for a longer run.
+        frames = min(batches, 30)
+        assert gif.n_frames == frames
+        assert f"({frames} frames)" in page.inner_text("#widget .export-status")
+        assert gif.info.get("loop") == 0
+        scale = min(2, (1_200_000 / (width * height)) ** 0.5)
+        assert abs(gif.size[0] - width * scale) <= 2 and abs(gif.size[1] - height * scale) <= 2
+        shots = []
+        for i in (0, frames - 1):
+            gif.seek(i)
+            shots.append(gif.convert("RGB"))
+        shots[-1].save(SCREENSHOTS / f"xo-train-gif-last-{batches}.png")
+        assert ImageChops.difference(*shots).getbbox() is not None  # the curves grew, the filters changed
+        # The run is the one it was, bit for bit (replayed from its seed), at the same step, paused.
+        after = page.evaluate(f"{TRAIN}.meta")
+        for key in ("step", "train_loss", "test_loss", "train_acc", "test_acc"):
+            assert after[key] == before[key], key
+        assert not page.evaluate(f"{TRAIN}.playing")
+
+
+def test_an_untrained_run_says_to_train_first(page, server_url):
+    open_widget(page, server_url, "xo-train")
+    page.click("#widget .export-toggle")
+    assert page.inner_text("#widget .export-gif") == "Animated GIF of the training so far"
+    page.click("#widget .export-gif")
+    page.wait_for_function("document.querySelector('#widget .export-status').textContent.includes('train a few')")

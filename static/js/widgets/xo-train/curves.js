@@ -39,12 +39,13 @@ export function createChart(canvas, { title, kind }) {
     const w = Math.max(240, Math.floor(canvas.parentElement.clientWidth));
     const h = Math.round(Math.min(300, Math.max(190, w * 0.42))) + extra;
     const dpr = window.devicePixelRatio || 1;
-    if (w !== size.w || h !== size.h) {
+    // A new pixel ratio (an export draws at 2×) needs a new backing store as much as a new size.
+    if (w !== size.w || h !== size.h || dpr !== size.dpr) {
       canvas.width = Math.round(w * dpr);
       canvas.height = Math.round(h * dpr);
       canvas.style.width = `${w}px`;
       canvas.style.height = `${h}px`;
-      size = { w, h };
+      size = { w, h, dpr };
     }
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   }

@@ -16,6 +16,7 @@ import { addAwayDetail } from "../../lib/offline.js";
 import { listen, mountMarkup, widgetFace } from "../../lib/widget.js";
 import { LIVE, RUN, VARIATIONS, mountControls } from "./controls.js";
 import { createChart } from "./curves.js";
+import { filmAnimation } from "./film.js";
 import { mountGallery } from "./gallery.js";
 import { mountNetView, percent } from "../xo/net-view.js";
 import { runFor } from "../xo/run.js";
@@ -374,8 +375,20 @@ export function mount(element, { socket, onChange, ...context }) {
     renderControls();
   }
 
+  // The GIF of the training (film.js): paused first, then each frame once the widget has drawn its step.
+  const animation = filmAnimation({
+    run,
+    pause: () => (playing() ? send("train.pause") : Promise.resolve()),
+    drawn: (step) =>
+      new Promise((resolve) => {
+        const check = () => (element.dataset.step === String(step) ? resolve() : requestAnimationFrame(check));
+        check();
+      }),
+  });
+
   return widgetFace(element, {
     update,
+    animation,
     stops: [
       () => clearTimeout(startTimer),
       ...[unbindKeys, unsubscribe, unwatch, unsay, unlistenKeys, unregisterKeys, unlistenResize],

@@ -164,6 +164,55 @@ export function createRun(socket, { schemas = {} } = {}) {
     }
   }
 
+  /**
+   * The journal's run filmed from its start, for an animated GIF: {to(step), end()}, or null with
+   * nothing trained. to(step) (ascending steps) brings a replay of the run from its seed (its
+   * config, each live change where it came) to `step`, the way resume() does in one go; end()
+   * takes it to the step it had reached, paused, so the run is the one it was, bit for bit.
+   */
+  function film() {
+    const saved = journal.read();
+    if (!saved?.step || startedKey !== saved.key) return null;
+    replaying = saved; // the journal keeps the run as it is while the replay passes through it
+    const mine = () => replaying === saved;
+    const changes = [...saved.changes];
+    let step = -1;
+    async function to(target) {
+      try {
+        await stepTo(target);
+      } catch (error) {
+        if (mine()) replaying = null; // the run stays where the replay stopped; the journal still holds it
+        throw error;
+      }
+    }
+    async function stepTo(target) {
+      if (!mine()) throw new Error("the run was changed while its film was drawn");
+      if (step < 0) {
+        await begin(saved.config, saved.key);
+        step = 0;
+      }
+      for (;;) {
+        while (changes.length && changes[0].at <= step) await command("train.set", changes.shift().set);
+        if (step >= target || !mine()) return;
+        const next = Math.min(target, changes[0]?.at ?? target, step + most);
+        await command("train.step", { batches: next - step });
+        step = next;
+      }
+    }
+    return {
+      steps: saved.step,
+      to,
+      async end() {
+        try {
+          if (mine()) await to(saved.step);
+          if (mine()) journal.restore({ ...saved, playing: false });
+        } finally {
+          if (mine()) replaying = null;
+        }
+      },
+    };
+  }
+
   /** An in-order control (train.play, .pause, .step, .reset, .set); its answer is a snapshot. */
   async function command(type, params = {}) {
     try {
@@ -199,6 +248,7 @@ export function createRun(socket, { schemas = {} } = {}) {
     },
     /** The connection dropped: the server ended the job with it, so the next ensure() starts anew. */
     lost,
+    film,
     get ready() {
       return ready;
     },
