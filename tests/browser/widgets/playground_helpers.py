@@ -1,4 +1,6 @@
-"""Shared steps for the playground's browser tests: open a setup, read what the page shows."""
+"""Shared steps for the playground's browser tests: open a setup, read what the page shows, and the
+expected maps computed here, from the setup the test chose, with the slow NumPy reference
+(tests/engine/reference.py), never from what the page reports about itself."""
 
 from __future__ import annotations
 
@@ -6,26 +8,95 @@ import base64
 
 import numpy as np
 
-from engine import conv2d, trace
+from ...engine import reference
+from ..helpers import assert_shows, number
 
-from ..helpers import number
+# ---------------------------------------------------------------- presets, written out as the page must get them
 
-# The playground's own data (its inspect()) on the /playground page; elsewhere, pass the widget's inspect().
-PAGE = "window.convscope"
+# The default picture ("x" at 7×7): −1 everywhere, +1 on the two diagonals inside a one-cell margin.
+X7 = np.array(
+    [
+        [-1, -1, -1, -1, -1, -1, -1],
+        [-1, +1, -1, -1, -1, +1, -1],
+        [-1, -1, +1, -1, +1, -1, -1],
+        [-1, -1, -1, +1, -1, -1, -1],
+        [-1, -1, +1, -1, +1, -1, -1],
+        [-1, +1, -1, -1, -1, +1, -1],
+        [-1, -1, -1, -1, -1, -1, -1],
+    ],
+    np.float32,
+)  # (7, 7)
+# The default kernel ("diagonal_down" at 3×3): seed 002's "\" feature.
+DIAGONAL_DOWN = np.array([[1, -1, -1], [-1, 1, -1], [-1, -1, 1]], np.float32)  # (3, 3)
+SOBEL_X = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], np.float32)  # (3, 3)
+VERTICAL_EDGE = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], np.float32)  # (3, 3) seed 003
+HORIZONTAL_EDGE = np.array([[1, 1, 1], [0, 0, 0], [-1, -1, -1]], np.float32)  # (3, 3) seed 003
+# Seed 003's 6×6 picture, as the lecture prints it.
+SEED003 = np.array(
+    [
+        [3, 0, 1, 2, 7, 4],
+        [1, 5, 8, 9, 3, 1],
+        [2, 7, 2, 5, 1, 3],
+        [0, 1, 3, 1, 7, 8],
+        [4, 2, 1, 6, 2, 8],
+        [2, 4, 5, 2, 3, 9],
+    ],
+    np.float32,
+)  # (6, 6)
 
-# Read the page's own data back (the tests compute expectations with the engine from it).
-READ_DATA = """(root) => {
-  const playground = Function(`return ${root}`)();
-  const d = playground.data;
-  const s = playground.state;
-  return {
-    input: {c: d.input.channels, h: d.input.height, w: d.input.width, values: Array.from(d.input.values)},
-    kernel: {f: d.kernel.filters, c: d.kernel.channels, kh: d.kernel.height, kw: d.kernel.width,
-        values: Array.from(d.kernel.values)},
-    bias: Array.from(d.bias),
-    stride: s.stride, padding: s.padding, dilation: s.dilation, flip: s.flip, padMode: s.padMode, filter: s.filter,
-  };
-}"""
+
+# Seed 002's CS231n volume as the lecture prints it: the 5×5×3 input (inside its ring of zero padding),
+# two 3×3×3 filters, biases 1 and 0. (Its printed output is not this volume's: an animated slide's
+# other draw. The expected maps are computed from these numbers, as tests/engine/test_seeds.py does.)
+SEED002_X = np.array(
+    [
+        [[1, 0, 2, 1, 1], [0, 0, 2, 2, 1], [1, 0, 0, 0, 2], [2, 1, 0, 2, 0], [2, 0, 2, 2, 0]],
+        [[0, 1, 2, 1, 1], [1, 2, 2, 1, 1], [1, 0, 1, 0, 2], [0, 2, 0, 1, 0], [1, 0, 0, 0, 0]],
+        [[2, 1, 1, 2, 2], [2, 2, 2, 2, 0], [0, 0, 1, 1, 0], [0, 2, 0, 1, 2], [2, 2, 1, 1, 1]],
+    ],
+    np.float32,
+)  # (3, 5, 5)
+SEED002_W = np.array(
+    [
+        [
+            [[0, -1, 1], [0, 1, 1], [-1, 0, -1]],
+            [[-1, -1, 0], [1, -1, 1], [1, -1, -1]],
+            [[-1, -1, 1], [0, 1, 1], [-1, 1, 0]],
+        ],
+        [
+            [[-1, 0, 0], [0, 0, 1], [1, -1, 1]],
+            [[-1, 1, -1], [-1, 0, 0], [-1, 0, -1]],
+            [[1, -1, 0], [-1, 1, -1], [1, -1, 0]],
+        ],
+    ],
+    np.float32,
+)  # (2, 3, 3, 3)
+SEED002_B = np.array([1, 0], np.float32)  # (2,)
+
+
+def checkerboard(n: int) -> np.ndarray:
+    """The "checkerboard" preset on an n×n grid (n even): 2×2 squares, 10 at the top left, 0 beside it."""
+    half = n // 2
+    return np.kron(np.array([[10, 0], [0, 10]], np.float32), np.ones((half, half), np.float32))  # (n, n)
+
+
+def reference_output(x, w, b=None, stride=1, padding=0, dilation=1, flip=False, pad_mode="zeros") -> np.ndarray:
+    """The expected output maps (F, OH, OW) in float64, for x (H, W) or (C, H, W) and w (KH, KW) or (F, C, KH, KW)."""
+    x = np.asarray(x, np.float64)
+    x = x[None] if x.ndim == 2 else x  # (C, H, W)
+    w = np.asarray(w, np.float64)
+    w = w[None, None] if w.ndim == 2 else w  # (F, C, KH, KW)
+    if pad_mode != "zeros":  # the reference pads with zeros only: pad here, then slide unpadded
+        x = np.pad(
+            x, ((0, 0), (padding, padding), (padding, padding)), {"reflect": "reflect", "replicate": "edge"}[pad_mode]
+        )  # (C, Hp, Wp)
+        padding = 0
+    return reference.conv2d(
+        x[None], w, b, stride=(stride, stride), padding=(padding,) * 4, dilation=(dilation, dilation), flip=flip
+    )[0]  # (F, OH, OW)
+
+
+# ---------------------------------------------------------------- the page
 
 
 def open_playground(page, server_url: str, query: str = "", reduced_motion: bool = True):
@@ -37,44 +108,30 @@ def open_playground(page, server_url: str, query: str = "", reduced_motion: bool
     page.evaluate("window.convscope.ready")
 
 
-def output_cells(page) -> list[list[float]]:
-    """The output map of the shown filter, from the page's table of numbers."""
-    rows = page.eval_on_selector_all(
-        "#output-table tbody tr", "rows => rows.map(r => Array.from(r.cells, c => c.textContent))"
+def output_texts(page, scope: str = "") -> list[list[str]]:
+    """The output map of the shown filter, each cell's text as the page writes it (its table of numbers)."""
+    return page.eval_on_selector_all(
+        f"{scope} .output-view table tbody tr".strip(), "rows => rows.map(r => Array.from(r.cells, c => c.textContent))"
     )
-    return [[number(t) for t in row] for row in rows]
 
 
-def page_arrays(page, root: str = PAGE):
-    """(x (1, C, H, W), w (F, C, KH, KW), b (F,), settings) as the page holds them."""
-    d = page.evaluate(READ_DATA, root)
-    i, k = d["input"], d["kernel"]
-    x = np.array(i["values"], np.float32).reshape(1, i["c"], i["h"], i["w"])  # (1, C, H, W)
-    w = np.array(k["values"], np.float32).reshape(k["f"], k["c"], k["kh"], k["kw"])  # (F, C, KH, KW)
-    b = np.array(d["bias"], np.float32)  # (F,)
-    settings = dict(
-        stride=d["stride"], padding=d["padding"], dilation=d["dilation"], pad_mode=d["padMode"], flip=d["flip"]
+def output_cells(page, scope: str = "") -> list[list[float]]:
+    """The shown output map, as numbers."""
+    return [[number(t) for t in row] for row in output_texts(page, scope)]
+
+
+def assert_output_shows(page, expected, scope: str = ""):
+    """Every number of the shown output map is ``expected`` (OH, OW), rounded as the page rounds a cell."""
+    assert_shows(output_texts(page, scope), expected, what="output map")
+
+
+def page_input(page) -> np.ndarray:
+    """The picture the page holds (C, H, W): to check what a stroke or an upload did to it."""
+    d = page.evaluate(
+        "(() => { const i = window.convscope.data.input;"
+        " return {c: i.channels, h: i.height, w: i.width, values: Array.from(i.values)}; })()"
     )
-    return x, w, b, settings, d["filter"]
-
-
-def engine_output(page, root: str = PAGE) -> np.ndarray:
-    """What the engine computes for the page's data: the shown filter's map (OH, OW)."""
-    x, w, b, settings, f = page_arrays(page, root)
-    return conv2d(x, w, b, **settings)[0, f]  # (OH, OW)
-
-
-def engine_trace(page):
-    x, w, b, settings, _ = page_arrays(page)
-    return trace.conv2d_trace(x, w, b, **settings)
-
-
-def assert_output_is_engines(page, tol: float = 0.006, root: str = PAGE):
-    """The numbers on screen equal the engine's, as the page rounds them (2 decimals)."""
-    expected = engine_output(page, root)
-    shown = np.array(output_cells(page))
-    assert shown.shape == expected.shape, (shown.shape, expected.shape)
-    np.testing.assert_allclose(shown, expected, atol=tol * max(1.0, float(np.abs(expected).max())))
+    return np.array(d["values"], np.float32).reshape(d["c"], d["h"], d["w"])  # (C, H, W)
 
 
 def floats_b64(values) -> str:

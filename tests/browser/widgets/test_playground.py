@@ -1,7 +1,8 @@
 """The convolution playground in Chromium: what a student and an instructor do with it.
 
-Every expectation about numbers is computed here with the engine from the data the
-page holds (read back through ``window.convscope``), never copied from the page.
+Every expected number is computed here, with the NumPy reference, from the setup the test
+chose (the defaults, a link's settings, the presets written out in playground_helpers),
+never read back from the page.
 """
 
 from __future__ import annotations
@@ -9,14 +10,20 @@ from __future__ import annotations
 import numpy as np
 
 from ..conftest import screenshot
+from ..helpers import fmt
 from .playground_helpers import (
-    assert_output_is_engines,
-    engine_output,
-    engine_trace,
+    DIAGONAL_DOWN,
+    SEED002_B,
+    SEED002_W,
+    SEED002_X,
+    X7,
+    assert_output_shows,
+    checkerboard,
     floats_b64,
     number,
     open_playground,
     output_cells,
+    reference_output,
     step_label,
     url_has,
     wait_shape,
@@ -46,7 +53,7 @@ def test_stride_slider_changes_output_and_formula(page, server_url):
     assert "has-problem" in formula.get_attribute("class")
     assert formula.locator(".not-whole").text_content() == "2.33"
     url_has(page, "s=3")
-    assert_output_is_engines(page)
+    assert_output_shows(page, reference_output(X7, DIAGONAL_DOWN, stride=3)[0])
     screenshot(page, "playground-stride-problem-1280")
 
     # The engine's nearest fitting settings, one click each.
@@ -65,7 +72,7 @@ def test_stride_slider_changes_output_and_formula(page, server_url):
     wait_shape(page, "3 × 3")  # (7 + 2 − 3)/3 + 1 = 3
     assert page.locator("#val-padding").inner_text() == "1"
     assert size_row.text_content().endswith("7+2×1−33+1=3")  # (7 + 2×1 − 3) over 3, + 1 = 3
-    assert_output_is_engines(page)
+    assert_output_shows(page, reference_output(X7, DIAGONAL_DOWN, stride=3, padding=1)[0])
 
 
 def test_slider_ranges_come_from_the_server(page, server_url):
@@ -92,13 +99,11 @@ def test_typed_kernel_value_gives_the_engines_output(page, server_url):
         arg=str(before[0][0]),
     )
     page.wait_for_function("() => window.convscope.lastResult.params.kernels.values[5] === 2.5")
-    assert_output_is_engines(page)
+    kernel = DIAGONAL_DOWN.copy()  # (3, 3)
+    kernel[1, 2] = 2.5
+    assert_output_shows(page, reference_output(X7, kernel)[0])
     assert output_cells(page) != before
     url_has(page, "kv=", "kp=custom")
-    expected = engine_output(page)
-    assert number(page.locator("#output-table tbody tr").nth(0).locator("td").nth(0).inner_text()) == round(
-        float(expected[0, 0]), 2
-    )
 
 
 def test_keyboard_steps_the_animation(page, server_url):
@@ -106,14 +111,14 @@ def test_keyboard_steps_the_animation(page, server_url):
     wait_shape(page, "5 × 5")
     page.locator("#stage").focus()
     running = page.locator("#running-sum")
-    trace = engine_trace(page)
+    expected = reference_output(X7, DIAGONAL_DOWN)[0]  # (5, 5): step s ends on cell (s // 5, s % 5)
 
     def at(step: int, window: str):
         page.wait_for_function("s => document.querySelector('#step-label').dataset.step === String(s)", arg=step)
         assert step_label(page) == f"Step {step + 1} of 25"
         page.wait_for_function("w => document.querySelector('#input-view').dataset.window === w", arg=window)
         page.wait_for_function("() => document.querySelector('#running-sum').textContent !== ''")
-        assert number(running.inner_text()) == round(float(trace.running_sum[step, -1]), 3)
+        assert running.inner_text() == fmt(expected[divmod(step, 5)], 3)
         assert page.evaluate("window.convscope.views.outputView.grid.label(0, 0)") is not None
 
     page.keyboard.press("ArrowRight")
@@ -183,10 +188,9 @@ def test_hovering_an_output_cell_shows_its_receptive_field_and_arithmetic(page, 
     page.wait_for_function("() => document.querySelector('#input-view').dataset.preview === '2,4,3,3'")
     title = page.locator(".arith-title")
     assert title.inner_text() == "Pointed at: output row 2, column 3 (filter 1)"
-    trace = engine_trace(page)
-    step = 1 * 4 + 2
+    expected = reference_output(X7, DIAGONAL_DOWN, stride=2, padding=1)[0]  # (4, 4)
     line = page.locator(".arith-line").inner_text()
-    assert line.endswith(f"= {float(trace.result[step]):g}".replace("-", "\u2212"))
+    assert line.endswith(f"= {fmt(expected[1, 2], 3)}")  # the page writes sums to 3 decimals
     assert line.count("×") == 9
     page.mouse.move(5, 5)
     page.wait_for_function("() => document.querySelector('#input-view').dataset.preview === ''")
@@ -215,7 +219,7 @@ def test_link_with_state_restores_the_same_setup(page, server_url):
     assert page.evaluate("window.convscope.state.kernelPreset") == "custom"
     page.wait_for_function("() => document.querySelector('#step-label').dataset.step === '3'")  # the step came back too
     page.keyboard.press("Escape")
-    assert_output_is_engines(page)
+    assert_output_shows(page, reference_output(checkerboard(10), kernel, [0.5], stride=2, padding=1)[0])
 
     # Nonsense and out-of-range values fall back to their defaults.
     open_playground(page, server_url, "?s=99&k=banana&pm=sideways&zzz=1&c=3&kv=!!")
@@ -248,7 +252,8 @@ def test_seed002_volume_shows_channel_sums_and_bias(page, server_url):
     state = page.evaluate("window.convscope.state")
     assert (state["height"], state["width"], state["channels"], state["stride"], state["padding"]) == (5, 5, 3, 2, 1)
     assert page.locator("#input-shape").inner_text() == "5 × 5 × 3, padded to 7 × 7"
-    assert_output_is_engines(page)
+    expected = reference_output(SEED002_X, SEED002_W, SEED002_B, stride=2, padding=1)  # (2, 3, 3)
+    assert_output_shows(page, expected[0])
     assert page.locator('[data-axis="params"] .formula-math').text_content().endswith("=(3×3×3+1)×2=56")
 
     page.locator("#stage").focus()
@@ -256,16 +261,17 @@ def test_seed002_volume_shows_channel_sums_and_bias(page, server_url):
     page.locator(".arith-total").wait_for()
     lines = page.locator(".arith-line").all_inner_texts()
     assert [line.split(":")[0] for line in lines] == ["Channel 1", "Channel 2", "Channel 3"]
-    trace = engine_trace(page)
-    sums = " + ".join(f"{float(s):g}".replace("-", "\u2212") for s in trace.channel_sums[0])
-    assert page.locator(".arith-total").inner_text() == f"{sums} + bias 1 = {float(trace.result[0]):g}".replace(
-        "-", "\u2212"
-    )
+    # Step 1's window: the top-left 3×3 of the padded volume, i.e. input rows and columns 0..1 of each channel
+    # under the filter's bottom-right 2×2.
+    sums = [float((SEED002_X[c, :2, :2] * SEED002_W[0, c, 1:, 1:]).sum()) for c in range(3)]
+    assert sums == [1, -2, 5]  # tests/engine/test_seeds.py sums the same window by hand
+    total = " + ".join(fmt(s, 3) for s in sums)
+    assert page.locator(".arith-total").inner_text() == f"{total} + bias 1 = {fmt(expected[0, 0, 0], 3)}"
 
     page.get_by_role("button", name="Filter 2").click()  # the second filter's map and bias
     page.wait_for_function("() => window.convscope.state.filter === 1")
     assert page.locator("#bias-input").input_value() == "0"
-    assert_output_is_engines(page)
+    assert_output_shows(page, expected[1])
     screenshot(page, "playground-seed002-1280")
 
 

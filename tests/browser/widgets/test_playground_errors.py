@@ -3,7 +3,17 @@ picture kept, the user's edits kept, and the page still working."""
 
 from __future__ import annotations
 
-from .playground_helpers import assert_output_is_engines, open_playground, output_cells, wait_shape
+import numpy as np
+
+from .playground_helpers import (
+    DIAGONAL_DOWN,
+    X7,
+    assert_output_shows,
+    open_playground,
+    output_cells,
+    reference_output,
+    wait_shape,
+)
 
 
 def test_a_kernel_too_large_from_a_link_is_explained_and_fixable(page, server_url):
@@ -20,7 +30,7 @@ def test_a_kernel_too_large_from_a_link_is_explained_and_fixable(page, server_ur
         slider.press("ArrowLeft")
     wait_shape(page, "5 × 5")
     assert alert.inner_text() == ""
-    assert_output_is_engines(page)
+    assert_output_shows(page, reference_output(X7, DIAGONAL_DOWN)[0])  # the default kernel at 3×3 again
 
 
 def test_a_non_number_in_a_kernel_cell_is_explained_and_nothing_is_lost(page, server_url):
@@ -59,7 +69,9 @@ def test_a_huge_kernel_value_gets_the_servers_sentence_and_the_page_keeps_workin
     page.wait_for_function("() => window.convscope.lastResult.params.kernels.values[1] === 0.5")
     assert page.locator("#stale-note").is_hidden()
     assert cell.get_attribute("aria-invalid") == "false"
-    assert_output_is_engines(page)
+    kernel = DIAGONAL_DOWN.copy()  # (3, 3)
+    kernel[0, 1] = 0.5
+    assert_output_shows(page, reference_output(X7, kernel)[0])
     assert output_cells(page) != before
 
 
@@ -77,4 +89,6 @@ def test_an_even_size_for_a_centred_preset_is_explained(page, server_url):
     slider.press("ArrowRight")  # one more step: 5×5 identity is fine
     wait_shape(page, "3 × 3")
     assert alert.inner_text() == ""
-    assert_output_is_engines(page)
+    identity = np.zeros((5, 5), np.float32)  # (5, 5)
+    identity[2, 2] = 1
+    assert_output_shows(page, reference_output(X7, identity)[0])  # the picture's middle 3×3
