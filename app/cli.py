@@ -101,14 +101,34 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="convscope", description="Interactive CNN visualizer for teaching.")
     parser.add_argument(
         "--host",
-        default=DEFAULT_HOST,
-        help=f"address to listen on (default {DEFAULT_HOST}; 0.0.0.0 lets a class on your network connect)",
+        default=None,
+        help=f"address to listen on (default {DEFAULT_HOST}, or 0.0.0.0 with --class; "
+        "0.0.0.0 lets a class on your network connect)",
     )
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT}; 0 = any free port)"
     )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    parser.add_argument(
+        "--class",
+        dest="open_class",
+        action="store_true",
+        help="start with a class open: serve your network and print the instructor's link and the students' address",
+    )
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        help="keep classes in Redis (redis://host:6379/0), so several server processes serve one class",
+    )
+    parser.add_argument(
+        "--name",
+        action="append",
+        default=[],
+        help="another name the server answers to, such as a load balancer's public name (may be repeated)",
+    )
     args = parser.parse_args(argv)
+    if args.host is None:
+        args.host = EVERY_ADDRESS[0] if args.open_class else DEFAULT_HOST
 
     try:
         sock = bind(args.host, args.port)
@@ -123,19 +143,35 @@ def main(argv: list[str] | None = None) -> None:
     shown = "localhost" if args.host in ("127.0.0.1", "::1", *EVERY_ADDRESS) else args.host
     url = f"http://{shown}:{port}/"
     print(f"Convscope is running at {url}  (Ctrl+C to stop)", flush=True)
-    hosts = names_for(args.host)
-    if args.host in EVERY_ADDRESS:
-        for address in lan_addresses():
-            print(f"  on your network: http://{address}:{port}/", flush=True)
+    hosts = (*names_for(args.host), *args.name)
+    network = lan_addresses() if args.host in EVERY_ADDRESS else []
+    for address in network:
+        print(f"  on your network: http://{address}:{port}/", flush=True)
+
+    from app.features.classroom import routes, serve
+
+    join, lan = serve.join_address(args.host, port, network, args.host in EVERY_ADDRESS)
+    opened = url
+    if args.open_class:
+        code, key, kept = serve.standing_class(port, args.redis, join)
+        opened = serve.teach_link(port, code, key)
+        print(
+            f"Class {code} {'is still' if kept else 'is'} open. Students join at {join} with the code {code}",
+            flush=True,
+        )
+        print(f"  your instructor's link (it drives the class; keep it off the projector): {opened}", flush=True)
+    serve.setup(port, args.redis, join, lan)
     if not args.no_browser:
-        threading.Timer(1.0, lambda: webbrowser.open(url)).start()
+        threading.Timer(1.0, lambda: webbrowser.open(opened)).start()
 
     import uvicorn
 
     from app.pages import create_app
 
     return_freed_memory()
-    uvicorn.Server(server_config(create_app(hosts=hosts))).run(sockets=[sock])
+    app = create_app(hosts=hosts)
+    routes.install(app)
+    uvicorn.Server(server_config(app)).run(sockets=[sock])
 
 
 if __name__ == "__main__":

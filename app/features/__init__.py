@@ -8,7 +8,21 @@ list it here; nothing else holds a list of message types or widgets.
 from __future__ import annotations
 
 from ..core.table import Table
-from . import activation, architecture, augment, backprop, conv, conv1d, norm, params, pipeline, pool, presets, training
+from . import (
+    activation,
+    architecture,
+    augment,
+    backprop,
+    classroom,
+    conv,
+    conv1d,
+    norm,
+    params,
+    pipeline,
+    pool,
+    presets,
+    training,
+)
 
 TABLE = Table(
     (
@@ -24,5 +38,6 @@ TABLE = Table(
         norm.FEATURE,
         augment.FEATURE,
         training.FEATURE,
+        classroom.FEATURE,
     )
 )
