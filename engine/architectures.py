@@ -21,6 +21,12 @@ tables leave them out. LeNet-5, AlexNet and VGG-16 use only the types
 So call :func:`table` (or :func:`layer_table` here) for any of NETWORKS;
 ``shapes.layer_table`` refuses ResNet-18's extra types by name.
 
+Deeper networks are tables of blocks: ``BLOCK_NETWORKS`` holds GoogLeNet, ResNet-50, ResNet-152
+and Xception (engine.architectures_nets, each as one framework ships it), whose rows are whole
+Inception modules, bottleneck blocks and separable blocks (engine.architectures_blocks, which
+also says what each is made of, for a diagram). ``ALL_NETWORKS`` is both tables; :func:`table`
+takes any name in it.
+
 Row shapes are engine.shapes' (H, W, C) for maps and (units,) after flattening.
 """
 
@@ -28,6 +34,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import architectures_blocks as blocks
+from . import architectures_nets as nets
 from . import checks, shapes
 from .errors import ArgumentError
 
@@ -107,7 +115,12 @@ TITLES = {
     "alexnet": "AlexNet (2012, as frameworks ship it)",
     "vgg16": "VGG-16 (2014)",
     "resnet18": "ResNet-18 (2015)",
+    **nets.TITLES,
 }
+# Networks whose rows are whole blocks (each row a torchvision module or a Keras block).
+BLOCK_NETWORKS = nets.NETWORKS
+ALL_NETWORKS = {**NETWORKS, **BLOCK_NETWORKS}
+SOURCES = nets.SOURCES
 
 
 # ---------------------------------------------------------------- tables with the extra layer types
@@ -171,11 +184,15 @@ def layer_table(
         kind = spec.get("type")
         name = names[i] if names else f"{kind}{i + 1}"
         where = f"layer {i + 1} ({name})"
-        padded_pool = kind in ("maxpool", "avgpool") and spec.get("padding", 0) != 0
-        extra = kind in ("residual", "adaptive_avgpool") or padded_pool
+        block = kind in blocks.BLOCKS or (kind == "maxpool" and (spec.get("ceil") or spec.get("padding") == "same"))
+        padded_pool = not block and kind in ("maxpool", "avgpool") and spec.get("padding", 0) != 0
+        extra = kind in ("residual", "adaptive_avgpool") or padded_pool or block
         if extra and flat is not None:
             raise ArgumentError("layers", f"{where}: a {kind} layer cannot follow a flattened vector")
-        if kind == "residual":
+        if block:
+            shape, params, formula = blocks.row((h, w, c), spec, where)
+            row = shapes.Row("", kind, shape, shape[0] * shape[1] * shape[2], params, formula)
+        elif kind == "residual":
             row = _residual(c, h, w, spec, where)
         elif kind == "adaptive_avgpool":
             row = _adaptive(c, spec, where)
@@ -199,11 +216,78 @@ def layer_table(
     return rows
 
 
+def network(net: str) -> tuple[tuple[int, int, int], list[Spec], list[str]]:
+    """``(input_shape, layers, names)`` of one of :data:`ALL_NETWORKS`."""
+    if net not in ALL_NETWORKS:
+        raise ArgumentError("net", f"net must be one of {', '.join(ALL_NETWORKS)}; got {net!r}")
+    return ALL_NETWORKS[net]
+
+
 def table(net: str) -> list[shapes.Row]:
-    """The layer table of one of :data:`NETWORKS`."""
-    if net not in NETWORKS:
-        raise ArgumentError("net", f"net must be one of {', '.join(NETWORKS)}; got {net!r}")
-    return layer_table(*NETWORKS[net])
+    """The layer table of one of :data:`ALL_NETWORKS`."""
+    return layer_table(*network(net))
+
+
+def _look(row: shapes.Row) -> tuple:
+    """A row without its name."""
+    return row.kind, row.shape, row.size, row.params, row.formula
+
+
+def fold(layers: list[Spec], rows: list[shapes.Row], least: int = 3) -> list[tuple[int, int]]:
+    """Runs of at least ``least`` identical blocks in a row, as (first row, count): ResNet-152's layer3.1 to
+    layer3.35 are one block 35 times over (same layer, shape and count), so a long table can show one row."""
+    runs: list[tuple[int, int]] = []
+    start = 0
+    for i in range(1, len(rows) + 1):
+        block = layers[start].get("type") in blocks.BLOCKS  # a few equal single layers (VGG's) read better unfolded
+        same = i < len(rows) and block and layers[i] == layers[start] and _look(rows[i]) == _look(rows[start])
+        if not same:
+            if i - start >= least:
+                runs.append((start, i - start))
+            start = i
+    return runs
+
+
+def block_at(net: str, index: int) -> blocks.Block:
+    """Row ``index`` of a network's table opened up: its branches and parts (a block's row only)."""
+    input_shape, layers, names = network(net)
+    index = checks.integer("block", index, 0, len(layers) - 1)
+    if layers[index].get("type") not in blocks.BLOCKS:
+        kinds = ", ".join(blocks.BLOCKS)
+        raise ArgumentError("block", f"block must be the row of a block ({kinds}); row {index} ({names[index]}) is not")
+    rows = layer_table(input_shape, layers[:index], names[:index])
+    c, h, w = input_shape
+    hwc = rows[-1].shape if rows else (h, w, c)
+    return blocks.expand(hwc, layers[index], f"layer {index + 1} ({names[index]})")
+
+
+def example_block(net: str) -> int | None:
+    """The row a network's block diagram shows first (None for a network of single layers)."""
+    name = nets.EXAMPLE_BLOCKS.get(net)
+    return network(net)[2].index(name) if name else None
+
+
+def norm_statistics(net: str) -> int:
+    """Batch norm's running mean and variance over the whole network: 2 numbers per normalized channel.
+
+    Not learned, so not in the table; Keras adds them to a model's parameter count, PyTorch does not.
+    """
+    input_shape, layers, names = network(net)
+    rows = layer_table(input_shape, layers, names)
+    c, h, w = input_shape
+    total = 0
+    for i, (spec, row) in enumerate(zip(layers, rows)):
+        if spec.get("type") == "batchnorm":
+            total += row.params  # γ and β: as many as the statistics
+        elif spec.get("type") in blocks.BLOCKS:
+            total += blocks.expand(rows[i - 1].shape if i else (h, w, c), spec).norm_params
+    return total
+
+
+def framework_count(net: str) -> int:
+    """The parameter count the network's framework prints: the table's, plus the statistics where Keras counts them."""
+    learned = sum(r.params for r in table(net))
+    return learned + (norm_statistics(net) if net in nets.COUNTS_NORM_STATISTICS else 0)
 
 
 def receptive_fields(layers: list[Spec]) -> list[int | None]:
@@ -211,7 +295,10 @@ def receptive_fields(layers: list[Spec]) -> list[int | None]:
 
     None from the first layer whose every output sees the whole input (flatten,
     fully connected, adaptive pooling). A residual block sees as its two 3×3
-    convolutions do: the shortcut adds no reach.
+    convolutions do: the shortcut adds no reach; the deeper blocks reach as their
+    farthest path (engine.architectures_blocks.windows). Each window adds
+    (k − 1)·d·jump, and its stride multiplies the jump (engine.shapes.receptive_field).
+    The side may exceed the input's: border outputs see padding there.
     """
     windows: list[Spec] = []
     fields: list[int | None] = []
@@ -222,6 +309,8 @@ def receptive_fields(layers: list[Spec]) -> list[int | None]:
             continue
         if kind == "residual":
             windows += [_conv(1, 3, spec.get("stride", 1), 1), _conv(1, 3, 1, 1)]
+        elif kind in blocks.BLOCKS:
+            windows += blocks.windows(spec)
         elif kind in ("conv", "maxpool", "avgpool"):
             windows.append(spec)
         fields.append(shapes.receptive_field(windows))
@@ -231,6 +320,8 @@ def receptive_fields(layers: list[Spec]) -> list[int | None]:
 def describe(spec: Spec) -> str:
     """A layer in words for a table's first column: "conv 5×5, 6 filters", "max pool 3×3, stride 2"."""
     kind = spec.get("type")
+    if kind in blocks.BLOCKS or (kind == "maxpool" and spec.get("ceil")):
+        return blocks.describe(spec)
     if kind == "conv":
         kh, kw = checks.pair("kernel", spec["kernel"], 1)
         text = f"conv {kh}×{kw}, {spec['filters']} filter{'s' if spec['filters'] != 1 else ''}"
