@@ -8,11 +8,20 @@ import torch
 import torch.nn.functional as F
 
 from engine import conv1d, conv2d, conv2d_backward, max_pool2d, shapes
+from engine.pad import pad
 
 
 def grid(rows) -> np.ndarray:
     """A single-image, single-channel batch from a list of rows."""
     return np.array(rows, np.float32)[None, None]  # (1, 1, H, W)
+
+
+def torch_conv(x, w, b, **settings) -> np.ndarray:
+    """PyTorch's convolution in float64 of the same float32 arrays."""
+    bias = None if b is None else torch.tensor(b, dtype=torch.float64)  # (F,)
+    return F.conv2d(
+        torch.tensor(x, dtype=torch.float64), torch.tensor(w, dtype=torch.float64), bias, **settings
+    ).numpy()  # (N, F, OH, OW)
 
 
 def test_seed001_true_convolution_of_3x3_with_2x2():
@@ -42,8 +51,10 @@ def test_seed002_1d_sliding_dot_product_quiz():
 
 
 # Seed 002's CS231n-style volume, as printed: channels of the 7×7 padded input,
-# the two 3×3×3 filters and their biases. The padding ring is zeroed (one cell
-# of channel 1 was printed as 2 when the slides were turned into text).
+# the two 3×3×3 filters and their biases. The ring of padding is printed as zeros
+# but for one cell, channel 1's row 2, last column, printed as 2 when the slides
+# were turned into text; the slide pads with zeros, so that cell is a slip, and
+# the tests take the input from inside the ring.
 SEED002_PADDED = np.array(
     [
         [
@@ -96,7 +107,6 @@ SEED002_B = np.array([1, 0], np.float32)  # (2,)
 
 def test_seed002_volume_5x5x3_padded_stride2_gives_3x3x2():
     x = SEED002_PADDED[None, :, 1:-1, 1:-1]  # (1, 3, 5, 5) the input inside the padding ring
-    assert SEED002_PADDED[1, 2, 6] == 2  # the garbled padding cell the note above refers to
     y = conv2d(x, SEED002_W, SEED002_B, stride=2, padding=1)  # (1, 2, 3, 3)
     assert y.shape == (1, 2, 3, 3)
     expected = F.conv2d(torch.tensor(x), torch.tensor(SEED002_W), torch.tensor(SEED002_B), stride=2, padding=1)
@@ -116,12 +126,23 @@ def test_seed002_volume_5x5x3_padded_stride2_gives_3x3x2():
                 assert y[0, f, i, j] == np.sum(window * SEED002_W[f]) + SEED002_B[f]
 
 
+def test_seed002_engine_pads_the_volume_as_printed():
+    """The engine's zero padding of the 5×5×3 input is the printed 7×7×3 volume, but for the one misprinted cell."""
+    x = SEED002_PADDED[None, :, 1:-1, 1:-1]  # (1, 3, 5, 5)
+    padded = pad(x, (1, 1, 1, 1))[0]  # (3, 7, 7)
+    assert np.argwhere(padded != SEED002_PADDED).tolist() == [[1, 2, 6]]
+    assert padded[1, 2, 6] == 0
+    ring = np.ones((7, 7), bool)  # (7, 7)
+    ring[1:-1, 1:-1] = False
+    assert (padded[:, ring] == 0).all()
+
+
 def test_seed002_weight_gradient_is_input_correlated_with_output_gradient():
     # Distinct primes make every product identifiable, as the slide's symbols are.
     X = np.array([[2, 3, 5], [7, 11, 13], [17, 19, 23]], np.float32)  # (3, 3) X11..X33
     dh = np.array([[29, 31], [37, 41]], np.float32)  # (2, 2) ∂h11..∂h22
-    w = np.zeros((1, 1, 2, 2), np.float32)  # (F, C, KH, KW) its value does not enter dL/dW
-    _, gw, gb = conv2d_backward(dh[None, None], X[None, None], w)
+    w = np.array([[[[43, -47], [53, 59]]]], np.float32)  # (F, C, KH, KW) its values do not enter dL/dW
+    gx, gw, gb = conv2d_backward(dh[None, None], X[None, None], w)
     (x11, x12, x13), (x21, x22, x23), (x31, x32, x33) = X
     (h11, h12), (h21, h22) = dh
     slide = [
@@ -130,6 +151,11 @@ def test_seed002_weight_gradient_is_input_correlated_with_output_gradient():
     ]
     np.testing.assert_array_equal(gw[0, 0], slide)
     assert gb[0] == dh.sum()
+    # dL/dX sends each ∂h back through the weights its window met: ∂X11 = w11·∂h11, ∂X22 meets all four.
+    (w11, w12), (w21, w22) = w[0, 0]
+    assert gx[0, 0, 0, 0] == w11 * h11
+    assert gx[0, 0, 1, 1] == w22 * h11 + w21 * h12 + w12 * h21 + w11 * h22
+    assert gx[0, 0, 2, 2] == w22 * h22
 
 
 SEED003_INPUT = [
@@ -175,8 +201,14 @@ def test_seed004_7x7_with_3x3_at_stride(stride, size, whole):
     out = shapes.window_output((7, 7), (3, 3), (stride, stride))
     assert out.shape == (size, size)
     assert out.whole is whole
-    y = conv2d(np.zeros((1, 1, 7, 7), np.float32), np.zeros((1, 1, 3, 3), np.float32), stride=stride)
-    assert y.shape[2:] == (size, size)  # the kernels size their output from the same formula
+    # On the ramp x[i, j] = 7i + j a 3×3 window sums to nine times its centre, and output (i, j)
+    # is centred on input (stride·i + 1, stride·j + 1): each window's place shows in its value.
+    ramp = np.arange(49, dtype=np.float32).reshape(1, 1, 7, 7)  # (1, 1, 7, 7)
+    y = conv2d(ramp, np.ones((1, 1, 3, 3), np.float32), stride=stride)[0, 0]  # (size, size)
+    centres = [stride * i + 1 for i in range(size)]
+    np.testing.assert_array_equal(y, [[9 * (7 * r + c) for c in centres] for r in centres])
+    if stride == 3:  # centres 1 and 4; the last column and row are left over
+        np.testing.assert_array_equal(y, [[72, 99], [261, 288]])
 
 
 def test_seed004_stride_3_does_not_fit_and_says_why():
@@ -193,8 +225,13 @@ def test_seed004_32x32x3_ten_5x5_filters_pad_2():
     assert out.shape == (32, 32)
     assert out.rows.formula() == "(32 + 2×2 − 5)/1 + 1 = 32"
     assert shapes.conv_params((5, 5), 3, 10) == 760  # (5·5·3 + 1)·10
-    y = conv2d(np.zeros((1, 3, 32, 32), np.float32), np.zeros((10, 3, 5, 5), np.float32), padding=2)
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((1, 3, 32, 32)).astype(np.float32)  # (1, 3, 32, 32)
+    w = rng.standard_normal((10, 3, 5, 5)).astype(np.float32)  # (10, 3, 5, 5)
+    b = rng.standard_normal(10).astype(np.float32)  # (10,)
+    y = conv2d(x, w, b, padding=2)  # (1, 10, 32, 32)
     assert y.shape == (1, 10, 32, 32)
+    np.testing.assert_allclose(y, torch_conv(x, w, b, padding=2), rtol=1e-4, atol=1e-4)
 
 
 def test_seed004_1x1_convolution_56x56x64_to_32():
@@ -212,8 +249,14 @@ def test_seed004_1x1_convolution_56x56x64_to_32():
 def test_seed003_quiz_3x5_input_3x3_kernel_padding_2x1_stride_2():
     out = shapes.window_output((3, 5), (3, 3), (2, 2), (2, 2, 1, 1))
     assert out.shape == (3, 3)
-    y = conv2d(np.zeros((1, 4, 3, 5), np.float32), np.zeros((2, 4, 3, 3), np.float32), stride=2, padding=(2, 1))
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 4, 3, 5)).astype(np.float32)  # (1, 4, 3, 5)
+    w = rng.standard_normal((2, 4, 3, 3)).astype(np.float32)  # (2, 4, 3, 3)
+    y = conv2d(x, w, stride=2, padding=(2, 1))  # (1, 2, 3, 3)
     assert y.shape == (1, 2, 3, 3)  # 3 × 3 × 2
+    np.testing.assert_allclose(y, torch_conv(x, w, None, stride=2, padding=(2, 1)), rtol=1e-4, atol=1e-4)
+    # The corner output's window is two rows of padding over the first row of x, and a column of padding.
+    assert y[0, 0, 0, 0] == pytest.approx(float(np.sum(x[0, :, 0, :2] * w[0, :, 2, 1:])), rel=1e-5)
 
 
 def test_seed003_quiz_output_sizes():
@@ -223,8 +266,11 @@ def test_seed003_quiz_output_sizes():
 
 
 def test_seed003_pooling_32x32x16_window_2_stride_2():
-    y, _ = max_pool2d(np.zeros((1, 16, 32, 32), np.float32), 2, 2)
+    x = np.random.default_rng(5).standard_normal((1, 16, 32, 32)).astype(np.float32)  # (1, 16, 32, 32)
+    y, _ = max_pool2d(x, 2, 2)
     assert y.shape == (1, 16, 16, 16)  # answer C: channels unchanged
+    # Each output is the largest of its own 2×2 block: blocks as two extra axes of the map.
+    np.testing.assert_array_equal(y, x.reshape(1, 16, 16, 2, 16, 2).max(axis=(3, 5)))
 
 
 def test_seed003_lenet5_table_row_by_row():
