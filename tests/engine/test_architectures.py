@@ -1,8 +1,11 @@
-"""engine.architectures against PyTorch: every network built layer by layer in torch, row by row.
+"""engine.architectures against PyTorch: every network written here in torch, row by row.
 
-The oracle for a row's parameter count is ``sum(p.numel() for p in module.parameters())`` of the
-torch module(s) that row stands for; the oracle for its shape is a forward pass of a zero tensor.
-Everything is built on torch's "meta" device: shapes and counts without VGG's 500 MB of weights.
+Each network is written in this file as its authors (and torchvision) build it, one
+named torch module per row of the engine's table. The oracle for a row's name is that
+list, for its parameter count ``sum(p.numel() for p in module.parameters())``, for its
+shape a forward pass of a zero tensor. The engine's own layer specs are also built as
+torch modules, so each spec is checked to mean what its row says. Everything is built
+on torch's "meta" device: shapes and counts without VGG's 500 MB of weights.
 """
 
 from __future__ import annotations
@@ -76,28 +79,115 @@ def torch_rows(input_shape, layers) -> list[tuple[int, tuple]]:
     return out
 
 
+# ---------------------------------------------------------------- the networks, written here
+
+
+def lenet5() -> list[tuple[str, nn.Module]]:
+    """LeNet-5 as seed 003's table gives it: 28×28 grey in, two 5×5 convolutions and 2×2 pools, three dense."""
+    return [
+        ("Conv1", nn.Conv2d(1, 6, 5)),
+        ("Pool1", nn.MaxPool2d(2)),
+        ("Conv2", nn.Conv2d(6, 16, 5)),
+        ("Pool2", nn.MaxPool2d(2)),
+        ("Flatten", nn.Flatten()),
+        ("FC1", nn.Linear(16 * 4 * 4, 120)),
+        ("FC2", nn.Linear(120, 84)),
+        ("Softmax", nn.Linear(84, 10)),  # the classifier the softmax reads
+    ]
+
+
+def alexnet() -> list[tuple[str, nn.Module]]:
+    """AlexNet as torchvision builds it (64-192-384-256-256 filters); at 224×224 its adaptive pool is already 6×6."""
+    return [
+        ("Conv1", nn.Conv2d(3, 64, 11, 4, 2)),
+        ("Pool1", nn.MaxPool2d(3, 2)),
+        ("Conv2", nn.Conv2d(64, 192, 5, padding=2)),
+        ("Pool2", nn.MaxPool2d(3, 2)),
+        ("Conv3", nn.Conv2d(192, 384, 3, padding=1)),
+        ("Conv4", nn.Conv2d(384, 256, 3, padding=1)),
+        ("Conv5", nn.Conv2d(256, 256, 3, padding=1)),
+        ("Pool3", nn.MaxPool2d(3, 2)),
+        ("Flatten", nn.Flatten()),
+        ("FC6", nn.Linear(256 * 6 * 6, 4096)),
+        ("FC7", nn.Linear(4096, 4096)),
+        ("FC8", nn.Linear(4096, 1000)),
+    ]
+
+
+def vgg16() -> list[tuple[str, nn.Module]]:
+    """VGG-16, configuration D: 3×3 convolutions in five blocks of 2, 2, 3, 3, 3, each closed by a 2×2 pool."""
+    rows, c = [], 3
+    for block, (filters, convs) in enumerate([(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)], start=1):
+        for i in range(1, convs + 1):
+            rows.append((f"conv{block}_{i}", nn.Conv2d(c, filters, 3, padding=1)))
+            c = filters
+        rows.append((f"pool{block}", nn.MaxPool2d(2)))
+    head = [("Flatten", nn.Flatten()), ("FC6", nn.Linear(512 * 7 * 7, 4096))]
+    return rows + head + [("FC7", nn.Linear(4096, 4096)), ("FC8", nn.Linear(4096, 1000))]
+
+
+def resnet18() -> list[tuple[str, nn.Module]]:
+    """ResNet-18 as torchvision builds it: a 7×7 stem, four stages of two basic blocks, average pool, one dense."""
+    rows = [
+        ("conv1", nn.Conv2d(3, 64, 7, 2, 3, bias=False)),
+        ("bn1", nn.BatchNorm2d(64)),
+        ("maxpool", nn.MaxPool2d(3, 2, 1)),
+    ]
+    c = 64
+    for stage, filters in enumerate([64, 128, 256, 512], start=1):
+        for block in range(2):
+            rows.append((f"layer{stage}.{block}", BasicBlock(c, filters, 2 if stage > 1 and block == 0 else 1)))
+            c = filters
+    return rows + [("avgpool", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()), ("fc", nn.Linear(512, 1000))]
+
+
+WRITTEN = {"lenet5": (lenet5, (1, 28, 28)), "alexnet": (alexnet, (3, 224, 224))}
+WRITTEN |= {"vgg16": (vgg16, (3, 224, 224)), "resnet18": (resnet18, (3, 224, 224))}
+
+
+def written_rows(net: str) -> list[tuple[str, int, tuple]]:
+    """(name, parameters, shape as engine.shapes writes it) of each row of the network written above."""
+    build, input_shape = WRITTEN[net]
+    out = []
+    with torch.device("meta"), torch.no_grad():
+        x = torch.zeros(1, *input_shape)  # (1, C, H, W)
+        for name, module in build():
+            x = module.eval()(x)  # (1, C, H, W) or (1, F)
+            shape = (x.shape[2], x.shape[3], x.shape[1]) if x.dim() == 4 else (x.shape[1],)
+            out.append((name, sum(p.numel() for p in module.parameters()), shape))
+    return out
+
+
+def test_every_network_is_written_here():
+    assert set(arch.NETWORKS) == set(WRITTEN)
+
+
 @pytest.mark.parametrize("net", list(arch.NETWORKS))
-def test_every_row_matches_torch(net):
-    input_shape, layers, names = arch.NETWORKS[net]
+def test_every_row_matches_the_network_written_in_torch(net):
+    """Names, parameter counts and shapes row by row against torch modules written here, not read from the engine."""
     rows = arch.table(net)
-    assert [r.name for r in rows] == names
-    expected = torch_rows(input_shape, layers)
-    for row, (params, shape) in zip(rows, expected, strict=True):
-        assert (row.name, row.params, row.shape) == (row.name, params, shape)
-        assert row.size == (shape[0] if len(shape) == 1 else shape[0] * shape[1] * shape[2])
+    assert arch.NETWORKS[net][0] == WRITTEN[net][1]
+    expected = written_rows(net)
+    assert [r.name for r in rows] == [name for name, _, _ in expected]
+    for row, (name, params, shape) in zip(rows, expected, strict=True):
+        assert (row.params, row.shape) == (params, shape), name
+        assert row.size == (shape[0] if len(shape) == 1 else shape[0] * shape[1] * shape[2]), name
+
+
+@pytest.mark.parametrize("net", list(arch.NETWORKS))
+def test_each_layer_spec_builds_the_torch_layer_of_its_row(net):
+    """The engine's own layer specs, built as torch modules, give the same counts and shapes as its table."""
+    input_shape, layers, _ = arch.NETWORKS[net]
+    rows = arch.table(net)
+    for row, (params, shape) in zip(rows, torch_rows(input_shape, layers), strict=True):
+        assert (row.params, row.shape) == (params, shape), row.name
 
 
 @pytest.mark.parametrize("net", list(arch.NETWORKS))
 def test_totals_match_a_whole_torch_model(net):
-    input_shape, layers, _ = arch.NETWORKS[net]
-    model = []
-    with torch.device("meta"), torch.no_grad():
-        x = torch.zeros(1, *input_shape)  # (1, C, H, W)
-        for spec in layers:  # the same modules, now one Sequential, as a framework would hold the network
-            module = torch_layer(spec, x.shape[1], x.shape[1] if x.dim() == 2 else None).eval()
-            x = module(x)  # (1, C', H', W') or (1, F)
-            model.append(module)
-        total = sum(p.numel() for p in nn.Sequential(*model).parameters())
+    with torch.device("meta"):  # counts without VGG's 500 MB of weights
+        model = nn.Sequential(*[module for _, module in WRITTEN[net][0]()])
+        total = sum(p.numel() for p in model.parameters())
     assert sum(r.params for r in arch.table(net)) == total
 
 
@@ -140,7 +230,7 @@ def test_errors_name_the_layer_by_its_place():
     with pytest.raises(ValueError, match=r"^layer 2 \(r\): a residual layer cannot follow a flattened vector"):
         arch.layer_table((1, 4, 4), [{"type": "flatten"}, {"type": "residual", "filters": 2}], ["f", "r"])
     with pytest.raises(ValueError, match=r"^net must be one of lenet5, alexnet, vgg16, resnet18"):
-        arch.table("googlenet")
+        arch.table("lenet6")  # no such network
 
 
 # ---------------------------------------------------------------- a stack of small filters
@@ -181,8 +271,9 @@ def test_three_3x3_cost_27c2_against_49c2_for_one_7x7():
 def test_pattern_against_torch(n, m, k, pool):
     input_shape, layers, names = arch.pattern_layers(n, m, k, pool=pool)
     rows = arch.layer_table(input_shape, layers, names)
+    assert [r.name for r in rows] == names  # the table keeps the names it is given, in order
     for row, (params, shape) in zip(rows, torch_rows(input_shape, layers), strict=True):
-        assert (row.name, row.params, row.shape) == (row.name, params, shape)
+        assert (row.params, row.shape) == (params, shape), row.name
     kinds = [s["type"] for s in layers]
     assert kinds.count("conv") == n * m
     assert kinds.count("maxpool") == (m if pool else 0)
