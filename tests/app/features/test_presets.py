@@ -12,7 +12,7 @@ from PIL import Image
 from app.features import pictures as presets
 from engine import conv2d
 
-from ...engine.test_seeds import SEED002_B, SEED002_PADDED, SEED002_W, SEED003_INPUT, VERTICAL
+from ...engine.test_seeds import HORIZONTAL, SEED002_B, SEED002_PADDED, SEED002_W, SEED003_INPUT, VERTICAL
 from ..conftest import grid_params
 
 SEED001 = [[0, 80, 40], [20, 40, 0], [0, 0, 40]]
@@ -163,28 +163,102 @@ def test_seed001_feature_detector_end_to_end(page):
     assert y.max() < 0.15  # even the best match (110) is a weak response: the −4 sets a high threshold
 
 
-def test_kernel_constants_exactly(page):
-    def kernel(name, **extra):
-        return page.ask("kernel.preset", {"name": name, **extra}).arrays
+# ---------------------------------------------------------------- kernel values, as the textbooks write them
 
-    np.testing.assert_array_equal(kernel("sobel_x")["values"][0, 0], [[1, 0, -1], [2, 0, -2], [1, 0, -1]])
-    np.testing.assert_array_equal(kernel("vertical_edge")["values"][0, 0], VERTICAL)
-    np.testing.assert_array_equal(kernel("identity", size=5)["values"][0, 0], np.eye(5)[2:3].T @ np.eye(5)[2:3])
-    np.testing.assert_array_equal(kernel("gaussian")["values"][0, 0], np.outer([1, 2, 1], [1, 2, 1]) / 16)
-    np.testing.assert_array_equal(kernel("box_blur", size=2)["values"][0, 0], np.full((2, 2), 0.25))
-    seed002 = kernel("seed002", filters=1, channels=1, size=7)
-    np.testing.assert_array_equal(seed002["values"], SEED002_W)
-    np.testing.assert_array_equal(seed002["bias"], SEED002_B)
-    xo = kernel("xo_set", filters=1, channels=2)["values"]
-    assert xo.shape == (3, 2, 3, 3)
-    np.testing.assert_array_equal(xo[0, 1], [[1, -1, -1], [-1, 1, -1], [-1, -1, 1]])
-    np.testing.assert_array_equal(xo[1, 0], [[1, -1, 1], [-1, 1, -1], [1, -1, 1]])
-    np.testing.assert_array_equal(xo[2, 0], [[-1, -1, 1], [-1, 1, -1], [1, -1, -1]])
-    sharp = kernel("sharpen", filters=3, channels=3)["values"]
-    assert (sharp[1:] == 0).all() and (sharp[0] == sharp[0, 0]).all()  # filter 0 only, the same in every channel
-    r1, r2 = kernel("random", seed=1, filters=2)["values"], kernel("random", seed=1, filters=2)["values"]
-    np.testing.assert_array_equal(r1, r2)
-    assert (r1[1] != 0).any()
+# Edge kernels take seed 003's sign: a bright-to-dark step from left to right (top to bottom)
+# answers positively. Seed 003 prints the two Prewitt kernels as its vertical and horizontal
+# edge detectors; seed 002 prints Sobel y on its "convolutions as filters" slide.
+SEED002_SOBEL_Y = [[1, 2, 1], [0, 0, 0], [-1, -2, -1]]
+SOBEL_X = [[1, 0, -1], [2, 0, -2], [1, 0, -1]]  # Sobel y turned a quarter: the same smoothing across the edge
+LAPLACIAN = [[0, 1, 0], [1, -4, 1], [0, 1, 0]]  # the 4-neighbour second difference, ∂²/∂x² + ∂²/∂y²
+SHARPEN = [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]  # the picture less its Laplacian
+EMBOSS = [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]  # a diagonal difference over the picture itself
+SEED001_K = [[0, 0.25], [0.5, 1]]  # seed 001's kernel
+# Pascal's triangle, row K − 1, over 2^(K−1): the binomial weights a Gaussian blur is made of.
+PASCAL = {1: [1], 2: [1, 1], 3: [1, 2, 1], 5: [1, 4, 6, 4, 1], 11: [1, 10, 45, 120, 210, 252, 210, 120, 45, 10, 1]}
+
+
+def centre_one(k: int) -> np.ndarray:
+    plane = np.zeros((k, k))  # (K, K)
+    plane[k // 2, k // 2] = 1
+    return plane
+
+
+DIAGONAL_DOWN = {
+    3: [[1, -1, -1], [-1, 1, -1], [-1, -1, 1]],  # seed 002's "\" stroke of an X
+    5: [[1, -1, -1, -1, -1], [-1, 1, -1, -1, -1], [-1, -1, 1, -1, -1], [-1, -1, -1, 1, -1], [-1, -1, -1, -1, 1]],
+}
+DIAGONAL_UP = {k: np.fliplr(plane) for k, plane in DIAGONAL_DOWN.items()}  # the "/" stroke
+CROSS = {
+    3: [[1, -1, 1], [-1, 1, -1], [1, -1, 1]],  # seed 002's small x
+    4: [[1, -1, -1, 1], [-1, 1, 1, -1], [-1, 1, 1, -1], [1, -1, -1, 1]],
+    5: [[1, -1, -1, -1, 1], [-1, 1, -1, 1, -1], [-1, -1, 1, -1, -1], [-1, 1, -1, 1, -1], [1, -1, -1, -1, 1]],
+}
+FIXED_3X3 = {
+    "sharpen": SHARPEN,
+    "sobel_x": SOBEL_X,
+    "sobel_y": SEED002_SOBEL_Y,
+    "prewitt_x": VERTICAL,
+    "prewitt_y": HORIZONTAL,
+    "laplacian": LAPLACIAN,
+    "emboss": EMBOSS,
+    "vertical_edge": VERTICAL,
+    "horizontal_edge": HORIZONTAL,
+}
+# name -> {size asked: (the planes of filters 0, 1, ..., filter 0's bias)}; a plane fills every channel.
+TEXTBOOK = {
+    **{name: {3: ([plane], 0), 7: ([plane], 0)} for name, plane in FIXED_3X3.items()},  # 3×3 whatever the size
+    "identity": {k: ([centre_one(k)], 0) for k in (1, 3, 5, 11)},
+    "box_blur": {k: ([np.full((k, k), 1 / k**2)], 0) for k in (1, 2, 3, 5, 11)},  # the mean of the window
+    "gaussian": {k: ([np.outer(row, row) / sum(row) ** 2], 0) for k, row in PASCAL.items()},
+    "diagonal_down": {k: ([plane], 0) for k, plane in DIAGONAL_DOWN.items()},
+    "diagonal_up": {k: ([plane], 0) for k, plane in DIAGONAL_UP.items()},
+    "cross": {k: ([plane], 0) for k, plane in CROSS.items()},
+    "xo_set": {k: ([DIAGONAL_DOWN[k], CROSS[k], DIAGONAL_UP[k]], 0) for k in (3, 5)},
+    "seed001": {3: ([SEED001_K], 0)},  # 2×2 whatever the size
+    # Seed 001's detector sigm(0.02·(x ∗ k) − 4) as one layer: weights 0.02·k, bias −4.
+    "seed001_detector": {3: ([[[0, 0.005], [0.01, 0.02]]], -4)},
+}
+
+
+def test_every_kernel_preset_has_its_values_written_here():
+    assert set(presets.KERNELS) == set(TEXTBOOK) | {"seed002", "random"}
+
+
+@pytest.mark.parametrize("channels, filters", [(1, 1), (3, 4)])
+@pytest.mark.parametrize("name, size", [(name, size) for name, table in TEXTBOOK.items() for size in table])
+def test_kernel_preset_values_are_the_textbooks(page, name, size, channels, filters):
+    """Filter 0 (a set: filters 0, 1, ...) holds the kernel in every channel; the other filters are zeros."""
+    planes, bias0 = TEXTBOOK[name][size]
+    answer = page.ask("kernel.preset", {"name": name, "size": size, "channels": channels, "filters": filters}).arrays
+    k = np.shape(planes[0])[0]
+    expected = np.zeros((max(filters, len(planes)), channels, k, k))  # (F, C, K, K) a set raises the filters
+    expected[: len(planes)] = np.array(planes, np.float64)[:, None]  # (P, 1, K, K) over every channel
+    bias = np.zeros(len(expected))  # (F,)
+    bias[0] = bias0
+    np.testing.assert_allclose(answer["values"], expected, rtol=1e-6, atol=0)
+    np.testing.assert_allclose(answer["bias"], bias, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("size, channels, filters", [(3, 3, 2), (7, 1, 1), (5, 2, 16)])
+def test_seed002_filters_whatever_is_asked(page, size, channels, filters):
+    answer = page.ask("kernel.preset", {"name": "seed002", "size": size, "channels": channels, "filters": filters})
+    np.testing.assert_array_equal(answer.arrays["values"], SEED002_W)
+    np.testing.assert_array_equal(answer.arrays["bias"], SEED002_B)
+
+
+def test_random_kernels_are_seeded_uniform_and_fill_every_filter(page):
+    def ask(seed):
+        return page.ask("kernel.preset", {"name": "random", "seed": seed, "size": 5, "channels": 3, "filters": 4})
+
+    first, again, other = ask(1).arrays, ask(1).arrays, ask(2).arrays
+    np.testing.assert_array_equal(first["values"], again["values"])
+    assert not np.array_equal(first["values"], other["values"])
+    values = first["values"]  # (4, 3, 5, 5)
+    assert values.shape == (4, 3, 5, 5) and np.abs(values).max() <= 1
+    assert len(np.unique(values)) == values.size  # every weight its own draw, no channel or filter repeated
+    assert values.min() < -0.5 and values.max() > 0.5  # spread over the range, not squeezed near zero
+    np.testing.assert_array_equal(first["bias"], np.zeros(4))
 
 
 def test_presets_reproduce_seed003_through_conv_run(page):
