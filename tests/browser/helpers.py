@@ -60,6 +60,12 @@ def fmt_cell(v: float, decimals: int = 2) -> str:
     return _fixed(v, _places(abs(v), decimals)).replace("-", MINUS)
 
 
+def grid_decimals(labels) -> int:
+    """The decimals a canvas grid chose for all its numbers (lib/grid.js): 2 when they fit, else 1.
+    A grid at 2 whose labels all have one decimal or none reads the same at 1, so either answer checks it."""
+    return 2 if any(len(str(t).partition(".")[2]) == 2 for row in labels for t in row) else 1
+
+
 def assert_shows(shown, expected, style=fmt_cell, decimals: int = 2, what: str = "cells"):
     """Every shown text equals its expected value written as the page writes it (``style``, ``decimals``).
 
