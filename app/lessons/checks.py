@@ -194,10 +194,11 @@ def layer_table(net, layer, column) -> Answer:
 
 def _networks() -> tuple[dict[str, tuple], Callable[..., list[shapes.Row]]]:
     """The networks the engine can tabulate and the function that does it: engine.architectures'
-    (with residual blocks and padded pooling) when present, else LeNet-5 by engine.shapes."""
+    (with residual blocks, padded pooling and the deeper networks' blocks) when present, else
+    LeNet-5 by engine.shapes."""
     nets = {"lenet5": (shapes.LENET5_INPUT, shapes.LENET5, shapes.LENET5_NAMES)}
     try:
-        from engine.architectures import NETWORKS
+        from engine.architectures import ALL_NETWORKS as NETWORKS
         from engine.architectures import layer_table as tabulate
     except ImportError:  # the table of named networks is optional
         return nets, shapes.layer_table
