@@ -50,6 +50,7 @@ class Part:
     params: int
     formula: str  # "" when it learns nothing
     madds: int  # multiply-adds of one forward pass of one image (0 for norms and pools)
+    kernel: int = 1  # the window's side (1 for norms)
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ def conv_part(name: str, hwc: Shape, filters: int, k: int, s: int = 1, padding=0
         params,
         f"{k}×{k}×{c}×{filters}",
         oh * ow * params,  # each output cell: k·k·c multiply-adds per filter
+        k,
     )
 
 
@@ -159,9 +161,8 @@ def depthwise_part(name: str, hwc: Shape, k: int = 3, padding="same", where: str
     h, w, c = hwc
     oh, ow = _fit(h, w, k, 1, padding, "filter", where)
     params = shapes.conv_params((k, k), 1, c, bias=False)  # c filters of one channel each
-    return Part(
-        name, "depthwise", f"depthwise {k}×{k}, {c} channels", (oh, ow, c), params, f"{k}×{k}×{c}", oh * ow * params
-    )
+    words = f"depthwise {k}×{k}, {c} channels"
+    return Part(name, "depthwise", words, (oh, ow, c), params, f"{k}×{k}×{c}", oh * ow * params, k)
 
 
 def norm_part(name: str, hwc: Shape) -> Part:
@@ -177,7 +178,7 @@ def pool_part(name: str, hwc: Shape, k: int, s: int, padding=0, ceil: bool = Fal
         oh, ow = _ceil_axis(h, k, s, p), _ceil_axis(w, k, s, p)
     else:
         oh, ow = _fit(h, w, k, s, padding, "window", where)
-    return Part(name, "maxpool", pool_words(k, s, padding, ceil), (oh, ow, c), 0, "", 0)
+    return Part(name, "maxpool", pool_words(k, s, padding, ceil), (oh, ow, c), 0, "", 0, k)
 
 
 def pool_words(k: int, s: int, padding=0, ceil: bool = False) -> str:
@@ -430,3 +431,13 @@ def separable_vs_ordinary(h: int, w: int, c_in: int, c_out: int, k: int = 3) -> 
     )
     plain = Cost(whole.params, whole.formula, whole.madds, f"{oh}×{ow}×{whole.formula}")
     return SeparableVsOrdinary(h, w, k, c_in, c_out, sep, plain, plain.params / sep.params, plain.madds / sep.madds)
+
+
+def first_separable(block: Block) -> SeparableVsOrdinary | None:
+    """A block's first separable convolution (depthwise, then pointwise) against one ordinary convolution."""
+    parts = block.parts
+    i = next((i for i, p in enumerate(parts) if p.kind == "depthwise"), None)
+    if i is None:
+        return None
+    h, w, c_in = parts[i].shape
+    return separable_vs_ordinary(h, w, c_in, parts[i + 1].shape[2], parts[i].kernel)

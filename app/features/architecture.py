@@ -1,9 +1,11 @@
 """arch.table (PROTOCOL.md, "arch.table"): a network's layer table from engine.architectures.
 
-One of three things is asked for: a classic ``net`` by name, the CS231n
+One of three things is asked for: a ``net`` by name (LeNet-5 to Xception), the CS231n
 ``pattern`` [(CONV-RELU)*N-POOL?]*M-(FC-RELU)*K,SOFTMAX with its numbers, or a
 ``compare`` of N stacked k×k convolutions with the one layer that sees as far.
-``frozen`` lists rows whose parameters are kept fixed (transfer learning).
+``frozen`` lists rows whose parameters are kept fixed (transfer learning). For a network
+of blocks, ``block`` names the row to open into a diagram (its example block when left
+out), and ``folds`` says which runs of identical blocks a long table may show as one row.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from engine import architectures as arch
+from engine import architectures_blocks as blocks
 from engine import counts, shapes
-from engine.architectures import NETWORKS
+from engine.architectures import ALL_NETWORKS
 from engine.errors import ArgumentError
 
 from ..core.errors import Problem, show
@@ -22,8 +25,17 @@ from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
 from ..core.models import Params, inconsistent, whole
 
 MAX_ROWS = 128  # the longest pattern (6 convs and ReLUs in each of 8 blocks, pools, 3 hidden FC layers) has 113
-# What the network menu calls each of engine.architectures.NETWORKS.
-NETWORK_LABELS = {"lenet5": "LeNet-5", "alexnet": "AlexNet", "vgg16": "VGG-16", "resnet18": "ResNet-18"}
+# What the network menu calls each of engine.architectures.ALL_NETWORKS.
+NETWORK_LABELS = {
+    "lenet5": "LeNet-5",
+    "alexnet": "AlexNet",
+    "vgg16": "VGG-16",
+    "resnet18": "ResNet-18",
+    "googlenet": "GoogLeNet",
+    "resnet50": "ResNet-50",
+    "resnet152": "ResNet-152",
+    "xception": "Xception",
+}
 
 
 class PatternParams(Params):
@@ -48,13 +60,16 @@ class CompareParams(Params):
 
 
 class ArchTableParams(Params):
-    net: Literal[tuple(NETWORKS)] | None = None
+    net: Literal[tuple(ALL_NETWORKS)] | None = None
     pattern: PatternParams | None = Field(
         None, description="{n, m, k, channels, size, filters, kernel, pool, fc_units, classes}"
     )
     compare: CompareParams | None = Field(None, description="{k, n, channels, size, bias}")
     frozen: list[whole(0, MAX_ROWS - 1)] = Field(
         default_factory=list, max_length=MAX_ROWS, description="of row numbers, from 0"
+    )
+    block: whole(0, MAX_ROWS - 1) | None = Field(
+        None, description="the row of a block to draw (a net of blocks only; its example block when left out)"
     )
 
     @field_validator("frozen", mode="before")
@@ -83,6 +98,9 @@ class ArchTableParams(Params):
             raise inconsistent(
                 "frozen", "frozen applies to the rows of a net or a pattern, not to compare; send an empty list"
             )
+        if self.block is not None and self.net not in arch.BLOCK_NETWORKS:
+            nets = ", ".join(arch.BLOCK_NETWORKS)
+            raise inconsistent("block", f"block applies to a net of blocks ({nets}); leave it out here")
         return self
 
 
@@ -97,6 +115,7 @@ class RowMeta(BaseModel):
     share: float  # this row's part of all the parameters, 0 to 1
     receptive_field: int | None  # side of the input patch one output sees; None once every output sees everything
     frozen: bool
+    block: bool  # a block that opens into a diagram (engine.architectures_blocks)
 
 
 class Totals(BaseModel):
@@ -126,9 +145,68 @@ class CompareMeta(BaseModel):
     channels: int
 
 
+class PartMeta(BaseModel):
+    name: str  # the framework's name inside the block: "conv2", "branch2.1.conv"
+    kind: str  # conv, depthwise, batchnorm, maxpool
+    layer: str
+    shape: list[int]  # C×H×W after it
+    params: int
+    formula: str
+    madds: int  # multiply-adds for one image
+
+
+class BranchMeta(BaseModel):
+    label: str
+    parts: list[PartMeta]  # empty: an identity shortcut
+
+
+class CostMeta(BaseModel):
+    params: int
+    formula: str
+    madds: int
+    madds_formula: str
+
+
+class SeparableMeta(BaseModel):
+    """A block's first separable convolution against the ordinary convolution it replaces."""
+
+    h: int
+    w: int
+    k: int
+    c_in: int
+    c_out: int
+    separable: CostMeta
+    ordinary: CostMeta
+    params_ratio: float  # ordinary ÷ separable
+    madds_ratio: float
+
+
+class BlockMeta(BaseModel):
+    row: int
+    name: str
+    layer: str
+    kind: str  # bottleneck, inception, xception, sepconv
+    input_shape: list[int]  # C×H×W coming in
+    shape: list[int]  # C×H×W going out
+    merge: str  # add, concat or "" (one path)
+    branches: list[BranchMeta]
+    params: int
+    formula: str
+    madds: int
+    separable: SeparableMeta | None
+
+
+class Fold(BaseModel):
+    start: int  # the run's first row
+    count: int  # identical blocks in a row
+
+
 class ArchTableMeta(BaseModel):
     mode: Literal["net", "pattern", "compare"]
     title: str
+    source: str | None  # the framework model a net of blocks is written after
+    framework_params: int  # the count that framework prints (Keras adds batch norm's running statistics)
+    statistics: int  # those statistics: 2 per normalized channel, not learned
     input_shape: tuple[int, int, int]  # (C, H, W)
     rows: list[RowMeta]
     totals: Totals
@@ -137,17 +215,24 @@ class ArchTableMeta(BaseModel):
     by_kind_share: dict[str, float]  # the same as parts of all the parameters, 0 to 1
     ranges: dict[str, dict[str, int]]  # pattern: the M slider's legal range given the rest
     compare: CompareMeta | None
+    folds: list[Fold]
+    block: BlockMeta | None
 
 
 # ---------------------------------------------------------------- the handler
 
-PARAM_KINDS = {"conv": "conv", "residual": "conv", "dense": "dense"}  # everything else with parameters: "other" (norms)
+# Everything else with parameters is "other" (norms); a block's own norms count with its convolutions.
+PARAM_KINDS = {"conv": "conv", "residual": "conv", "dense": "dense", **dict.fromkeys(blocks.BLOCKS, "conv")}
 RELU = {"type": "activation", "name": "ReLU"}
 
 
-def _shape(row: shapes.Row) -> list[int]:
+def _chw(shape: tuple[int, ...]) -> list[int]:
     """engine.shapes' (H, W, C) as the page shows it, C×H×W; a vector stays (units,)."""
-    return [row.shape[2], row.shape[0], row.shape[1]] if len(row.shape) == 3 else list(row.shape)
+    return [shape[2], shape[0], shape[1]] if len(shape) == 3 else list(shape)
+
+
+def _shape(row: shapes.Row) -> list[int]:
+    return _chw(row.shape)
 
 
 def _rows(input_shape, layers, names, frozen: set[int] = frozenset()) -> list[RowMeta]:
@@ -166,6 +251,7 @@ def _rows(input_shape, layers, names, frozen: set[int] = frozenset()) -> list[Ro
             share=r.params / total if total else 0.0,
             receptive_field=field,
             frozen=i in frozen,
+            block=spec.get("type") in blocks.BLOCKS,
         )
         for i, (r, spec, field) in enumerate(zip(table, layers, fields))
     ]
@@ -238,6 +324,53 @@ def _compare(p: CompareParams) -> CompareMeta:
     )
 
 
+def _separable(block: blocks.Block) -> SeparableMeta | None:
+    cmp = blocks.first_separable(block)
+    if cmp is None:
+        return None
+    cost = lambda c: CostMeta(params=c.params, formula=c.formula, madds=c.madds, madds_formula=c.madds_formula)  # noqa: E731
+    return SeparableMeta(
+        h=cmp.h,
+        w=cmp.w,
+        k=cmp.k,
+        c_in=cmp.c_in,
+        c_out=cmp.c_out,
+        separable=cost(cmp.separable),
+        ordinary=cost(cmp.ordinary),
+        params_ratio=cmp.params_ratio,
+        madds_ratio=cmp.madds_ratio,
+    )
+
+
+def _block(net: str, row: int | None) -> BlockMeta | None:
+    """The diagram's block: ``row`` of a net of blocks, or its example block."""
+    row = arch.example_block(net) if row is None else row
+    if row is None:
+        return None
+    _, layers, names = arch.network(net)
+    try:
+        b = arch.block_at(net, row)
+    except ArgumentError as exc:
+        raise Problem("invalid", "block", str(exc)) from None
+    part = lambda p: PartMeta(  # noqa: E731
+        name=p.name, kind=p.kind, layer=p.layer, shape=_chw(p.shape), params=p.params, formula=p.formula, madds=p.madds
+    )
+    return BlockMeta(
+        row=row,
+        name=names[row],
+        layer=arch.describe(layers[row]),
+        kind=b.kind,
+        input_shape=_chw(b.input),
+        shape=_chw(b.shape),
+        merge=b.merge,
+        branches=[BranchMeta(label=br.label, parts=[part(p) for p in br.parts]) for br in b.branches],
+        params=b.params,
+        formula=b.formula,
+        madds=b.madds,
+        separable=_separable(b),
+    )
+
+
 def _check_frozen(frozen: list[int], count: int) -> set[int]:
     for i, row in enumerate(frozen):
         if row >= count:
@@ -255,7 +388,7 @@ def arch_table(p: ArchTableParams) -> Answer:
     ranges, compare = {}, None
     try:
         if p.net is not None:
-            input_shape, layers, names = arch.NETWORKS[p.net]
+            input_shape, layers, names = arch.network(p.net)
             title = arch.TITLES[p.net]
         elif p.pattern is not None:
             input_shape, layers, names, ranges = _pattern(p.pattern)
@@ -279,9 +412,13 @@ def arch_table(p: ArchTableParams) -> Answer:
         raise Problem("does_not_fit", field, f"{exc}{hint}") from None
     largest = max(rows, key=lambda r: r.params).name if rows and any(r.params for r in rows) else None
     by_kind, total = _by_kind(rows), sum(r.params for r in rows)
+    deep = p.net in arch.BLOCK_NETWORKS
     meta = ArchTableMeta(
         mode="net" if p.net else "pattern" if p.pattern else "compare",
         title=title,
+        source=arch.SOURCES.get(p.net),
+        framework_params=arch.framework_count(p.net) if p.net else total,
+        statistics=arch.norm_statistics(p.net) if deep else 0,
         input_shape=input_shape,
         rows=rows,
         totals=_totals(rows),
@@ -290,6 +427,10 @@ def arch_table(p: ArchTableParams) -> Answer:
         by_kind_share={k: v / total if total else 0.0 for k, v in by_kind.items()},
         ranges=ranges,
         compare=compare,
+        folds=[Fold(start=a, count=n) for a, n in arch.fold(layers, arch.layer_table(input_shape, layers))]
+        if deep
+        else [],
+        block=_block(p.net, p.block) if deep else None,
     )
     return Answer(meta.model_dump())
 
