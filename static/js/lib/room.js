@@ -32,3 +32,16 @@ export function onWidthChange(element, fn) {
     cancelAnimationFrame(frame);
   };
 }
+
+/** Presenter mode's scale (presenter.js sets --scale on the root: 1 on a page, up to 1.6 on a projector). */
+export function presenterScale() {
+  return parseFloat(getComputedStyle(document.documentElement).getPropertyValue("--scale")) || 1;
+}
+
+/**
+ * A grid's largest cell (px): `base` on a page; grown by presenter mode's scale, so on a projector
+ * the grid the class looks at fills the stage the folded panels left, instead of a third of it.
+ */
+export function maxCell(base) {
+  return Math.round(base * presenterScale());
+}

@@ -296,3 +296,49 @@ def test_presenter_mode_at_the_projector_and_on_a_phone(browser, server_url):
                 # the bar's one button stays, in the window's corner
                 assert pg.evaluate("getComputedStyle(document.querySelector('.presenter-bar')).position") == "fixed"
                 screenshot(pg, f"presenter-{name}-{width}")
+
+
+# ---------------------------------------------------------------- grids that grow on a projector
+
+# The grid the class looks at in each widget. A square grid must take at least 40% of a 1920×1080
+# window's height (432 px: a 9×9 grid's cells are then 48 px, its numbers as large as the page's
+# headings, and the formula, the transport and the other panes keep the rest of the screen); a
+# grid of one row (1-D convolution's signal) at least half the window's width.
+MAIN_GRIDS = {
+    "playground": (".input-view canvas", "height", 0.4),
+    "pool": ("[data-grid='input']", "height", 0.4),
+    "backprop": (".bp-pane canvas", "height", 0.4),
+    "conv1d": ("[data-row='signal'] .c1-cell", "width", 0.5),
+    "xo-draw": (".xo-pad", "height", 0.4),
+    "augment": (".ag-result", "height", 0.4),
+    "activation": ("[data-grid='before']", "height", 0.4),
+}
+# The union of the boxes of what `selector` finds first (or, for cells, all of them).
+EXTENT = """(s) => {
+  const all = [...document.querySelectorAll('#widget ' + s)];
+  const els = s.endsWith('.c1-cell') ? all : all.slice(0, 1);
+  const boxes = els.map((e) => e.getBoundingClientRect());
+  return {
+    width: Math.max(...boxes.map((b) => b.right)) - Math.min(...boxes.map((b) => b.left)),
+    height: Math.max(...boxes.map((b) => b.bottom)) - Math.min(...boxes.map((b) => b.top)),
+  };
+}"""
+
+
+@pytest.mark.parametrize("type_", list(MAIN_GRIDS))
+def test_the_main_grid_fills_a_share_of_the_projectors_stage(browser, server_url, type_):
+    selector, side, share = MAIN_GRIDS[type_]
+    with open_page(browser) as page:
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.emulate_media(reduced_motion="reduce")
+        extents = {}
+        for query in ("", "?present=1"):
+            page.goto(f"{server_url}widget/{type_}{query}")
+            page.wait_for_function("document.querySelector('#widget').dataset.ready === 'true'", timeout=60_000)
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            extents[query] = page.evaluate(EXTENT, selector)
+        screenshot(page, f"presenter-grid-{type_}-1920")
+    window = {"width": 1920, "height": 1080}[side]
+    grown = extents["?present=1"][side]
+    assert grown >= share * window, f"{type_}: {grown:.0f} px of {window} ({grown / window:.0%})"
+    assert grown >= extents[""][side]  # presenting never makes it smaller than on the page

@@ -13,7 +13,7 @@ import { createGrid, fitCell } from "../../lib/grid.js";
 import { idScope } from "../../lib/ids.js";
 import { bindKeys } from "../../lib/keyboard.js";
 import { loadPicture } from "../../lib/pictures.js";
-import { onWidthChange, roomHeight, roomWidth } from "../../lib/room.js";
+import { maxCell, onWidthChange, roomHeight, roomWidth } from "../../lib/room.js";
 import { mountMarkup, widgetFace } from "../../lib/widget.js";
 
 export const ACT_INPUTS = ["random", "x", "seed001"];
@@ -246,7 +246,7 @@ export function mount(element, { socket, choices, labels, onChange }) {
     const scale = scaleFor([values, result.output], "diverging"); // one scale: colours compare across before and after
     // 48px: a signed "−1.4" still reads at 16px; tiny maps and a projector's wide row grow them.
     const box = gridBox();
-    const cell = fitCell(box, Math.min(box, roomHeight(300)), w, h, 6, w * h <= 9 ? 96 : 64);
+    const cell = fitCell(box, Math.min(box, roomHeight(300)), w, h, 6, maxCell(w * h <= 9 ? 96 : 64));
     const hl = marker ? [{ r: marker.r, c: marker.c, h: 1, w: 1 }] : [];
     before.draw({ rows: h, cols: w, cell, value: (r, c) => values[r * w + c], scale, highlights: hl });
     after.draw({ rows: h, cols: w, cell, value: (r, c) => result.output[r * w + c], scale, highlights: hl });

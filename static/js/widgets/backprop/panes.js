@@ -3,7 +3,7 @@
 
 import { scaleFor } from "../../lib/colors.js";
 import { createGrid } from "../../lib/grid.js";
-import { onWidthChange, roomHeight, roomWidth } from "../../lib/room.js";
+import { maxCell, onWidthChange, roomHeight, roomWidth } from "../../lib/room.js";
 
 const GAP = 24; // px between panes: the CSS column gap of .bp-panes
 const CAPTION = 130; // px: a pane's narrowest (backprop.css .bp-pane figcaption min-width 6.5rem)
@@ -55,7 +55,7 @@ export function createPanes(box) {
       }
       return height + tallest <= budget;
     };
-    let cell = CELL.max;
+    let cell = maxCell(CELL.max);
     while (cell > CELL.min && !fits(cell)) cell--;
     return cell;
   }

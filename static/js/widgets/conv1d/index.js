@@ -21,7 +21,7 @@ import { scaleFor } from "../../lib/colors.js";
 import { fmt, fmtCell, parseNumber } from "../../lib/format.js";
 import { bindKeys } from "../../lib/keyboard.js";
 import { m, math, mi, mn, mo, outputSize, sub } from "../../lib/mathml.js";
-import { onWidthChange } from "../../lib/room.js";
+import { maxCell, onWidthChange } from "../../lib/room.js";
 import { field } from "../../lib/schema.js";
 import { createStepper } from "../../lib/stepper.js";
 import { slider as rangeSlider, showRange } from "../../lib/slider.js";
@@ -290,7 +290,7 @@ export function mount(element, { socket, onChange, ...context }) {
   // Cell width: the padded signal fills the track, within readable bounds.
   function cellSize(count) {
     const width = Math.max(200, $(".c1-track").clientWidth - 4);
-    return Math.max(22, Math.min(96, Math.floor(width / Math.max(count, 1))));
+    return Math.max(22, Math.min(maxCell(96), Math.floor(width / Math.max(count, 1))));
   }
 
   function cellHtml(v, scale, extra = "") {
@@ -316,7 +316,7 @@ export function mount(element, { socket, onChange, ...context }) {
     const oScale = scaleFor(out, "diverging");
     const cell = cellSize(padded.length);
     stage.style.setProperty("--cell", `${cell}px`);
-    stage.style.setProperty("--cell-font", `${Math.max(13, Math.min(38, Math.floor(cell * 0.42)))}px`);
+    stage.style.setProperty("--cell-font", `${Math.max(13, Math.min(maxCell(38), Math.floor(cell * 0.42)))}px`);
     const step = state.c1Step >= 0 ? Math.min(state.c1Step, meta.steps - 1) : -1;
     const taps = step >= 0 ? new Set(Array.from(a.positions.data.subarray(step * K, (step + 1) * K))) : new Set();
     $('[data-row="signal"]').innerHTML = Array.from(padded, (v, i) =>

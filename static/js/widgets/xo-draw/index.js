@@ -9,7 +9,8 @@ import { alertHtml } from "../../lib/alerts.js";
 import { chip, chips, pressChips } from "../../lib/chips.js";
 import { scaleFor } from "../../lib/colors.js";
 import { cellsBetween, createGrid, fitCell } from "../../lib/grid.js";
-import { mountMarkup, widgetFace } from "../../lib/widget.js";
+import { presenterScale, roomWidth } from "../../lib/room.js";
+import { listen, mountMarkup, widgetFace } from "../../lib/widget.js";
 import { mountNetView } from "../xo/net-view.js";
 import { runFor } from "../xo/run.js";
 
@@ -72,17 +73,63 @@ export function mount(element, { socket, samples = [], onChange, ...context }) {
   pressChips(element, "brush", (brush) => brush === "ink");
   const canvas = $(".xo-pad");
   const pad = createGrid(canvas);
-  // Sized so the drawing and both networks sit side by side from 1280 px wide up.
+  // On a page: sized so the drawing and both networks sit side by side from 1280 px wide up.
+  // Presenting (arrange()): the pad and the maps grow to the stage the folded page leaves.
   const big = innerWidth >= 1700;
-  const sizes = big ? { filterPx: 168, mapPx: 120 } : { filterPx: 132, mapPx: 77 };
+  const presenting = () => presenterScale() > 1;
+  // (Presenting, the filters are drawn as large as the maps: the rows then fit the screen's height.)
+  const sizes = presenting()
+    ? { filterPx: 120, mapPx: 120 }
+    : big
+      ? { filterPx: 168, mapPx: 120 }
+      : { filterPx: 132, mapPx: 77 };
+  let arranged = { pad: null, net: null, maps: null }; // arrange()'s, once the views are in place
+  const fit = () => (presenting() ? arranged.maps : null);
   const views = {
     hand: mountNetView($('[data-net="hand"]'), {
       title: "Hand-designed filters (the lecture's)",
       name: "hand",
       ...sizes,
+      fit,
     }),
-    trained: mountNetView($('[data-net="trained"]'), { title: "Learned filters", name: "trained", ...sizes }),
+    trained: mountNetView($('[data-net="trained"]'), { title: "Learned filters", name: "trained", ...sizes, fit }),
   };
+  const input = $(".xo-draw-input");
+  arranged = arrange();
+  place();
+
+  /**
+   * Presenting: the pad takes 42% of the window's height (the grid the class looks at); the
+   * networks share the width beside it, both in one row while their maps keep three quarters of
+   * their size, else one beside the pad and one under. Their maps grow up to presenter mode's
+   * scale, as far as the width allows and the three rows of maps fit half the window's height.
+   * {pad, net (px), maps (factor)}, or nulls on a page (its own sizes).
+   */
+  function arrange() {
+    if (!presenting()) return { pad: null, net: null, maps: null };
+    const style = (selector) => getComputedStyle(element.querySelector(selector));
+    const px = (value) => parseFloat(value) || 0;
+    const width = roomWidth(element, 1000);
+    const side = Math.min(width, Math.max(290, Math.min(560, Math.round(0.42 * innerHeight))));
+    // A view's own px beside its maps: its padding and border, the gaps between its four columns.
+    const view = style(".xo-draw-net");
+    const frame =
+      px(view.paddingLeft) + px(view.paddingRight) + px(view.borderLeftWidth) + px(view.borderRightWidth) +
+      3 * px(style(".xo-net-grid").columnGap) + 8;
+    const maps = sizes.filterPx + 3 * sizes.mapPx; // px of a row's four maps at factor 1
+    const beside = width - side - px(style(".xo-draw").columnGap) - 4;
+    const two = Math.floor((beside - px(style(".xo-draw-nets").columnGap)) / 2);
+    const net = two >= 0.75 * maps + frame ? two : beside >= 0.6 * maps + frame ? beside : width;
+    const byHeight = (0.5 * innerHeight) / (3 * sizes.filterPx);
+    // `net`: each view's width (its title wraps in it, rather than pushing the view to the next line).
+    return { pad: side, net, maps: Math.max(0.4, Math.min(presenterScale(), byHeight, (net - frame) / maps)) };
+  }
+
+  function place() {
+    input.style.width = arranged.pad ? `${arranged.pad}px` : "";
+    for (const view of element.querySelectorAll(".xo-draw-net"))
+      view.style.width = arranged.net ? `${arranged.net}px` : "";
+  }
   let state = null;
   let size = 0;
   let grid = null; // Float32Array (S·S), the drawing
@@ -166,7 +213,8 @@ export function mount(element, { socket, samples = [], onChange, ...context }) {
 
   function drawPad() {
     if (!grid) return;
-    const cell = fitCell(big ? 400 : 290, big ? 400 : 290, size, size, 12, 48);
+    const side = arranged.pad ?? (big ? 400 : 290);
+    const cell = fitCell(side, side, size, size, 12, arranged.pad ? 96 : 48);
     const focused = document.activeElement === canvas;
     pad.draw({
       rows: size,
@@ -273,12 +321,22 @@ export function mount(element, { socket, samples = [], onChange, ...context }) {
     run.ensure({})?.catch((e) => e.quiet || alerts.show(null, e.message, "classify", "general"));
   }, ALONE_MS);
 
+  // Presenter mode on or off, or a new window: arranged again (presenter.js sends a resize).
+  const unlistenResize = listen(window, "resize", () => {
+    const next = arrange();
+    if (next.pad === arranged.pad && next.maps === arranged.maps && next.net === arranged.net) return;
+    arranged = next;
+    place();
+    drawPad();
+    if (maps) render();
+  });
+
   return widgetFace(element, {
     update(next) {
       state = next;
       if (run.ready) loadGrid();
     },
-    stops: [() => clearTimeout(timer), () => clearTimeout(alone), unsubscribe],
+    stops: [() => clearTimeout(timer), () => clearTimeout(alone), unsubscribe, unlistenResize],
     inspect: () => ({
       size,
       grid: grid && Array.from(grid),

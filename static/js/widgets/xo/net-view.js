@@ -30,11 +30,13 @@ export function percent(p) {
 }
 
 /**
- * mount(element, {title, filterPx, mapPx}) -> {update(view), inspect()}
+ * mount(element, {title, filterPx, mapPx, fit}) -> {update(view), inspect()}
+ * fit(natural): the factor for the maps' sizes, given the px the four maps of a row take at
+ *   filterPx and mapPx; null (or no fit) for the default: 1, less when the widget is narrower.
  * view: {filters: Tensor (F, k, k), conv, relu: Tensor (F, H1, W1), pool: Tensor (F, H2, W2),
  *        probs: Tensor (2,), scores?: Tensor (2,), classes: ["X", "O"]}
  */
-export function mountNetView(element, { title, filterPx = 96, mapPx = 120, name = "net" }) {
+export function mountNetView(element, { title, filterPx = 96, mapPx = 120, name = "net", fit = null }) {
   element.classList.add("xo-net");
   element.innerHTML =
     `
@@ -85,7 +87,7 @@ export function mountNetView(element, { title, filterPx = 96, mapPx = 120, name 
   const room = element.closest(".widget") ?? element.parentElement;
   function shrink() {
     const natural = filterPx + 3 * mapPx + 3 * COLUMN_GAP + 4;
-    return Math.min(1, (roomWidth(room, natural + FRAME) - FRAME) / natural);
+    return fit?.(natural) ?? Math.min(1, (roomWidth(room, natural + FRAME) - FRAME) / natural);
   }
 
   function drawMap(target, tensor, f, px, scale, label) {
