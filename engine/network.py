@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import activations, checks, fused, norm, shapes
+from . import activations, checks, fused, lenet, norm, shapes
 from .conv import ConvSpec
 from .dense import softmax_ce
 from .errors import ArgumentError
@@ -234,6 +234,8 @@ class Network:
         # Training steps of the X-vs-O shape run as one compiled call (see engine.fused);
         # set False to step layer by layer.
         self.fuse = self._fusable()
+        # Seed 003's LeNet-5 shape steps as one compiled call per half batch (see engine.lenet); None otherwise.
+        self.lenet = lenet.plan(self)
 
     def named_params(self) -> dict[str, np.ndarray]:
         """Every learned array by a stable name, e.g. ``"0.w"`` for the first layer's weights."""
@@ -251,6 +253,11 @@ class Network:
             if keep:
                 outputs.append(x)
         return (x, outputs) if keep else x
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """The outputs (N, classes) without keeping anything for a backward pass: for scoring a data set."""
+        x = self._input(x)  # (N, C, H, W)
+        return self.lenet.logits(x) if self.lenet is not None else self.forward(x)
 
     def _input(self, x) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float32)  # (N, C, H, W)
@@ -313,6 +320,8 @@ class Network:
         """Forward in training mode, softmax cross-entropy, backward: (loss, probabilities)."""
         if self.fuse:
             return self._fused_loss_and_grads(self._input(x), labels)
+        if self.lenet is not None:
+            return self.lenet.loss_and_grads(self._input(x), labels)
         logits = self.forward(x, train=True)
         labels = checks.labels("labels", labels, logits.shape[0], logits.shape[1])
         loss, probs, g = softmax_ce(logits, labels)
