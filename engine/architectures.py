@@ -111,7 +111,7 @@ NETWORKS: dict[str, tuple[tuple[int, int, int], list[Spec], list[str]]] = {
     "resnet18": _resnet18(),
 }
 TITLES = {
-    "lenet5": "LeNet-5 (1998)",
+    "lenet5": "LeNet-5 (the seeds' 28×28 version)",
     "alexnet": "AlexNet (2012, as frameworks ship it)",
     "vgg16": "VGG-16 (2014)",
     "resnet18": "ResNet-18 (2015)",

@@ -241,7 +241,7 @@ def _inception(hwc: Shape, spec: Spec, where: str) -> tuple[list[Branch], str]:
     branches = [
         Branch("1×1", tuple(b1)),
         Branch("1×1 → 3×3", tuple(b2)),
-        Branch(f"1×1 → {k5}×{k5}", tuple(b3)),
+        Branch(f"1×1 → {k5}×{k5}" + (" (the paper's 5×5)" if k5 != 5 else ""), tuple(b3)),
         Branch("pool → 1×1", tuple(b4)),
     ]
     return branches, "concat"

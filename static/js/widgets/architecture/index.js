@@ -1,12 +1,16 @@
 // Architecture widget: a network's layer table from the engine (arch.table): LeNet-5, AlexNet,
-// VGG-16, ResNet-18, the CS231n pattern built from N, M and K, or three 3×3 layers against one
-// 7×7. Shapes C×H×W, parameters per layer with their share as a bar, totals, the layer holding the
-// most; "freeze" boxes show what transfer learning leaves to train (added up by the server).
+// VGG-16, ResNet-18, GoogLeNet, ResNet-50, ResNet-152, Xception, the CS231n pattern built from N, M
+// and K, or three 3×3 layers against one 7×7. Shapes C×H×W, what each row sees, parameters per layer
+// with their formula and share, totals, the layer holding the most; "freeze" boxes show what transfer
+// learning leaves to train (added up by the server). A network of blocks folds its runs of identical
+// blocks (table.js) and draws one block as a diagram (diagram.js); a block's name in the table opens it.
 // Face: mount(element, {socket, onChange(patch)}) -> {update(state), destroy(), inspect()}.
 //
 // State fields (keys for a lesson's `state`; URL names in brackets):
-//   arView    [arv]  "lenet5" | "alexnet" | "vgg16" | "resnet18" | "pattern" | "compare" (default "lenet5")
+//   arView    [arv]  a network ("lenet5", "alexnet", "vgg16", "resnet18", "googlenet", "resnet50",
+//                    "resnet152", "xception") | "pattern" | "compare" (default "lenet5")
 //   arFrozen  [arfz] row numbers (from 0) frozen for transfer learning, e.g. [0, 1, 2] (nets and the pattern)
+//   arBlock   [arbk] the row of the block drawn as a diagram (networks of blocks; their example block when unset)
 //   pattern [(CONV-RELU)*N-POOL?]*M-(FC-RELU)*K,SOFTMAX:
 //     arN [arn] 1–6 (2) · arM [arm] 1–8 (3) · arK [ark] 0–3 (1) · arPool [arpool] (true)
 //     arSize [arsz] input side 4–256 (32) · arFilters [arflt] first block's filters 1–512 (16)
@@ -19,6 +23,8 @@ import { chips, pressChips } from "../../lib/chips.js";
 import { field, names } from "../../lib/schema.js";
 import { slider as rangeSlider, showRange } from "../../lib/slider.js";
 import { keepThenRun, mountMarkup, widgetFace } from "../../lib/widget.js";
+import { blockDiagram } from "./diagram.js";
+import { group, layerTable, percent, shapeText } from "./table.js";
 
 /** The views: the server's networks (arch.table's names, their labels), then the two builders. */
 function views({ schemas, labels }) {
@@ -43,6 +49,7 @@ export function fields(context) {
   return [
     { key: "arView", url: "arv", type: "enum", options: Object.keys(views(context)), def: "lenet5" },
     { key: "arFrozen", url: "arfz", type: "list", def: null },
+    { key: "arBlock", url: "arbk", ...as("block"), def: null },
     { key: "arN", url: "arn", ...as("pattern.n") },
     { key: "arM", url: "arm", ...as("pattern.m") },
     { key: "arK", url: "ark", ...as("pattern.k") },
@@ -56,18 +63,14 @@ export function fields(context) {
   ];
 }
 
-/** Frozen rows are whole row numbers, and there are none in the comparison. */
+/** Frozen rows are whole row numbers, and there are none in the comparison; builders draw no block. */
 export function consistent(state) {
   const s = { ...state };
   if (s.arFrozen && (s.arView === "compare" || !Array.from(s.arFrozen).every((v) => Number.isInteger(v) && v >= 0)))
     s.arFrozen = null;
+  if (s.arView === "compare" || s.arView === "pattern") s.arBlock = null;
   return s;
 }
-
-const group = (n) => n.toLocaleString("en-US");
-const percent = (share) =>
-  share === 0 ? "" : share < 0.001 ? "<0.1%" : `${(share * 100).toFixed(share < 0.1 ? 1 : 0)}%`;
-const shapeText = (shape) => shape.map(group).join(" × ");
 
 function slider(key, label, stops = null) {
   const input = `data-key="${key}" ${stops ? `data-stops="${stops}"` : ""} step="1"`;
@@ -115,7 +118,9 @@ export function mount(element, { socket, onChange, ...context }) {
       <div class="widget-main">
         ${alertHtml("general")}
         <div class="ar-head"><h3 class="ar-title"></h3><span class="shape ar-input"></span></div>
+        <p class="ar-source" hidden></p>
         <div class="ar-summary" aria-live="polite"></div>
+        <div class="ar-block"></div>
         <div class="ar-body"></div>
       </div>
     </div>`,
@@ -123,6 +128,8 @@ export function mount(element, { socket, onChange, ...context }) {
   let state = null;
   let result = null;
   let sent = null;
+  let opened = new Set(); // folds the reader opened (first rows); a new table starts folded
+  let drawnBlock = null; // the row the diagram shows, to bring a newly chosen one into view
   const asked = askedOnce(); // the run parameters last sent
 
   const STOPS = { depths: DEPTHS, filters: DEPTHS.filter((d) => d <= 512), sizes: SIZES };
@@ -132,7 +139,14 @@ export function mount(element, { socket, onChange, ...context }) {
   element.addEventListener("click", (e) => {
     const b = e.target.closest("button");
     if (!b) return;
-    if (b.dataset.view) onChange({ arView: b.dataset.view, arFrozen: null });
+    if (b.dataset.view) onChange({ arView: b.dataset.view, arFrozen: null, arBlock: null });
+    else if (b.dataset.fold) {
+      const start = Number(b.dataset.fold);
+      opened = new Set(opened);
+      if (!opened.delete(start)) opened.add(start);
+      render();
+      element.querySelector(`[data-fold="${start}"]`)?.focus(); // the table was redrawn under the keyboard
+    } else if (b.dataset.block) onChange({ arBlock: Number(b.dataset.block) });
     else if (b.dataset.freeze && result) {
       // "Train only the last layer": every row but the last one with parameters (the classifier to replace).
       const rows = result.rows;
@@ -187,7 +201,7 @@ export function mount(element, { socket, onChange, ...context }) {
     }
     if (s.arView === "compare")
       return { compare: { k: s.arCk, n: s.arCn, channels: s.arCc, size: COMPARE_SIZE, bias: s.arCbias } };
-    return { net: s.arView, frozen: frozen() };
+    return { net: s.arView, frozen: frozen(), ...(s.arBlock != null ? { block: s.arBlock } : {}) };
   }
 
   async function run() {
@@ -196,6 +210,7 @@ export function mount(element, { socket, onChange, ...context }) {
     if (quiet) return;
     if (answer) {
       alerts.clear("table");
+      if (answer.meta.title !== result?.title) opened = new Set();
       result = answer.meta;
       sent = p;
       element.dataset.ready = "true";
@@ -239,6 +254,8 @@ export function mount(element, { socket, onChange, ...context }) {
     const r = result;
     $(".ar-title").textContent = r.title;
     $(".ar-input").textContent = `input ${shapeText(r.input_shape)} (C × H × W)`;
+    renderSource(r);
+    renderBlock(r.block);
     if (r.mode === "compare") return renderCompare(r.compare);
     const t = r.totals;
     const largest = r.rows.find((row) => row.name === r.largest);
@@ -259,57 +276,38 @@ export function mount(element, { socket, onChange, ...context }) {
           ? `<p class="ar-train">Trainable <b>${group(t.trainable)}</b> · frozen ` + `<b>${group(t.frozen)}</b></p>`
           : ""
       }`;
-    $(".ar-body").replaceChildren(table(r.rows, { freeze: true, largest: r.largest }));
+    $(".ar-body").replaceChildren(
+      layerTable(r.rows, { freeze: true, largest: r.largest, folds: r.folds, open: opened, drawn: r.block?.row }),
+    );
   }
 
-  function table(rows, { freeze = false, largest = null, field = false, share = true } = {}) {
-    const el = document.createElement("table");
-    el.className = "ar-table";
-    el.innerHTML =
-      `<thead><tr><th scope="col">Layer</th><th scope="col">What it does</th><th scope="col" ` +
-      `class="num">Output</th>
-      ${field ? '<th scope="col" class="num">Sees</th>' : ""}<th scope="col" class="num">Parameters</th>
-      ${share ? '<th scope="col" class="ar-share-col">Share</th>' : ""}${
-        freeze ? "<th " + 'scope="col">Freeze</th>' : ""
-      }</tr></thead><tbody></tbody>`;
-    const body = el.querySelector("tbody");
-    rows.forEach((row, i) => {
-      const tr = document.createElement("tr");
-      tr.dataset.kind = row.kind;
-      tr.classList.toggle("largest", row.name === largest);
-      tr.classList.toggle("frozen", row.frozen);
-      tr.innerHTML =
-        `<th scope="row">${row.name}</th><td class="what">${row.layer}</td><td class="num ` +
-        `shape-cell">${shapeText(row.shape)}</td>
-        ${
-          field
-            ? `<td ` +
-              `class="num">${row.receptive_field ? `${row.receptive_field}×${row.receptive_field}` : "all"}</td>`
-            : ""
-        }
-        <td class="num"><span class="params">${group(row.params)}</span>${
-          row.formula ? `<span ` + `class="formula-cell">${row.formula}</span>` : ""
-        }</td>
-        ${
-          share
-            ? `<td class="ar-share-col"><span class="ar-bar"><span ` +
-              `style="width:${(100 * row.share).toFixed(2)}%"></span></span><span ` +
-              `class="ar-pct">${percent(row.share)}</span></td>`
-            : ""
-        }
-        ${
-          freeze
-            ? `<td class="freeze">${
-                row.params
-                  ? `<input type="checkbox" data-row="${i}" aria-label="Freeze ` +
-                    `${row.name}" ${row.frozen ? "checked" : ""}>`
-                  : ""
-              }</td>`
-            : ""
-        }`;
-      body.append(tr);
-    });
-    return el;
+  /** Which framework's model the table follows, and the count that framework prints when it differs. */
+  function renderSource(r) {
+    const source = $(".ar-source");
+    source.hidden = !r.source;
+    if (!r.source) return;
+    const keras =
+      r.framework_params !== r.totals.params
+        ? ` It prints <b>${group(r.framework_params)}</b> parameters: these ${group(r.totals.params)} learned ones ` +
+          `and batch norm's ${group(r.statistics)} running means and variances, which it counts as non-trainable.`
+        : "";
+    source.innerHTML = `After ${r.source}.${keras}`;
+  }
+
+  function renderBlock(block) {
+    const box = $(".ar-block");
+    if (!block) {
+      box.replaceChildren();
+      drawnBlock = null;
+      return;
+    }
+    box.replaceChildren(blockDiagram(block));
+    const chosen = drawnBlock !== null && drawnBlock !== block.row;
+    drawnBlock = block.row;
+    if (chosen) {
+      const smooth = !matchMedia("(prefers-reduced-motion: reduce)").matches;
+      box.scrollIntoView({ behavior: smooth ? "smooth" : "auto", block: "nearest" });
+    }
   }
 
   function renderCompare(c) {
@@ -317,7 +315,7 @@ export function mount(element, { socket, onChange, ...context }) {
       const box = document.createElement("section");
       box.className = "ar-side";
       box.innerHTML = `<h4>${title}</h4>`;
-      box.append(table(s.rows, { field: true, share: false })); // each side's total is in its title
+      box.append(layerTable(s.rows, { field: true, share: false })); // each side's total is in its title
       return box;
     };
     const sq = (v) => `${v}×${v}`;
@@ -346,11 +344,31 @@ export function mount(element, { socket, onChange, ...context }) {
       params: sent,
       meta: result,
       total: $(".ar-total b")?.textContent ?? null,
-      rows: [...element.querySelectorAll(".ar-body tbody tr")].map((tr) => ({
+      // Every layer row, shown or folded away; the folds' own summary rows are in `folds`.
+      rows: [...element.querySelectorAll(".ar-body tbody tr[data-index]")].map((tr) => ({
         name: tr.querySelector("th").textContent,
         shape: tr.querySelector(".shape-cell").textContent,
         params: tr.querySelector(".params").textContent,
+        sees: tr.querySelector(".sees")?.textContent ?? null,
+        hidden: tr.hidden,
       })),
+      folds: [...element.querySelectorAll(".ar-fold")].map((tr) => ({
+        names: tr.querySelector("th").textContent,
+        what: tr.querySelector(".what").textContent,
+        open: tr.querySelector("button").getAttribute("aria-expanded") === "true",
+      })),
+      diagram: element.querySelector(".ar-diagram")
+        ? {
+            row: Number(element.querySelector(".ar-diagram").dataset.block),
+            branches: [...element.querySelectorAll(".ar-branch")].map((br) => ({
+              label: br.querySelector(".ar-branch-label").textContent,
+              boxes: [...br.querySelectorAll(".ar-box")].map((box) => box.dataset.part),
+              text: br.textContent,
+            })),
+            merge: element.querySelector(".ar-merge").textContent,
+            separable: element.querySelector(".ar-sep")?.textContent ?? null,
+          }
+        : null,
     }),
   });
 }
