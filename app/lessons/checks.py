@@ -286,15 +286,35 @@ CHECKS: dict[str, Callable[..., Answer]] = {
 }
 
 
+def all_checks() -> dict[str, Callable[..., Answer]]:
+    """Every check function by name: these and :mod:`app.lessons.checks_layers`' (which builds on these)."""
+    from .checks_layers import CHECKS as LAYERS
+
+    return CHECKS | LAYERS
+
+
 def run_check(spec: dict) -> Answer:
-    """Run ``{fn: name, ...arguments}``; ValueError names the function or argument that is wrong."""
+    """Run ``{fn: name, ...arguments}``; ValueError names the function or argument that is wrong.
+
+    ``digits`` (any check with a number for an answer) rounds the answer to that many decimals, for a
+    choice that prints it rounded ("0.142"); the working keeps the engine's full value.
+    """
     if not isinstance(spec, dict) or "fn" not in spec:
         raise ValueError(f"check must be {{fn: name, ...arguments}}, got {spec!r}")
-    args = {k: v for k, v in spec.items() if k != "fn"}
-    fn = CHECKS.get(spec["fn"])
+    args = {k: v for k, v in spec.items() if k not in ("fn", "digits")}
+    table = all_checks()
+    fn = table.get(spec["fn"])
     if fn is None:
-        raise ValueError(f"fn must be one of {', '.join(CHECKS)}, got {spec['fn']!r}")
+        raise ValueError(f"fn must be one of {', '.join(table)}, got {spec['fn']!r}")
     try:
-        return fn(**args)
+        answer, work = fn(**args)
     except TypeError as exc:  # a missing or unknown argument
         raise ValueError(f"{spec['fn']}: {exc}".replace(f"{fn.__name__}() ", "")) from None
+    if "digits" not in spec:
+        return answer, work
+    digits = checks.integer("digits", spec["digits"], 0, 6)
+    if isinstance(answer, str):
+        raise ValueError(f"digits: {spec['fn']} answers with text ({answer!r}), which cannot be rounded")
+    rounded = round(float(answer), digits)
+    rounded = int(rounded) if rounded.is_integer() else rounded
+    return rounded, f"{work} ≈ {_number(rounded)}"

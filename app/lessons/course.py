@@ -205,6 +205,17 @@ class Course:
         i = self.lessons.index(lesson)
         return (self.lessons[i - 1] if i else None), (self.lessons[i + 1] if i + 1 < len(self.lessons) else None)
 
+    def choice_plan(self) -> list[tuple[str, int]]:
+        """Every choice question of the course in order, as ("slug/id", number of choices): a lesson page
+        orders its choices from the whole course's (choices.js), so the right answer's position is
+        balanced across the course for each learner."""
+        return [
+            (f"{lesson.slug}/{q['id']}", len(q["choices"]))
+            for lesson in self.lessons
+            for q in lesson.questions
+            if q["kind"] == "choice"
+        ]
+
 
 _lock = threading.Lock()
 _files: dict[Path, tuple[int, Lesson | LessonError]] = {}  # path -> (mtime_ns, parsed)

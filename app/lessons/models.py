@@ -170,8 +170,8 @@ def check_question(path: Path, source: str, meta: LessonMeta, line: int) -> dict
         "kind": q.kind,
         "line": line,
         "prompt": MD.renderInline(q.prompt),
-        "explain": MD.render(q.explain),
-        "hint_wrong": MD.render(q.hint_wrong) if q.hint_wrong else None,
+        "explain": MD.render(said(q.explain, q.kind)),
+        "hint_wrong": MD.render(said(q.hint_wrong, q.kind)) if q.hint_wrong else None,
         "tolerance": getattr(q, "tolerance", 0),
         "work": "",
     }
@@ -202,7 +202,18 @@ def check_question(path: Path, source: str, meta: LessonMeta, line: int) -> dict
             answer_html=MD.renderInline(q.choices[q.answer]),
         )
         return data
-    if not _same(q.answer, engine):
+    if isinstance(engine, int) and q.tolerance:
+        raise LessonError(
+            path, f"{name}, tolerance", f"the answer {engine} is whole and is graded exactly: leave tolerance out", line
+        )
+    if isinstance(engine, float) and not q.tolerance:
+        raise LessonError(
+            path,
+            f"{name}, tolerance",
+            f"the answer {engine} is not whole: state how close a learner must come (e.g. tolerance: 0.01)",
+            line,
+        )
+    if not _same(q.answer, engine, q.tolerance):
         raise LessonError(
             path,
             f"{name}, answer",
@@ -228,10 +239,25 @@ def _plain(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
-def _same(author, engine) -> bool:
+def _same(author, engine, tolerance: float) -> bool:
+    """Whole answers exactly; others within the question's tolerance (the engine's float32 is read back
+    as its shortest decimal, so an author who writes it gets it)."""
     if isinstance(engine, str) or isinstance(author, str):
         return isinstance(author, str) and isinstance(engine, str) and _plain(author) == _plain(engine)
-    return abs(author - engine) <= 1e-6 * max(1.0, abs(engine))  # the engine computes in float32
+    if isinstance(engine, int):
+        return author == engine
+    return abs(author - engine) <= tolerance
+
+
+# "You predicted {given}" in a typed question's explanation: the page tells the learner what they did,
+# so the verb follows the kind of question, whatever the author wrote.
+VERBS = {"numeric": "answered", "choice": "chose", "predict": "predicted"}
+_SAID = re.compile(r"\b([Yy]ou) (?:answered|predicted|chose|picked) \{given\}")
+
+
+def said(text: str, kind: str) -> str:
+    """``text`` with every "you <verb> {given}" using the verb of ``kind``."""
+    return _SAID.sub(lambda m: f"{m.group(1)} {VERBS[kind]} {{given}}", text)
 
 
 def _show(value) -> str:

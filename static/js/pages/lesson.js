@@ -2,6 +2,7 @@
 // (lesson-questions.js), the learner's answers and place kept in this browser
 // (lesson-progress.js), the progress bar kept up to date.
 
+import { choiceOrders, learnerSeed } from "./lesson/choices.js";
 import { mountQuestion } from "./lesson/questions.js";
 import { lessonProgress } from "./lesson/progress.js";
 import { mountWidget } from "./lesson/widgets.js";
@@ -33,6 +34,11 @@ for (const figure of document.querySelectorAll("figure.lesson-widget")) {
 
 const questions = new Map(data.questions.map((q) => [q.id, q]));
 const done = new Set(saved.done.filter((id) => questions.has(id)));
+const orders = choiceOrders(
+  data.choicePlan,
+  new Map(data.questions.filter((q) => q.kind === "choice").map((q) => [`${data.slug}/${q.id}`, q.answer])),
+  learnerSeed(),
+);
 
 function showProgress() {
   const total = questions.size;
@@ -49,6 +55,7 @@ for (const section of document.querySelectorAll("section.question")) {
     saved: saved.answers[q.id],
     done: done.has(q.id),
     widgetTitle: q.kind === "predict" ? data.widgets[q.widget].title.toLowerCase() : "",
+    order: orders.get(`${data.slug}/${q.id}`),
     // Without `read`, the value shown is the check's (the engine's) once the widget has answered.
     reveal: async () => {
       const value = await widget.reveal(q.set, q.read ?? null);
@@ -113,5 +120,5 @@ addEventListener(
   true,
 );
 
-// For tests: the widgets by id and the page data.
-window.convscopeLesson = { data, widgets, progress };
+// For tests: the widgets by id, the page data and the order each choice question shows its choices in.
+window.convscopeLesson = { data, widgets, progress, orders };

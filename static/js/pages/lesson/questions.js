@@ -1,12 +1,17 @@
-// A lesson's questions: numeric (type a number, Check or Enter), choice (a radio group) and
-// predict (type a prediction, Reveal sets the widget and shows the engine's value). The right
-// answers and their working come from the server, computed by the engine; the page only
-// compares and fills the author's explanation with the learner's own numbers.
+// A lesson's questions: numeric (type a number, Check or Enter), choice (a radio group, in the
+// learner's own order: choices.js) and predict (type a prediction, Reveal sets the widget and shows
+// the engine's value). The right answers and their working come from the server, computed by the
+// engine; the page only compares and fills the author's explanation with the learner's own numbers.
+// A whole answer is graded exactly; any other within the question's stated tolerance.
 
 import { fmt, parseNumber } from "../../lib/format.js";
 
 const KIND_LABEL = { numeric: "Your answer", predict: "Your prediction" };
-const FLOAT_MARGIN = 1e-6; // the engine computes in float32: 0.1 typed is 0.1 answered
+// A widget's value arrives as float32 (−1.8 reads −1.7999999523): compared with the check only
+// to warn an author, never to grade.
+const FLOAT32_MARGIN = 1e-6;
+// Digit groups a person may type: 1,600,000 and 1 600 000 (any space, thin or not, or an apostrophe).
+const GROUPED = /^[+\-\u2212]?\d{1,3}(?:([,'\u00a0\u2009\u202f ])\d{3})(?:\1\d{3})*(\.\d+)?$/;
 
 function escapeHtml(text) {
   return String(text).replace(
@@ -15,11 +20,11 @@ function escapeHtml(text) {
   );
 }
 
-/** A number as typed by a person: "1,200" and "1 200" read as 1200, "−3" and "0,5" as usual. */
+/** A number as typed by a person: "1,200" and "1 200" read as 1200 (one separator throughout), "−3" and
+ * "0,5" as usual. */
 export function readNumber(text) {
   const t = String(text).trim();
-  if (/^[+\-\u2212]?\d{1,3}([,\u202f\u2009 ]\d{3})+(\.\d+)?$/.test(t))
-    return parseNumber(t.replace(/[,\u202f\u2009 ]/g, ""));
+  if (GROUPED.test(t)) return parseNumber(t.replace(/[,'\u00a0\u2009\u202f ]/g, ""));
   return parseNumber(t);
 }
 
@@ -46,12 +51,13 @@ function judge(given, answer, tolerance) {
   }
   const n = readNumber(given);
   if (n === null) return null;
-  return Math.abs(n - answer) <= tolerance + FLOAT_MARGIN * Math.max(1, Math.abs(answer));
+  if (Number.isInteger(answer) && !tolerance) return n === answer;
+  return Math.abs(n - answer) <= tolerance;
 }
 
 function agrees(value, answer, tolerance) {
   if (typeof value === "number" && typeof answer === "number")
-    return Math.abs(value - answer) <= tolerance + FLOAT_MARGIN * Math.max(1, Math.abs(answer));
+    return Math.abs(value - answer) <= tolerance + FLOAT32_MARGIN * Math.max(1, Math.abs(answer));
   return plain(showValue(value)) === plain(showValue(answer));
 }
 
@@ -62,20 +68,20 @@ function fill(template, values) {
 /**
  * Build the controls of one question inside its placeholder `section`.
  * options: {saved: {given, right, value?} | undefined, done: bool, onAnswer(given, right, value?),
- *           reveal(): Promise<engine value>, widgetTitle}
+ *           reveal(): Promise<engine value>, widgetTitle, order: the choices' indices as shown}
  */
-export function mountQuestion(section, q, { saved, done, onAnswer, reveal, widgetTitle }) {
+export function mountQuestion(section, q, { saved, done, onAnswer, reveal, widgetTitle, order }) {
   const form = document.createElement("form");
   form.className = "question-form";
   form.noValidate = true;
   const inputId = `q-${q.id}-input`;
   if (q.kind === "choice") {
     form.innerHTML = `<fieldset class="question-choices"><legend class="visually-hidden">Choices</legend>
-      ${q.choices
+      ${(order ?? q.choices.map((_, i) => i))
         .map(
-          (c, i) =>
+          (i) =>
             `<label class="question-choice"><input type="radio" name="q-${q.id}" value="${i}"> ` +
-            `<span>${c}</span></label>`,
+            `<span>${q.choices[i]}</span></label>`,
         )
         .join("")}
       </fieldset><button type="submit" class="lesson-button">Check</button>`;

@@ -1,0 +1,141 @@
+"""The real course in Chromium, as a learner meets it: whole answers graded exactly (digit groups
+accepted), real ones within their tolerance; choices shown in an order of the learner's own, kept
+across a reload, with the right answer at every position about equally often across the course.
+
+Answers are the engine's (read here from the lesson files through app.lessons); a learner's seed is
+set before the page's scripts run, so every order checked here is reproducible.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from app.lessons.course import check_course
+
+ROOT = Path(__file__).resolve().parents[3]
+COURSE = check_course(ROOT / "lessons")
+SEED_KEY = "convscope.learner.v1"
+WIDGET_WAIT_MS = 60_000  # a cold engine compiles its kernels on the first request
+
+
+def lesson(slug: str):
+    found = COURSE.find(slug)
+    assert found is not None, f"no lesson {slug}"
+    return found
+
+
+def question_data(slug: str, qid: str) -> dict:
+    return next(q for q in lesson(slug).questions if q["id"] == qid)
+
+
+def with_seed(page, seed: int):
+    """The learner's seed, in place before any script of any page this test opens."""
+    page.add_init_script(f"localStorage.setItem('{SEED_KEY}', '{seed}')")
+
+
+def answer(page, qid: str, typed: str) -> str:
+    q = page.locator(f'section.question[data-question="{qid}"]')
+    q.locator("input.question-input").fill(typed)
+    q.locator("input.question-input").press("Enter")
+    return q.locator(".question-feedback").inner_text()
+
+
+def shown_order(page, qid: str) -> list[int]:
+    """The choices' own indices, in the order the page shows them."""
+    radios = page.locator(f'section.question[data-question="{qid}"] input[type=radio]')
+    return [int(v) for v in radios.evaluate_all("rs => rs.map(r => r.value)")]
+
+
+def test_whole_answers_are_graded_exactly_and_digit_groups_are_read(page, server_url):
+    page.goto(f"{server_url}lessons/images-as-vectors")
+    qid = "linear-classifier-weights"
+    right = question_data("images-as-vectors", qid)["answer"]
+    assert isinstance(right, int) and right > 10**6
+    for typed in (str(right), f"{right:,}", f"{right:,}".replace(",", " "), f"{right:,}".replace(",", "\u202f")):
+        assert answer(page, qid, typed).startswith("Right."), typed
+    # Off by 64 in ten million: a relative margin would have let these through.
+    for typed in (str(right + 64), f"{right - 64:,}", f"{right + 1:,}"):
+        assert answer(page, qid, typed).startswith("Not quite."), typed
+    # Digit groups must be groups of three, with one separator throughout.
+    assert "is not a number" in answer(page, qid, f"{right:,}".replace(",", ", "))
+
+
+def test_real_answers_are_graded_within_their_tolerance(page, server_url):
+    slug, qid = "activations-and-normalization", "detector-fires"
+    q = question_data(slug, qid)
+    value, tolerance = q["answer"], q["tolerance"]
+    assert isinstance(value, float) and tolerance > 0
+    page.goto(f"{server_url}lessons/{slug}")
+    assert answer(page, qid, f"{value + tolerance / 2:.4f}").startswith("Right.")
+    assert answer(page, qid, f"{value - tolerance / 2:.4f}").startswith("Right.")
+    assert answer(page, qid, f"{value + 2 * tolerance:.4f}").startswith("Not quite.")
+
+
+def test_choices_are_in_the_learners_own_order_kept_across_a_reload(page, server_url):
+    slug = "convolution-vs-correlation"
+    choices = [q for q in lesson(slug).questions if q["kind"] == "choice"]
+    assert len(choices) >= 2
+    with_seed(page, 12345)
+    page.goto(f"{server_url}lessons/{slug}")
+    first = {q["id"]: shown_order(page, q["id"]) for q in choices}
+    for q in choices:
+        assert sorted(first[q["id"]]) == list(range(len(q["choices"])))
+        texts = page.locator(f'section.question[data-question="{q["id"]}"] .question-choice').all_inner_texts()
+        assert [t.strip() for t in texts] == [
+            page.evaluate(
+                "h => { const d = document.createElement('div'); d.innerHTML = h; return d.textContent; }",
+                q["choices"][i],
+            ).strip()
+            for i in first[q["id"]]
+        ]
+    # Picking the right one by its text is right, wherever it is shown; the pick survives a reload.
+    q = choices[0]
+    position = first[q["id"]].index(q["answer"])
+    page.locator(f'section.question[data-question="{q["id"]}"] input[type=radio]').nth(position).check()
+    page.locator(f'section.question[data-question="{q["id"]}"]').get_by_role("button", name="Check").click()
+    assert "Right." in page.locator(f'section.question[data-question="{q["id"]}"] .question-feedback').inner_text()
+    page.reload()
+    assert {q["id"]: shown_order(page, q["id"]) for q in choices} == first
+    checked = page.locator(f'section.question[data-question="{q["id"]}"] input[type=radio]').nth(position)
+    assert checked.is_checked()
+
+
+def test_another_learner_sees_another_order(browser, server_url):
+    orders = []
+    for seed in (1, 2, 3):
+        context = browser.new_context()
+        page = context.new_page()
+        with_seed(page, seed)
+        page.goto(f"{server_url}lessons/convolution-vs-correlation")
+        orders.append(page.evaluate("Object.fromEntries(window.convscopeLesson.orders)"))
+        context.close()
+    assert orders[0] != orders[1] or orders[0] != orders[2]
+
+
+@pytest.mark.parametrize("seed", [1, 7, 99, 2024, 4_000_000_000])
+def test_the_right_answer_is_at_every_position_about_equally_often(page, server_url, seed):
+    """For one learner, over the whole course: the position of the right answer of every choice
+    question, counted from the orders every lesson page computes (one page computes them all)."""
+    with_seed(page, seed)
+    page.goto(f"{server_url}lessons/images-as-vectors")
+    plan = COURSE.choice_plan()
+    answers = {
+        f"{les.slug}/{q['id']}": q["answer"] for les in COURSE.lessons for q in les.questions if q["kind"] == "choice"
+    }
+    orders = page.evaluate(
+        """async ([plan, answers, seed]) => {
+          const { choiceOrders } = await import('/static/js/pages/lesson/choices.js');
+          return Object.fromEntries(choiceOrders(plan, new Map(Object.entries(answers)), seed));
+        }""",
+        [plan, answers, seed],
+    )
+    assert set(orders) == set(answers)
+    spots = Counter(orders[key].index(right) for key, right in answers.items())  # true/false ones too
+    assert set(spots) == {0, 1, 2, 3}
+    assert max(spots.values()) - min(spots.values()) <= 1, spots
+    # The page itself uses the same orders.
+    own = page.evaluate("Object.fromEntries(window.convscopeLesson.orders)")
+    assert own == {k: v for k, v in orders.items() if k.startswith("images-as-vectors/")}
