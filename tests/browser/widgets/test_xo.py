@@ -1,10 +1,12 @@
 """The /xo page in real Chromium: train X vs O live, pause, step, reset, the keyboard, the URL,
-and "Classify your own". Expected numbers come from the engine's own Trainer, run here on the
-config the page reports (train.ready) for the number of batches the page shows: the server's
-run must be that very run, however its chunks fell."""
+and "Classify your own". Each test states the run its link asks for (the page's defaults written
+out below, changed by the link's settings); the page must have started exactly that run, and the
+expected numbers come from the engine's Trainer run here on that config for the number of batches
+the page shows: the server's run must be that very run, however its chunks fell."""
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -13,6 +15,7 @@ from engine import xo_train
 from engine.xo_data import NAMED_SAMPLES
 
 from ..conftest import screenshot
+from ..helpers import fmt
 
 XO = "window.convscopeXO"
 TRAIN = f"{XO}.train.inspect()"
@@ -35,8 +38,64 @@ def meta(page) -> dict:
     return page.evaluate(f"{XO}.meta")
 
 
-def run_config(page) -> dict:
-    return page.evaluate(f"{XO}.run.ready.meta.config")
+# The run a link without run settings starts.
+DEFAULT_RUN = {
+    "size": 9,
+    "filters": 3,
+    "kernel": 3,
+    "pool": 2,
+    "init": "random",
+    "lr": 0.1,
+    "momentum": 0.9,
+    "batch": 8,
+    "seed": 0,
+    "n_train": 128,
+    "n_test": 32,
+    "variations": {"shift": 1, "scale": 0.1, "rotation": 10, "thickness": 2, "noise": 0, "distorted": False},
+}
+
+
+def run(variations: dict | None = None, **settings) -> dict:
+    """The default run with some settings changed (a link's)."""
+    config = copy.deepcopy(DEFAULT_RUN)
+    config.update(settings)
+    config["variations"].update(variations or {})
+    return config
+
+
+def run_config(page, expected: dict) -> dict:
+    """The run the page started, which must be the one the test's link asks for."""
+    assert page.evaluate(f"{XO}.run.ready.meta.config") == expected
+    return expected
+
+
+def percent(p: float) -> str:
+    """A probability or an accuracy as the page writes it (widgets/xo/net-view.js percent())."""
+    if p in (0, 1):
+        return f"{int(p * 100)}%"
+    return "> 99.9%" if p > 0.999 else "< 0.1%" if p < 0.001 else f"{fmt(p * 100, 1)}%"
+
+
+def assert_stats_shown(page, e):
+    """The numbers under the curves are the engine's evaluation ``e`` of the run, as the page writes them."""
+    shown = {
+        k: page.locator(f'[data-stat="{k}"]').inner_text() for k in ("train_loss", "test_loss", "train_acc", "test_acc")
+    }
+    assert shown == {
+        "train_loss": fmt(e.train_loss, 3),
+        "test_loss": fmt(e.test_loss, 3),
+        "train_acc": percent(e.train_acc),
+        "test_acc": percent(e.test_acc),
+    }
+
+
+def assert_probs_shown(page, net: str, maps: dict):
+    """A network's verdict table: each class's probability (3 decimals) and score (2), as the engine gives them."""
+    rows = page.locator(f'[data-net="{net}"] .xo-probs tbody tr')
+    probs = rows.locator(".xo-p").all_inner_texts()
+    assert probs == [fmt(p, 3) for p in maps["probs"]], net
+    scores = rows.locator(".xo-score-col").all_inner_texts()
+    assert scores == [fmt(v, 2) for v in maps["scores"]], net
 
 
 def trained(config: dict, batches: int) -> xo_train.Trainer:
@@ -75,9 +134,10 @@ def test_play_trains_until_every_test_example_is_right(page, server_url):
     m = meta(page)
     late = page.evaluate(TRAIN)
     assert m["step"] > early["step"] and late["history"] > early["history"]  # the curves moved
-    # The run is the engine's run of the same config for the same number of batches.
-    config = run_config(page)
+    # The run is the engine's run of the default config for the same number of batches.
+    config = run_config(page, DEFAULT_RUN)
     expected = trained(config, m["step"]).evaluate()
+    assert_stats_shown(page, expected)
     assert (m["train_loss"], m["test_loss"], m["test_acc"]) == (
         expected.train_loss,
         expected.test_loss,
@@ -116,8 +176,7 @@ def test_reset_repeats_the_run_exactly(page, server_url):
     for key in ("step", "train_loss", "test_loss", "train_acc", "test_acc"):
         assert again[key] == played[key], key
     assert page.evaluate(f"Array.from({XO}.run.latest.arrays.filters.data)") == filters
-    config = run_config(page)
-    assert config["seed"] == 5
+    config = run_config(page, run(seed=5))
     assert played["train_loss"] == trained(config, played["step"]).evaluate().train_loss
 
 
@@ -190,7 +249,7 @@ def test_k_pauses_training_on_the_server(page, server_url):
 def test_drawing_an_O_turns_the_prediction_from_X_to_O(page, server_url):
     open_xo(page, server_url, "?speed=100")
     m = play_until_perfect(page)
-    config = run_config(page)
+    config = run_config(page, DEFAULT_RUN)
     size = config["size"]
     d = classified(page)
     np.testing.assert_array_equal(grid_of(d), NAMED_SAMPLES["seed_x"])  # the default drawing: the seed's X
@@ -206,6 +265,7 @@ def test_drawing_an_O_turns_the_prediction_from_X_to_O(page, server_url):
         maps = t.maps(grid_of(d), net)
         np.testing.assert_array_equal(np.array(d[net]["probs"], np.float32), maps["probs"])
         np.testing.assert_array_equal(np.array(d[net]["scores"], np.float32), maps["scores"])
+        assert_probs_shown(page, net, maps)
     assert page.locator('[data-net="trained"] [data-verdict="label"]').inner_text() == "O"
     assert page.locator('[data-net="trained"]').get_attribute("data-label") == "O"
     screenshot(page, "xo-classify-1280")
@@ -219,9 +279,10 @@ def test_the_seed_distorted_x_is_one_click_away(page, server_url):
     expected = NAMED_SAMPLES["seed_distorted_x"]
     d = classified(page)
     np.testing.assert_array_equal(grid_of(d), expected)
-    t = trained(run_config(page), d["meta"]["step"])
+    t = trained(run_config(page, DEFAULT_RUN), d["meta"]["step"])
     hand = t.maps(expected, "hand")
     np.testing.assert_array_equal(np.array(d["hand"]["probs"], np.float32), hand["probs"])
+    assert_probs_shown(page, "hand", hand)
     assert d["hand"]["label"] == "XO"[int(np.argmax(hand["probs"]))]
     page.evaluate(f"{XO}.store.flush()")
     assert "ds=seed_distorted_x" in page.url
@@ -238,16 +299,18 @@ def test_the_seed_distorted_x_is_one_click_away(page, server_url):
 def test_a_link_reproduces_the_setup(page, server_url):
     query = "?seed=3&init=hand&f=4&lr=0.05&mom=0.5&bs=4&rot=20&dist=1&speed=5&ex=4"
     open_xo(page, server_url, query)
-    config = run_config(page)
-    assert (config["seed"], config["init"], config["filters"], config["lr"], config["momentum"], config["batch"]) == (
-        3,
-        "hand",
-        4,
-        0.05,
-        0.5,
-        4,
+    config = run_config(
+        page,
+        run(
+            seed=3,
+            init="hand",
+            filters=4,
+            lr=0.05,
+            momentum=0.5,
+            batch=4,
+            variations={"rotation": 20, "distorted": True},
+        ),
     )
-    assert config["variations"]["rotation"] == 20 and config["variations"]["distorted"] is True
     page.wait_for_function(f"{XO}.meta?.sample === 4 && {XO}.meta?.speed === 5", timeout=WAIT)
     wait_drawn(page)
     assert page.locator('[data-speed="5"]').get_attribute("aria-pressed") == "true"
@@ -269,8 +332,7 @@ def test_a_setting_the_engine_refuses_is_named_beside_its_control(page, server_u
     page.wait_for_function("document.querySelector('[data-alert=\"pool\"]').textContent !== ''", timeout=WAIT)
     message = page.locator('[data-alert="pool"]').inner_text()
     assert "pool must be" in message, message
-    config = run_config(page)  # the page fell back to a run the engine accepts
-    xo_train.make_config(config)
+    run_config(page, DEFAULT_RUN)  # the page fell back to its default run, which the engine accepts
     # A live setting out of range: the learning rate field is refused by name, the run goes on.
     page.evaluate(f"{XO}.store.set({{xoLr: 5}})")
     page.wait_for_function("document.querySelector('[data-alert=\"lr\"]').textContent !== ''", timeout=WAIT)
@@ -288,10 +350,14 @@ def test_screens_at_1920(page, server_url):
     page.locator(".xo-play").click()
     page.wait_for_function(f"{XO}.meta?.playing === false", timeout=WAIT)
     wait_drawn(page)
+    t = trained(run_config(page, DEFAULT_RUN), meta(page)["step"])
+    assert_stats_shown(page, t.evaluate())
     screenshot(page, "xo-trained-1920")
     page.get_by_role("button", name="An O").click()
     d = classified(page)
     np.testing.assert_array_equal(grid_of(d), NAMED_SAMPLES["o"])
+    for net in ("trained", "hand"):  # the verdicts on the projector: the engine's, for this network and drawing
+        assert_probs_shown(page, net, t.maps(NAMED_SAMPLES["o"], net))
     page.locator("#draw-widget").scroll_into_view_if_needed()
     screenshot(page, "xo-classify-1920")
 
@@ -306,7 +372,7 @@ def test_a_run_setting_starts_a_new_run_and_the_drawing_follows_its_size(page, s
     page.keyboard.press("ArrowRight")  # 9 → 10: a new run, paused at step 0
     page.wait_for_function(f"{XO}.run.ready.meta.run > {first} && {XO}.run.ready.meta.config.size === 10", timeout=WAIT)
     wait_drawn(page)
-    config = run_config(page)
+    config = run_config(page, run(size=10))
     assert page.locator('[data-value="size"]').inner_text() == "10 × 10"
     d = classified(page)
     assert d["size"] == 10
