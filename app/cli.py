@@ -91,10 +91,15 @@ def return_freed_memory() -> None:
 
 
 def server_config(app, **options):
-    """The uvicorn settings the command serves with (tests that serve in-process use them too)."""
+    """The uvicorn settings the command serves with (tests that serve in-process use them too).
+
+    No websocket compression (permessage-deflate): answers are float32 arrays, which deflate
+    shrinks by under a tenth at a few MB a second of the server's one event loop, so a 256×256×3
+    playground answer (1 MB) took longer to compress than to compute, and every page waited.
+    """
     import uvicorn
 
-    return uvicorn.Config(app, log_level="warning", backlog=1024, **options)
+    return uvicorn.Config(app, log_level="warning", backlog=1024, ws_per_message_deflate=False, **options)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,11 +7,14 @@ sizes, formulas and slider ranges from engine.shapes.
 A lecture hall sends conv.run a thousand times a second, mostly small grids at a few
 settings: a setting's meta is made once (it depends on the sizes and settings, never on
 the values) and :meth:`ConvRunParams.work` tells the dispatcher a request is small.
+A large input travels once: the answer names it (``input_ref``) and later requests send
+the name instead of the numbers (see :mod:`.held_inputs`).
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Literal
 
 import numpy as np
@@ -21,6 +24,7 @@ from engine import shapes, trace
 from engine.conv import ConvSpec
 
 from ..core import wire
+from ..core.errors import show
 from ..core.feature import Answer, Feature, Widget, answers
 from ..core.limits import LIMITS, MAX_TRACE_STEPS, limits
 from ..core.models import (
@@ -38,10 +42,12 @@ from ..core.models import (
     whole,
 )
 from .grids import WindowResultMeta, axis_meta, conv_arrays, conv_output, conv_settings, window_output
+from .held_inputs import HELD, MIN_VALUES, REF_PATTERN
 
 LIMIT_NUMBERS = limits()  # the engine's limits by name: the same in every answer
 # What the padding menu calls each pad_mode.
 PAD_MODE_LABELS = {"zeros": "zeros", "reflect": "reflection", "replicate": "copies of the edge"}
+_REF = re.compile(REF_PATTERN)
 
 
 class ConvRunParams(Params):
@@ -57,11 +63,28 @@ class ConvRunParams(Params):
     dilation: tuple[Dilation, Dilation] = Field((1, 1), description="[height, width]", json_schema_extra=HW)
     flip: bool = Field(False, strict=True)
     pad_mode: Literal["zeros", "reflect", "replicate"] = "zeros"
+    input_ref: str | None = Field(
+        None,
+        strict=True,
+        max_length=64,
+        description="the input_ref of an earlier answer, standing for the input's numbers (input.values then [])",
+    )
 
     @model_validator(mode="after")
     def _consistent(self):
         x, k = self.input, self.kernels
-        check_input(x)
+        if self.input_ref is None:
+            check_input(x)
+        elif not _REF.fullmatch(self.input_ref):
+            raise inconsistent(
+                "input_ref",
+                f"input_ref must be the input_ref of an earlier answer (32 hex digits), got {show(self.input_ref)}",
+            )
+        elif x.values:
+            raise inconsistent(
+                "input.values",
+                f"input.values must be empty ([]) when input_ref names the input, got {count_text(len(x.values))}",
+            )
         if k.channels is not None and k.channels != x.channels:
             raise inconsistent(
                 "kernels.channels",
@@ -110,6 +133,7 @@ class ParamsMeta(BaseModel):
 class ConvResultMeta(WindowResultMeta):
     params: ParamsMeta
     limits: dict[str, int]
+    input_ref: str | None = None  # the name of a large input the server now holds, for the next requests
 
 
 class ConvTraceMeta(BaseModel):
@@ -162,6 +186,7 @@ def _meta(c, h, w, filters, kh, kw, stride, padding, dilation) -> wire.Meta:
             "formula": row.formula,
         },
         limits=LIMIT_NUMBERS,
+        input_ref=None,
     )
 
 
@@ -174,7 +199,11 @@ def conv_run(p: ConvRunParams) -> Answer:
     y, saved = spec.forward(x, w, b)  # (1, F, OH, OW)
     weights = spec.kernel_weights(w)  # (F, C, KH, KW) as multiplied: turned 180° when flip
     arrays = {"output": y[0], "padded": saved.xp[0], "weights": weights, "bias": b}  # padded: (C, Hp, Wp)
-    return Answer(conv_meta(p), arrays)
+    meta = conv_meta(p)
+    # A large input is held (checked, never written to again) and named, so the page's next
+    # requests need not carry its numbers; a small one is cheaper to send each time.
+    ref = p.input_ref or (HELD.hold(x) if x.size >= MIN_VALUES else None)
+    return Answer(wire.Meta({**meta, "input_ref": ref}) if ref else meta, arrays)
 
 
 TRACE_ARRAYS = ("out_index", "origin", "window", "is_pad", "products", "channel_sums", "running_sum", "bias", "result")

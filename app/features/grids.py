@@ -12,6 +12,7 @@ from engine import checks, shapes
 
 from ..core.errors import Problem
 from ..core.models import InputGrid
+from .held_inputs import HELD
 
 if TYPE_CHECKING:  # the feature modules import this one; their models are only named here
     from .conv import ConvRunParams
@@ -22,12 +23,33 @@ def input_array(x: InputGrid) -> np.ndarray:
     return np.asarray(x.values, np.float32).reshape(1, x.channels, x.height, x.width)  # (1, C, H, W)
 
 
+def held_input(p: ConvRunParams) -> np.ndarray:
+    """The input p.input_ref names (1, C, H, W), as held by the server; it must have the sizes p.input gives."""
+    x = HELD.get(p.input_ref)  # (1, C, H, W)
+    if x is None:
+        raise Problem(
+            "invalid",
+            "input_ref",
+            "input_ref names no input this server holds (it keeps recent large inputs only, and a restarted "
+            "server none); send the numbers in input.values again",
+        )
+    want = (1, p.input.channels, p.input.height, p.input.width)
+    if x.shape != want:
+        raise Problem(
+            "invalid",
+            "input_ref",
+            f"input_ref names a {' × '.join(map(str, x.shape[1:]))} input (channels × height × width), "
+            f"not the {' × '.join(map(str, want[1:]))} that input gives",
+        )
+    return x
+
+
 def conv_arrays(p: ConvRunParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The request's grids as engine arrays: x (1, C, H, W), w (F, C, KH, KW), b (F,)."""
     x, k = p.input, p.kernels
     w = np.asarray(k.values, np.float32).reshape(k.filters, x.channels, k.height, k.width)  # (F, C, KH, KW)
     b = np.asarray(p.bias, np.float32) if p.bias is not None else np.zeros(k.filters, np.float32)  # (F,)
-    return input_array(x), w, b
+    return (input_array(x) if p.input_ref is None else held_input(p)), w, b
 
 
 # The engine's sizing of a setting, made once per setting: its properties (the exact fraction, the

@@ -267,8 +267,8 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
       renderAll();
       return;
     }
-    const params = runParams(state, data.input, data.kernel, data.bias);
-    socket.request("conv.run", params).then((answer) => onResult(answer, params), onRunError);
+    const params = runParams(state, data.input, data.kernel, data.bias, loader.held);
+    loader.run(params).then((answer) => onResult(answer, params), onRunError);
   }
 
   function onResult(answer, params) {

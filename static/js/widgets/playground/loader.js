@@ -1,14 +1,16 @@
 // Getting the input picture and the kernels: presets and uploads from the server, the
 // user's own edits from the state. Each kind keeps a token so only its newest load is
-// applied. A load resolves to true when it changed the page's data.
+// applied. A load resolves to true when it changed the page's data. And running them:
+// a large picture goes to the server once, later runs name it (`held`, model.js).
 
-import { makeInput, makeKernel, resizeBias, resizeInput, resizeKernel } from "./model.js";
+import { createHeldInputs, makeInput, makeKernel, resizeBias, resizeInput, resizeKernel } from "./model.js";
 
 const SIZE_KEYS = new Set(["height", "width", "channels"]);
 
 export function createLoader({ socket, store, data, alerts }) {
   let inputToken = 0;
   let kernelToken = 0;
+  const held = createHeldInputs(socket);
 
   function failed(error, region, source) {
     if (error.quiet) return false;
@@ -127,7 +129,25 @@ export function createLoader({ socket, store, data, alerts }) {
     return true;
   }
 
-  return { loadInput, loadKernel, upload };
+  /**
+   * conv.run for `params` (runParams with `held`). An input the server no longer holds (it keeps
+   * recent ones only; another server process) is sent again with its numbers, at once.
+   */
+  async function run(params) {
+    const values = params.input.values;
+    let answer;
+    try {
+      answer = await socket.request("conv.run", params);
+    } catch (error) {
+      if (error.field !== "input_ref") throw error;
+      held.forget(values);
+      answer = await socket.request("conv.run", params);
+    }
+    if (answer.meta.input_ref) held.keep(values, answer.meta.input_ref);
+    return answer;
+  }
+
+  return { loadInput, loadKernel, upload, run, held };
 }
 
 function readBase64(file) {

@@ -95,10 +95,34 @@ function asList(values) {
   return list;
 }
 
-/** The conv.run params (PROTOCOL.md) for the page's data and settings. */
-export function runParams(state, input, kernel, bias) {
-  const { stride: s, padding: p, dilation: d } = state;
+/**
+ * The large inputs the server holds for this page (conv.run's `input_ref`, PROTOCOL.md), by the
+ * list of numbers a request carries (asList's, one per picture): a picture's numbers travel once
+ * per connection, then its name does. A new connection may be a restarted server: it starts empty.
+ */
+export function createHeldInputs(socket) {
+  const refs = new WeakMap(); // input.values list -> {ref, opened}
   return {
+    refOf(values) {
+      const held = refs.get(values);
+      return held && held.opened === socket.opened ? held.ref : null;
+    },
+    keep(values, ref) {
+      refs.set(values, { ref, opened: socket.opened });
+    },
+    forget(values) {
+      refs.delete(values);
+    },
+  };
+}
+
+/**
+ * The conv.run params (PROTOCOL.md) for the page's data and settings. With `held`
+ * (createHeldInputs), an input the server already holds goes by its name instead of its numbers.
+ */
+export function runParams(state, input, kernel, bias, held = null) {
+  const { stride: s, padding: p, dilation: d } = state;
+  const params = {
     input: { channels: input.channels, height: input.height, width: input.width, values: asList(input.values) },
     kernels: {
       filters: kernel.filters,
@@ -114,4 +138,15 @@ export function runParams(state, input, kernel, bias) {
     flip: state.flip,
     pad_mode: state.padMode,
   };
+  // The page reads input.values; the wire carries the name when the server holds the input. The
+  // choice is made as the request is written (JSON.stringify calls toJSON, `this` being the object
+  // written), so a copy of these params made later (a trace's) carries it too, and a request sent
+  // after a reconnect carries the numbers.
+  if (held) {
+    params.toJSON = function () {
+      const ref = held.refOf(this.input.values);
+      return ref ? { ...this, input: { ...this.input, values: [] }, input_ref: ref } : this;
+    };
+  }
+  return params;
 }
