@@ -8,7 +8,10 @@ slider changes alternating stride, kernel size and padding, as a keyboard user w
 (arrows on a focused slider). The page marks each change and each drawn result
 (``performance.mark('convscope:change')`` → ``'convscope:drawn'``, measure
 ``convscope:change-to-drawn``); this script reads those measures. A kernel-size change
-costs two round trips (the preset at the new size, then the run).
+costs two round trips (the preset at the new size, then the run). It also counts the bytes
+the page sends per change (a large input travels once, then by its name) and ends with a
+summary of p50 and p95 against each target. The machine's load is printed first: other work
+on it slows every number.
 
     python tests/bench/bench_playground.py [--changes 100] [--setups 16 64 photo227 volume256]
 
@@ -41,6 +44,17 @@ FLAGS = [
     "--no-first-run",
 ]
 MEASURE = "convscope:change-to-drawn"
+# Counts what the page's socket sends, so each change's request bytes can be read.
+COUNT_SENT = """
+(() => {
+  window.benchSent = 0;
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    window.benchSent += typeof data === "string" ? data.length : data.byteLength; // ASCII JSON: a byte a character
+    return send.call(this, data);
+  };
+})();
+"""
 DRAWING = "convscope:answer-to-drawn"  # the part of it spent in the page after the answer came
 # (slider, key to press): stride 1↔2, kernel 3↔4, padding 0↔1; the second round undoes the first.
 ROUND = [
@@ -99,20 +113,24 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def run_setup(browser, url: str, name: str, changes: int) -> dict[str, list[float]]:
+def run_setup(browser, url: str, name: str, changes: int) -> tuple[dict[str, list[float]], list[float]]:
+    """Times per control (ms) and the kB the page sent for each change."""
     query, steps, _ = SETUPS[name]
     page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.add_init_script(COUNT_SENT)
     page.goto(f"{url}playground?{query}")
     page.wait_for_function("window.convscope !== undefined")
     page.evaluate("window.convscope.ready")
     times: dict[str, list[float]] = {}
+    sent: list[float] = []
     for i in range(WARMUP + changes):
         slider, key = steps[i % len(steps)]
-        before = page.evaluate(f"performance.getEntriesByName('{MEASURE}').length")
+        before, sent_before = page.evaluate(f"[performance.getEntriesByName('{MEASURE}').length, window.benchSent]")
         page.locator(f"#ctl-{slider}").focus()
         page.keyboard.press(key)
         page.wait_for_function(f"n => performance.getEntriesByName('{MEASURE}').length > n", arg=before)
         if i >= WARMUP:
+            sent.append((page.evaluate("window.benchSent") - sent_before) / 1000)
             total, drawing = page.evaluate(
                 f"[performance.getEntriesByName('{MEASURE}').at(-1).duration, "
                 f"performance.getEntriesByName('{DRAWING}').at(-1).duration]"
@@ -122,7 +140,7 @@ def run_setup(browser, url: str, name: str, changes: int) -> dict[str, list[floa
     shape = page.evaluate("window.convscope.lastResult.meta.output_shape")
     page.close()
     print(f"  ({query}: output ends at {shape[1]}×{shape[2]}×{shape[0]})")
-    return times
+    return times, sent
 
 
 def main() -> None:
@@ -135,11 +153,14 @@ def main() -> None:
         with sync_playwright() as p:
             path = CHROMIUM if os.access(CHROMIUM, os.X_OK) else None
             browser = p.chromium.launch(executable_path=path, args=FLAGS)
+            load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+            print(f"machine: {os.cpu_count()} cores, load average {load} (1, 5, 15 min)")
             print(f"slider change → output drawn, {args.changes} changes per size (ms)")
             print(f"{'setup':>10} {'control':>9} {'n':>4} {'p50':>7} {'p95':>7} {'max':>7}")
+            summary = []
             for setup in args.setups:
                 target = SETUPS[setup][2]
-                times = run_setup(browser, url, setup, args.changes)
+                times, sent = run_setup(browser, url, setup, args.changes)
                 every = [t for name, ts in times.items() if name != "(drawing)" for t in ts]
                 for name, ts in [*times.items(), ("all", every)]:
                     print(
@@ -148,6 +169,13 @@ def main() -> None:
                     )
                 p95 = percentile(every, 95)
                 print(f"  p95 {p95:.1f} ms = {p95 / target:.2f} × the {target} ms target")
+                print(f"  sent per change: p50 {statistics.median(sent):.1f} kB, max {max(sent):.1f} kB")
+                summary.append((setup, statistics.median(every), p95, target))
+            print("summary: slider change → output drawn, every control (ms)")
+            print(f"{'setup':>10} {'p50':>7} {'p95':>7} {'target':>7} {'p95/target':>11}")
+            for setup, p50, p95, target in summary:
+                verdict = "within" if p95 <= target else "over"
+                print(f"{setup:>10} {p50:>7.1f} {p95:>7.1f} {target:>7} {p95 / target:>11.2f}  {verdict}")
             browser.close()
     finally:
         proc.terminate()
