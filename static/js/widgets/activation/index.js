@@ -12,6 +12,7 @@ import { fmt } from "../../lib/format.js";
 import { createGrid, fitCell } from "../../lib/grid.js";
 import { idScope } from "../../lib/ids.js";
 import { bindKeys } from "../../lib/keyboard.js";
+import { onThemeChange, palette } from "../../lib/palette.js";
 import { loadPicture } from "../../lib/pictures.js";
 import { maxCell, onWidthChange, roomHeight, roomWidth } from "../../lib/room.js";
 import { mountMarkup, widgetFace } from "../../lib/widget.js";
@@ -284,9 +285,11 @@ export function mount(element, { socket, choices, labels, onChange }) {
     const m = { l: 44, r: 12, t: 12, b: 30 };
     const px = (v) => m.l + ((v - x[0]) / (x[x.length - 1] - x[0])) * (W - m.l - m.r);
     const py = (v) => H - m.b - ((v - lo) / (hi - lo)) * (H - m.t - m.b);
+    const p = palette(); // the theme's ink: the curve is drawn on the page's own background
+    curveCanvas.dataset.ground = "page";
     ctx.font = FONT;
-    ctx.fillStyle = "#4a4a4a";
-    ctx.strokeStyle = "#d0d0d0";
+    ctx.fillStyle = p.muted;
+    ctx.strokeStyle = p.rule;
     ctx.lineWidth = 1;
     ctx.textAlign = "center";
     for (let t = Math.ceil(x[0]); t <= x[x.length - 1]; t++) {
@@ -305,7 +308,7 @@ export function mount(element, { socket, choices, labels, onChange }) {
       ctx.stroke();
       ctx.fillText(fmt(t), m.l - 6, py(t) + 5);
     }
-    ctx.strokeStyle = "#111";
+    ctx.strokeStyle = p.fg;
     ctx.lineWidth = 1.5;
     ctx.beginPath();
     ctx.moveTo(px(0), m.t);
@@ -313,7 +316,7 @@ export function mount(element, { socket, choices, labels, onChange }) {
     ctx.moveTo(m.l, py(0));
     ctx.lineTo(W - m.r, py(0));
     ctx.stroke();
-    ctx.strokeStyle = "#3b2a8c";
+    ctx.strokeStyle = p.accent;
     ctx.lineWidth = 4;
     ctx.beginPath();
     x.forEach((v, i) => (i ? ctx.lineTo(px(v), py(y[i])) : ctx.moveTo(px(v), py(y[i]))));
@@ -321,7 +324,7 @@ export function mount(element, { socket, choices, labels, onChange }) {
     if (!marker) return;
     const [mx, my] = [px(marker.x), py(marker.y)];
     ctx.setLineDash([6, 4]);
-    ctx.strokeStyle = "#111";
+    ctx.strokeStyle = p.fg;
     ctx.lineWidth = 2;
     ctx.beginPath();
     ctx.moveTo(mx, H - m.b);
@@ -334,7 +337,7 @@ export function mount(element, { socket, choices, labels, onChange }) {
     ctx.fillStyle = "#f1a340";
     ctx.fill();
     ctx.lineWidth = 3;
-    ctx.strokeStyle = "#000";
+    ctx.strokeStyle = p.fg;
     ctx.stroke();
   }
 
@@ -351,7 +354,7 @@ export function mount(element, { socket, choices, labels, onChange }) {
 
   return widgetFace(element, {
     update,
-    stops: [onWidthChange(element, render), unbindKeys],
+    stops: [onWidthChange(element, render), onThemeChange(() => result && drawCurve()), unbindKeys],
     inspect: () => ({
       input: input && { height: input.height, width: input.width, values: Array.from(input.values) },
       output: result && Array.from(result.output),

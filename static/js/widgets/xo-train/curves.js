@@ -4,15 +4,14 @@
 // style (solid and dashed), so they stay apart in greyscale and on a washed-out projector.
 
 import { fmt } from "../../lib/format.js";
+import { palette } from "../../lib/palette.js";
 
+// Each series' colour is the palette's (lib/palette.js): lighter on the dark theme.
 export const SERIES = {
-  train: { label: "train", colour: "#0072b2", dash: [] },
-  test: { label: "test", colour: "#d55e00", dash: [12, 7] },
+  train: { label: "train", colour: (p) => p.train, dash: [] },
+  test: { label: "test", colour: (p) => p.testEdge, dash: [12, 7] },
 };
 const FONT = "system-ui, -apple-system, 'Segoe UI', sans-serif";
-const INK = "#111111";
-const MUTED = "#4a4a4a";
-const RULE = "#d4d4d4";
 
 /** A "nice" upper bound and tick step for values up to `max` (1, 2 or 5 times a power of ten). */
 function niceAxis(max) {
@@ -76,9 +75,11 @@ export function createChart(canvas, { title, kind }) {
     const px = (v) => m.l + ((v - x0) / (x1 - x0 || 1)) * (W - m.l - m.r);
     const py = (v) => H - m.b - ((v * scaleY) / top) * (H - m.t - m.b);
     ctx.clearRect(0, 0, W, H);
+    const p = palette();
+    canvas.dataset.ground = "page"; // drawn in the page's own colours: no paper under it on the dark theme
 
     ctx.font = `700 19px ${FONT}`;
-    ctx.fillStyle = INK;
+    ctx.fillStyle = p.fg;
     ctx.textAlign = "left";
     ctx.textBaseline = "alphabetic";
     ctx.fillText(title, 4, 24);
@@ -90,18 +91,18 @@ export function createChart(canvas, { title, kind }) {
     ctx.textBaseline = "middle";
     for (let v = 0; v <= top + 1e-9; v += step) {
       const y = py(v / scaleY);
-      ctx.strokeStyle = v === 0 ? INK : RULE;
+      ctx.strokeStyle = v === 0 ? p.fg : p.rule;
       ctx.beginPath();
       ctx.moveTo(m.l, Math.round(y) + 0.5);
       ctx.lineTo(W - m.r, Math.round(y) + 0.5);
       ctx.stroke();
-      ctx.fillStyle = MUTED;
+      ctx.fillStyle = p.muted;
       ctx.fillText(percent ? `${fmt(v, 0)}%` : fmt(v, 3), m.l - 8, y);
     }
     const xStep = Math.max(1, niceAxis(x1 - x0).step); // steps are whole batches
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
-    ctx.fillStyle = MUTED;
+    ctx.fillStyle = p.muted;
     for (let v = Math.ceil(x0 / xStep) * xStep; v <= x1 + 1e-9; v += xStep) {
       ctx.fillText(fmt(v, 0), px(v), H - m.b + 6);
     }
@@ -113,7 +114,7 @@ export function createChart(canvas, { title, kind }) {
     ]) {
       if (!n) break;
       const s = SERIES[name];
-      ctx.strokeStyle = s.colour;
+      ctx.strokeStyle = s.colour(p);
       ctx.lineWidth = 3.5;
       ctx.setLineDash(s.dash);
       ctx.lineJoin = "round";
@@ -127,7 +128,7 @@ export function createChart(canvas, { title, kind }) {
       ctx.stroke();
       ctx.setLineDash([]);
     }
-    drawLegend(W - m.r, twoLines ? 50 : 22);
+    drawLegend(W - m.r, twoLines ? 50 : 22, p);
   }
 
   function legendWidth() {
@@ -136,7 +137,7 @@ export function createChart(canvas, { title, kind }) {
   }
 
   // Line samples with their names, right-aligned (on the title's line when there is room).
-  function drawLegend(right, y) {
+  function drawLegend(right, y, p) {
     ctx.font = `700 17px ${FONT}`;
     ctx.textBaseline = "middle";
     ctx.textAlign = "left";
@@ -144,10 +145,10 @@ export function createChart(canvas, { title, kind }) {
     for (const name of ["test", "train"]) {
       const s = SERIES[name];
       x -= ctx.measureText(s.label).width;
-      ctx.fillStyle = INK;
+      ctx.fillStyle = p.fg;
       ctx.fillText(s.label, x, y);
       x -= 52;
-      ctx.strokeStyle = s.colour;
+      ctx.strokeStyle = s.colour(p);
       ctx.lineWidth = 3.5;
       ctx.setLineDash(s.dash);
       ctx.beginPath();

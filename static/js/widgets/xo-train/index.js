@@ -13,6 +13,7 @@ import { fmt } from "../../lib/format.js";
 import { createGrid } from "../../lib/grid.js";
 import { bindKeys, registerKeys } from "../../lib/keyboard.js";
 import { addAwayDetail } from "../../lib/offline.js";
+import { onThemeChange } from "../../lib/palette.js";
 import { listen, mountMarkup, widgetFace } from "../../lib/widget.js";
 import { LIVE, RUN, VARIATIONS, mountControls } from "./controls.js";
 import { createChart } from "./curves.js";
@@ -139,7 +140,9 @@ export function mount(element, { socket, onChange, ...context }) {
     const how = saved?.playing ? "and plays on" : "paused, as it was";
     return saved ? `When it is back, the run comes back to step ${saved.step} ${how}.` : "";
   });
-  const unlistenResize = listen(window, "resize", () => Object.values(charts).forEach((c) => c.redraw()));
+  const redrawCharts = () => Object.values(charts).forEach((c) => c.redraw());
+  const unlistenResize = listen(window, "resize", redrawCharts);
+  const unlistenTheme = onThemeChange(redrawCharts); // the curves' ink follows the theme
 
   // Playing: what the server's run does (or what a press asked for), never while the run is away or coming back.
   const here = () => socket.connected && run.startedKey !== null && !run.replaying;
@@ -391,7 +394,7 @@ export function mount(element, { socket, onChange, ...context }) {
     animation,
     stops: [
       () => clearTimeout(startTimer),
-      ...[unbindKeys, unsubscribe, unwatch, unsay, unlistenKeys, unregisterKeys, unlistenResize],
+      ...[unbindKeys, unsubscribe, unwatch, unsay, unlistenKeys, unregisterKeys, unlistenResize, unlistenTheme],
     ],
     /** What the widget shows, for tests and benchmarks. */
     inspect: () => ({
