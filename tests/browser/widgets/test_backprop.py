@@ -1,6 +1,6 @@
-"""The backprop widget on /layers in real Chromium: every gradient it shows is the engine's and
-PyTorch autograd's, recomputed here from the arrays the page itself holds (inspect()); the
-symbols are seed 002's; keys, clicker keys and the URL keep the step."""
+"""The backprop widget on /layers in real Chromium: every gradient it shows is PyTorch autograd's
+(and the engine's), computed here from the widget's example numbers written out below, which the
+page must hold; the symbols are seed 002's; keys, clicker keys and the URL keep the step."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from engine.conv import conv2d, conv2d_backward
 from engine.pool import avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
 from ..conftest import SCREENSHOTS, screenshot
-from ..helpers import number
+from ..helpers import assert_shows, grid_decimals, number
 
 BP = "window.convscopeLayers.backprop.inspect()"
 POOL = "window.convscopeLayers.pool.inspect()"
@@ -22,6 +22,45 @@ SEED002_DF = [
     ["X11∂h11 + X12∂h12 + X21∂h21 + X22∂h22", "X12∂h11 + X13∂h12 + X22∂h21 + X23∂h22"],
     ["X21∂h11 + X22∂h12 + X31∂h21 + X32∂h22", "X22∂h11 + X23∂h12 + X32∂h21 + X33∂h22"],
 ]
+
+
+# The widget's example numbers (seed 002 draws this backward pass in symbols only).
+CONV_X = np.array([[1, 2, 0], [3, 1, 2], [0, 4, 1]], np.float32)  # (3, 3) input X
+CONV_F = np.array([[1, -1], [2, 1]], np.float32)  # (2, 2) filter F
+CONV_UP = np.array([[2, -1], [1, 3]], np.float32)  # (2, 2) upstream ∂h ("Seed 002 example")
+POOL_X = np.array([[1, 3, 2, 0], [4, 2, 1, 5], [0, 1, 7, 2], [3, 2, 1, 6]], np.float32)  # (4, 4)
+POOL_UP = np.array([[4, -2], [1, 8]], np.float32)  # (2, 2)
+RELU_X = np.array([[-2, 1, 0, 3], [4, -1, 2, 0], [-3, 0, 1, -2], [2, -4, 3, 1]], np.float32)  # (4, 4)
+RELU_UP = np.array([[1, 2, -1, 3], [-2, 1, 4, 2], [3, -1, 2, 1], [2, 5, -3, 4]], np.float32)  # (4, 4)
+# Per mode: the example arrays the page must hold, and the pane that shows the gradient.
+EXAMPLES = {
+    "dw": ({"X": CONV_X, "F": CONV_F, "up": CONV_UP}, "dF"),
+    "dx": ({"F": CONV_F, "up": CONV_UP}, "dX"),
+    "bias": ({"up": CONV_UP}, "dB"),
+    "max": ({"x": POOL_X, "up": POOL_UP}, "dx"),
+    "avg": ({"x": POOL_X, "up": POOL_UP}, "dx"),
+    "relu": ({"x": RELU_X, "up": RELU_UP}, "dx"),
+}
+
+
+def assert_example(d: dict):
+    """The page holds the example numbers of its mode."""
+    for name, values in EXAMPLES[d["mode"]][0].items():
+        np.testing.assert_array_equal(arr(d, name), values, err_msg=name)
+
+
+def torch_gradient(mode: str) -> np.ndarray:
+    """The gradient a mode shows, by PyTorch autograd on the example numbers."""
+    if mode in ("dw", "dx", "bias"):
+        gx, gw, gb = torch_conv_grads(CONV_X, CONV_F, CONV_UP)
+        return {"dw": gw, "dx": gx, "bias": gb.reshape(1, 1)}[mode]
+    x = torch.tensor(RELU_X if mode == "relu" else POOL_X, requires_grad=True)  # (4, 4)
+    if mode == "relu":
+        torch.relu(x).backward(torch.tensor(RELU_UP))
+    else:
+        pool = torch.nn.functional.max_pool2d if mode == "max" else torch.nn.functional.avg_pool2d
+        pool(x[None, None], 2, 2).backward(torch.tensor(POOL_UP[None, None]))
+    return x.grad.numpy()
 
 
 def widget(page):
@@ -86,7 +125,8 @@ def test_weight_gradient_steps_reproduce_seed002_to_the_symbol_and_the_number(pa
     open_bp(page, server_url)
     d = page.evaluate(BP)
     assert d["mode"] == "dw" and d["total"] == 4 and d["step"] == -1
-    x, w, gy = arr(d, "X"), arr(d, "F"), arr(d, "up")
+    assert_example(d)
+    x, w, gy = CONV_X, CONV_F, CONV_UP
     _, gw_engine, _ = engine_conv_grads(x, w, gy)
     _, gw_torch, _ = torch_conv_grads(x, w, gy)
     np.testing.assert_array_equal(arr(d, "dF"), gw_engine)
@@ -110,7 +150,8 @@ def test_weight_gradient_steps_reproduce_seed002_to_the_symbol_and_the_number(pa
 def test_input_gradient_is_the_full_convolution_with_the_turned_filter(page, server_url):
     open_bp(page, server_url, "?bpm=dx")
     d = page.evaluate(BP)
-    w, gy, x_shape = arr(d, "F"), arr(d, "up"), arr(d, "dX").shape
+    assert_example(d)
+    w, gy, x_shape = CONV_F, CONV_UP, CONV_X.shape
     np.testing.assert_array_equal(arr(d, "R"), w[::-1, ::-1])  # F turned 180°, as the engine multiplied it
     np.testing.assert_array_equal(arr(d, "P"), np.pad(gy, 1))  # ∂h with a one-cell zero border
     gx_engine = conv2d_backward(gy[None, None], np.zeros((1, 1, *x_shape), np.float32), w[None, None])[0][0, 0]
@@ -139,7 +180,8 @@ def test_input_gradient_is_the_full_convolution_with_the_turned_filter(page, ser
 def test_bias_gradient_is_the_sum_of_the_upstream_gradient(page, server_url):
     open_bp(page, server_url, "?bpm=bias&bpt=3")
     d = wait_step(page, "bias", 3)
-    gy = arr(d, "up")
+    assert_example(d)
+    gy = CONV_UP
     _, _, gb_torch = torch_conv_grads(np.zeros((3, 3), np.float32), np.zeros((2, 2), np.float32), gy)
     assert d["lines"][0] == "∂L/∂b = ∂h11 + ∂h12 + ∂h21 + ∂h22"
     assert shown(d, "dB")[0, 0] == result_of(d["lines"][1]) == gy.sum() == gb_torch[0]
@@ -149,7 +191,8 @@ def test_max_pool_routes_the_gradient_only_to_the_winners(page, server_url):
     open_bp(page, server_url, "?bpm=max")
     d = page.evaluate(BP)
     assert d["mode"] == "max"
-    x, gy = arr(d, "x"), arr(d, "up")
+    assert_example(d)
+    x, gy = POOL_X, POOL_UP
     y, winners = max_pool2d(x[None, None], 2, 2)  # (1, 1, 2, 2) each
     gx = max_pool2d_backward(gy[None, None], x[None, None], 2, 2)[0, 0]
     xt = torch.tensor(x[None, None], requires_grad=True)
@@ -171,7 +214,8 @@ def test_max_pool_routes_the_gradient_only_to_the_winners(page, server_url):
 def test_average_pool_spreads_the_gradient_by_one_over_m_squared(page, server_url):
     open_bp(page, server_url, "?bpm=avg")
     d = page.evaluate(BP)
-    x, gy = arr(d, "x"), arr(d, "up")
+    assert_example(d)
+    x, gy = POOL_X, POOL_UP
     m = 2
     expected = np.kron(gy, np.ones((m, m), np.float32)) / m**2  # every cell: its window's ∂h / m²
     np.testing.assert_array_equal(arr(d, "dx"), expected)
@@ -188,7 +232,8 @@ def test_average_pool_spreads_the_gradient_by_one_over_m_squared(page, server_ur
 def test_relu_gradient_is_zero_exactly_where_x_is_not_positive(page, server_url):
     open_bp(page, server_url, "?bpm=relu")
     d = page.evaluate(BP)
-    x, gy, mask, gx = arr(d, "x"), arr(d, "up"), arr(d, "mask"), arr(d, "dx")
+    assert_example(d)
+    x, gy, mask, gx = RELU_X, RELU_UP, arr(d, "mask"), arr(d, "dx")
     assert (x == 0).any() and (x < 0).any() and (gy != 0).all()  # the example tests the kink and the negatives
     np.testing.assert_array_equal(shown(d, "dx") == 0, x <= 0)
     np.testing.assert_array_equal(gx, activation_backward("relu", gy, x))
@@ -240,8 +285,11 @@ def test_a_typed_upstream_value_is_used_and_a_bad_one_is_explained(page, server_
     cell = widget(page).get_by_label("Upstream gradient ∂h12, row 1, column 2")
     cell.fill("5")
     page.wait_for_function(f"{BP}.arrays.up.values[1] === 5")
+    typed = CONV_UP.copy()  # (2, 2)
+    typed[0, 1] = 5
     d = page.evaluate(BP)
-    np.testing.assert_array_equal(arr(d, "dF"), engine_conv_grads(arr(d, "X"), arr(d, "F"), arr(d, "up"))[1])
+    np.testing.assert_array_equal(arr(d, "up"), typed)
+    np.testing.assert_array_equal(arr(d, "dF"), torch_conv_grads(CONV_X, CONV_F, typed)[1])
     page.wait_for_function("location.search.includes('bpg=custom')")
     cell.fill("500")
     alert = page.locator('#backprop-widget [data-alert="upstream"]')
@@ -260,17 +308,17 @@ def test_a_one_hot_upstream_makes_the_weight_gradient_a_window_of_x(page, server
     widget(page).get_by_role("button", name="One-hot").click()
     page.wait_for_function(f"{BP}.arrays.up.values.join() === '1,0,0,0'")
     d = page.evaluate(BP)
-    np.testing.assert_array_equal(arr(d, "dF"), arr(d, "X")[0:2, 0:2])  # ∂h11 = 1 picks the window under O11
+    np.testing.assert_array_equal(arr(d, "dF"), CONV_X[0:2, 0:2])  # ∂h11 = 1 picks the window under O11
     widget(page).get_by_role("button", name="One-hot").click()  # again: the 1 moves to the next cell
     page.wait_for_function(f"{BP}.arrays.up.values.join() === '0,1,0,0'")
-    np.testing.assert_array_equal(arr(page.evaluate(BP), "dF"), arr(d, "X")[0:2, 1:3])
+    np.testing.assert_array_equal(arr(page.evaluate(BP), "dF"), CONV_X[0:2, 1:3])
     widget(page).get_by_role("button", name="Random").click()
     page.wait_for_function("location.search.includes('bpg=random')")
     page.wait_for_function(f"{BP}.arrays.up.values.join() !== '0,1,0,0'")
     d = page.evaluate(BP)
-    gy = arr(d, "up")
+    gy = arr(d, "up")  # the server's draw: the one thing here the test cannot know in advance
     assert (gy == np.round(gy)).all() and np.abs(gy).max() <= 5  # whole numbers from the server
-    np.testing.assert_array_equal(arr(d, "dF"), engine_conv_grads(arr(d, "X"), arr(d, "F"), gy)[1])
+    np.testing.assert_array_equal(arr(d, "dF"), torch_conv_grads(CONV_X, CONV_F, gy)[1])
 
 
 def test_play_animates_every_step_to_the_last(page, server_url):
@@ -294,7 +342,19 @@ def test_screenshots_of_every_mode(page, server_url):
         page.set_viewport_size({"width": width, "height": height})
         for mode, step in MODES.items():
             open_bp(page, server_url, f"?bpm={mode}&bpt={step}")
-            wait_step(page, mode, step)
+            d = wait_step(page, mode, step)
+            # The numbers on screen: every gradient cell filled so far is autograd's, as the page writes it.
+            assert_example(d)
+            labels = d["labels"][EXAMPLES[mode][1]]
+            expected = torch_gradient(mode)
+            filled = [(r, c) for r, row in enumerate(labels) for c, t in enumerate(row) if t is not None]
+            assert filled, f"{mode}: no gradient shown at step {step}"
+            assert_shows(
+                [labels[r][c] for r, c in filled],
+                [expected[r, c] for r, c in filled],
+                decimals=grid_decimals(labels),
+                what=f"{mode} gradient",
+            )
             element = widget(page)
             element.scroll_into_view_if_needed()
             element.screenshot(path=str(SCREENSHOTS / f"backprop-{mode}-{width}x{height}.png"))
