@@ -31,6 +31,7 @@ from .core.session import Session
 from .core.table import Table
 from .features import TABLE, activation, architecture, conv, presets
 from .lessons.course import load_course, widget_mounts
+from .lessons.glossary import notation_html
 
 templates = Jinja2Templates(directory=TEMPLATES)
 # A page that sent nothing for this long is closed; its socket client reconnects when it is used again.
@@ -128,6 +129,10 @@ def create_app(
             sheets=sheets,
             position=position,
         )
+
+    @app.get("/glossary", response_class=HTMLResponse)
+    def glossary(request: Request):
+        return render(request, "glossary.html", notation=notation_html())
 
     @app.get("/layers", response_class=HTMLResponse)
     def layers(request: Request):

@@ -94,6 +94,15 @@ class Lesson:
     widgets: dict[str, dict]  # id -> {type, state}: what the page mounts
     questions: list[dict]  # what the page asks, answers computed by the engine
 
+    @property
+    def summary_html(self) -> str:
+        """The summary as the page shows it (the notation's subscripts, inline Markdown)."""
+        return MD.renderInline(self.meta.summary)
+
+    @property
+    def objectives_html(self) -> list[str]:
+        return [MD.renderInline(o) for o in self.meta.objectives]
+
 
 def split_front_matter(text: str, path: Path) -> tuple[dict, str, int]:
     """(front matter, body, the body's first line number) of a lesson file."""

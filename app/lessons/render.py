@@ -10,9 +10,11 @@ lesson-questions.js builds from the page data.
 from __future__ import annotations
 
 import html
+import re
 from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.container import container_plugin
@@ -23,11 +25,43 @@ if TYPE_CHECKING:  # only for annotations: app.lesson_models imports MD from her
     from .models import LessonMeta
 
 
+# The notation's subscripted names (lessons/FORMAT.md, "Notation"): C_in, H_out, k_h, … in prose.
+SUBSCRIPT = re.compile(r"\b([A-Za-z])_(in|out|h|w|d)\b")
+
+
+def _subscripts(state: StateCore) -> None:
+    """Text like ``C_in`` becomes C with a subscript "in" (code spans keep the underscore)."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children: list[Token] = []
+        for token in block.children:
+            if token.type != "text" or not SUBSCRIPT.search(token.content):
+                children.append(token)
+                continue
+            at = 0
+            for m in SUBSCRIPT.finditer(token.content):
+                children.append(_text(token.content[at : m.start()]))
+                sub = Token("html_inline", "", 0)
+                sub.content = f'{html.escape(m.group(1))}<sub class="notation">{m.group(2)}</sub>'
+                children.append(sub)
+                at = m.end()
+            children.append(_text(token.content[at:]))
+        block.children = children
+
+
+def _text(content: str) -> Token:
+    token = Token("text", "", 0)
+    token.content = content
+    return token
+
+
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
     anchors_plugin(md, min_level=2, max_level=3)  # sections an instructor can link to and a learner returns to
     container_plugin(md, "widget")
     container_plugin(md, "question")
+    md.core.ruler.push("notation_subscripts", _subscripts)
     return md
 
 

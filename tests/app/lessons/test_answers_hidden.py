@@ -18,9 +18,6 @@ ROOT = Path(__file__).resolve().parents[3]
 COURSE = lesson_files(ROOT / "lessons")
 SMALL = 10  # whole answers below this are too common to scan for
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-# Lesson 13 is reworked with the engine's architecture tables by its own author; until then its
-# table prints FC1's count above the question on it. Strict: the mark must go once it passes.
-REWORKED_ELSEWHERE = {"13-architectures": "the LeNet-5 table prints FC1's 30,840 above its question"}
 
 
 def plain_text(fragment: str) -> str:
@@ -107,14 +104,7 @@ def leak(q: dict, text: str) -> str | None:
     return printed(answer, text)
 
 
-def lesson_params():
-    for path in COURSE:
-        reason = REWORKED_ELSEWHERE.get(path.stem)
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        yield pytest.param(path, id=path.stem, marks=marks)
-
-
-@pytest.mark.parametrize("path", list(lesson_params()))
+@pytest.mark.parametrize("path", COURSE, ids=[p.stem for p in COURSE])
 def test_no_answer_is_printed_above_its_question(path):
     lesson = parse_lesson(path)
     found = [(q["id"], how) for q, text in readable_before(lesson) if (how := leak(q, text))]
