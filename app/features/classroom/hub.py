@@ -49,15 +49,24 @@ class Hub:
         self.versions: dict[str, int] = {}  # class -> newest tally version sent here
         self.pending: dict[tuple[str, str], asyncio.TimerHandle] = {}  # (class, "tally"|"count") -> timer
         self.tally_poll: dict[str, int] = {}
-        self.started = False
+        self.starting: asyncio.Future | None = None
         self.heartbeat: asyncio.Task | None = None
         store.listen(self.on_event)
 
     async def ensure_started(self) -> None:
-        """Start hearing the store's events (on the server's loop, when the first class page arrives)."""
-        if self.started:
-            return
-        self.started = True
+        """Start hearing the store's events (on the server's loop, when the first class page arrives).
+
+        Pages that arrive together wait for the same start; a start that failed (Redis unreachable) is
+        tried again by the next page."""
+        if self.starting is None:
+            self.starting = asyncio.ensure_future(self._start())
+        try:
+            await asyncio.shield(self.starting)
+        except Exception:
+            self.starting = None
+            raise
+
+    async def _start(self) -> None:
         await self.store.start()
         self.heartbeat = asyncio.create_task(self._beat(), name="class heartbeat")
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from app.cli import free_port
 from app.features.classroom.room import configure
 from app.features.classroom.routes import install
 from app.features.classroom.store import MemoryStore
@@ -120,6 +123,7 @@ def classroom(tmp_path):
 def command(*args: str, data: Path, port: int, env: dict | None = None, log: Path | None = None):
     """``convscope --no-browser --port PORT *args`` with its data folder at ``data``; yields (process, log path)
     once it answers /healthz; stopped politely (SIGTERM, as Ctrl+C) at the end."""
+    data.mkdir(parents=True, exist_ok=True)
     log = log or data / f"server-{port}-{time.monotonic_ns()}.log"
     out = open(log, "w")  # noqa: SIM115 (closed below once the server has stopped)
     proc = subprocess.Popen(
@@ -153,3 +157,35 @@ def printed_class(log: Path) -> tuple[str, str, str]:
     join = re.search(r"Students join at (\S+) with the code", text)
     assert link and join, text
     return link.group(1), link.group(2), join.group(1)
+
+
+def redis_binary() -> str:
+    found = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else "")
+    if not found:
+        pytest.fail("no redis-server to test the shared class store: install Debian's `redis-server` package")
+    return found
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A real redis-server of this test's own on a free loopback port, nothing written to disk; stopped after."""
+    port = free_port()
+    log = tmp_path / "redis.log"
+    command = [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    proc = subprocess.Popen([*command, "--dir", str(tmp_path)], stdout=open(log, "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, f"redis-server did not start: {log.read_text()}"
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
