@@ -86,10 +86,12 @@ def _fwd_any_sample(xp, w, b, sh, sw, dh, dw, out):
     _, OH, OW = out.shape
     rows = max(1, _BLOCK // (F * OW))
     taps = np.empty(rows * OW, np.float32)  # (rows*OW,) one tap's inputs for a block of output rows
+    flat = out.reshape(F, OH * OW)  # (F, OH*OW) view: a block of rows is one contiguous run
     for r0 in range(0, OH, rows):
         nrows = min(rows, OH - r0)
+        lo, m = r0 * OW, nrows * OW
         for f in range(F):
-            out[f, r0 : r0 + nrows, :] = b[f]
+            flat[f, lo : lo + m] = b[f]
         for c in range(C):
             for kh in range(KH):
                 for kw in range(KW):
@@ -100,11 +102,9 @@ def _fwd_any_sample(xp, w, b, sh, sw, dh, dw, out):
                             t[ow] = src[ow * sw]
                     for f in range(F):
                         wv = w[f, c, kh, kw]
-                        for r in range(nrows):
-                            dst = out[f, r0 + r]
-                            t = taps[r * OW :]
-                            for ow in range(OW):
-                                dst[ow] += wv * t[ow]
+                        dst = flat[f, lo:]
+                        for i in range(m):
+                            dst[i] += wv * taps[i]
 
 
 @kernel
