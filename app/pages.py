@@ -143,6 +143,10 @@ def create_app(
         # The named samples' names make the drawing's URL field; their grids come with train.ready.
         return render(request, "xo.html", samples=list(named_samples(9)))
 
+    @app.get("/digits", response_class=HTMLResponse)
+    def digits_page(request: Request):
+        return render(request, "digits.html")
+
     @app.get("/widget/{type}", response_class=HTMLResponse)
     def widget(request: Request, type: str):
         spec = TABLE.widgets.get(type)

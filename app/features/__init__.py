@@ -16,6 +16,7 @@ from . import (
     classroom,
     conv,
     conv1d,
+    digits,
     norm,
     params,
     pipeline,
@@ -39,5 +40,6 @@ TABLE = Table(
         augment.FEATURE,
         training.FEATURE,
         classroom.FEATURE,
+        digits.FEATURE,
     )
 )

@@ -74,6 +74,8 @@ def next_record(step: int) -> int:
 class Job:
     """The trainer of one page, and the state of its play button."""
 
+    max_steps = MAX_STEPS  # where playing stops (the desk reads it from the job, so another trainer may differ)
+
     def __init__(self, config: xo_train.TrainConfig, run: int):
         self.trainer = xo_train.Trainer(config)
         self.trainer.record()  # step 0, where every curve starts
@@ -203,15 +205,20 @@ def _exactly(fn, *args):
 
 
 def _batches(type_name: str, params: object) -> int:
-    """The batches a queued request asks for: a train.step's count (1 when absent or malformed), else 0."""
-    if type_name != "train.step":
+    """The batches a queued request asks for: a <feature>.step's count (1 when absent or malformed), else 0."""
+    if not type_name.endswith(".step"):
         return 0
     n = params.get("batches", 1) if isinstance(params, dict) else 1
     return n if isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_STEP_BATCHES else 1
 
 
 class TrainingDesk:
-    """A page's training desk: queue, driver task, outbox. Made on the first train.* request."""
+    """A page's training desk: queue, driver task, outbox. Made on the first train.* request.
+
+    The queue, the driver, the pacing of snapshots and the caps are the same for any
+    trainer of the same face (app.features.digits subclasses it): only ``_command``,
+    ``_start``, ``_set`` and ``_classify`` know the X-vs-O run.
+    """
 
     def __init__(self, send: Send, limiter: anyio.CapacityLimiter | None, occupancy: Occupancy | None = None):
         self.send, self.limiter = send, limiter
@@ -239,7 +246,7 @@ class TrainingDesk:
         return self.job is not None and self.job.playing
 
     async def submit(self, id: int, type_name: str, params: dict) -> None:
-        if type_name == "train.classify":
+        if type_name.endswith(".classify"):
             self.classify_waiting = (id, params)  # a newer drawing replaces one not yet classified
         elif self.queue.qsize() >= MAX_WAITING:
             await self.send(
@@ -280,7 +287,7 @@ class TrainingDesk:
                     id, type_name, params = self.queue.get_nowait()
                     self.queued_batches -= _batches(type_name, params)
                     await self.send(await self._thread(self._command, id, type_name, params))
-                    if type_name in ("train.start", "train.reset") and self.job is not None:
+                    if type_name.endswith((".start", ".reset")) and self.job is not None:
                         self._post(await self._thread(self.job.snapshot, None))
                 elif self.classify_waiting is not None:
                     (id, params), self.classify_waiting = self.classify_waiting, None
@@ -310,7 +317,7 @@ class TrainingDesk:
         # Train until the next snapshot is due, so snapshots keep their 30 a second.
         n = job.chunk(self._until_token())
         if n == 0:
-            if job.trainer.steps >= MAX_STEPS:
+            if job.trainer.steps >= job.max_steps:
                 job.playing, job.stopped = False, "max_steps"
                 self._post(await self._thread(job.snapshot, None))
                 return

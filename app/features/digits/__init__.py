@@ -1,0 +1,22 @@
+"""LeNet-5 trained live on MNIST digits: the digits.* messages, answered by the page's digits desk."""
+
+from __future__ import annotations
+
+from ...core.feature import Feature, Message, Widget
+from .desk import DigitsDesk
+from .models import IN_ORDER, MAPS, READY, SNAPSHOT, DigitsClassifyParams
+
+DIGITS_CSS = ("css/playground.css", "css/digits.css")
+
+FEATURE = Feature(
+    name="digits",
+    messages=(
+        *(Message(t, model, READY if t == "digits.start" else SNAPSHOT, ordered=True) for t, model in IN_ORDER.items()),
+        Message("digits.classify", DigitsClassifyParams, MAPS),
+    ),
+    widgets=(
+        Widget("digits-train", "LeNet-5 on MNIST, training", DIGITS_CSS, "js/widgets/digits/train.js"),
+        Widget("digits-draw", "LeNet-5, read your handwriting", DIGITS_CSS, "js/widgets/digits/draw.js"),
+    ),
+    desk=DigitsDesk,
+)
