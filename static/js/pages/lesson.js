@@ -4,6 +4,7 @@
 
 import { choiceOrders, learnerSeed } from "./lesson/choices.js";
 import { mountQuestion } from "./lesson/questions.js";
+import { bringIntoView, offerWayBack } from "./lesson/reveal.js";
 import { lessonProgress } from "./lesson/progress.js";
 import { mountWidget } from "./lesson/widgets.js";
 import { connectPage, readJson } from "../lib/page.js";
@@ -58,6 +59,8 @@ for (const section of document.querySelectorAll("section.question")) {
     order: orders.get(`${data.slug}/${q.id}`),
     // Without `read`, the value shown is the check's (the engine's) once the widget has answered.
     reveal: async () => {
+      // The widget may be far up the page: show it changing, and offer the way back here.
+      if (bringIntoView(document.getElementById(`widget-${q.widget}`))) offerWayBack(section);
       const value = await widget.reveal(q.set, q.read ?? null);
       return q.read ? value : q.answer;
     },

@@ -139,3 +139,73 @@ def test_the_right_answer_is_at_every_position_about_equally_often(page, server_
     # The page itself uses the same orders.
     own = page.evaluate("Object.fromEntries(window.convscopeLesson.orders)")
     assert own == {k: v for k, v in orders.items() if k.startswith("images-as-vectors/")}
+
+
+# ---------------------------------------------------------------- reveals
+
+IN_VIEW = """id => {
+  const r = document.getElementById(id).getBoundingClientRect();
+  const bar = document.querySelector('.lesson-bar').getBoundingClientRect().bottom;
+  return r.top >= Math.min(bar, innerHeight) - 1 && r.top < innerHeight && r.bottom > 0;
+}"""
+FEEDBACK_IN = "id => /right|wrong/.test(document.querySelector(`[data-question='${id}'] .question-feedback`).className)"
+
+
+def reveal(page, qid: str, typed: str) -> float:
+    """Type a prediction and press Reveal; the milliseconds from the press to the engine's verdict."""
+    q = page.locator(f'section.question[data-question="{qid}"]')
+    q.locator("input.question-input").fill(typed)
+    page.evaluate(
+        """id => { window.revealStart = performance.now();
+          new MutationObserver((_, o) => { window.revealMs = performance.now() - window.revealStart; o.disconnect(); })
+            .observe(document.querySelector(`[data-question='${id}'] .question-feedback`), {attributes: true}); }""",
+        qid,
+    )
+    q.get_by_role("button", name="Reveal").click()
+    page.wait_for_function(FEEDBACK_IN, arg=qid, timeout=WIDGET_WAIT_MS)
+    return page.evaluate("window.revealMs")
+
+
+@pytest.mark.parametrize("motion", ["reduce", "no-preference"])
+def test_a_reveal_brings_its_widget_into_view_and_offers_the_way_back(page, server_url, motion):
+    page.emulate_media(reduced_motion=motion)
+    slug, qid = "backprop", "weight-gradient-cell"
+    q = question_data(slug, qid)
+    page.goto(f"{server_url}lessons/{slug}")
+    page.wait_for_function("document.querySelector('#widget-grads').dataset.ready", timeout=WIDGET_WAIT_MS)
+    page.locator(f"#q-{qid}").scroll_into_view_if_needed()
+    assert not page.evaluate(IN_VIEW, "widget-grads"), "the widget should start out of view"
+    reveal(page, qid, str(q["answer"]))
+    assert "Right." in page.locator(f"#q-{qid} .question-feedback").inner_text()
+    if motion == "reduce":  # at once, with no animation
+        assert page.evaluate(IN_VIEW, "widget-grads")
+    else:
+        page.wait_for_function(IN_VIEW, arg="widget-grads", timeout=5_000)
+    way_back = page.get_by_role("button", name="↓ Back to the question")
+    assert way_back.is_visible()
+    way_back.click()
+    page.wait_for_function(IN_VIEW, arg=f"q-{qid}", timeout=5_000)
+    assert way_back.count() == 0
+
+
+def test_a_reveal_answers_once_the_engine_has(page, server_url):
+    """Every predict question of the course, revealed in turn: the value is read as soon as the widget's
+    requests are answered, never after waiting frames for it to change. The times are printed."""
+    page.emulate_media(reduced_motion="reduce")
+    times = []
+    for les in COURSE.lessons:
+        predicts = [q for q in les.questions if q["kind"] == "predict"]
+        if not predicts:
+            continue
+        page.goto(f"{server_url}lessons/{les.slug}")
+        page.wait_for_function(
+            "[...document.querySelectorAll('figure.lesson-widget')].every(f => f.dataset.ready)", timeout=WIDGET_WAIT_MS
+        )
+        for q in predicts:
+            ms = reveal(page, q["id"], str(q["answer"]))
+            feedback = page.locator(f"#q-{q['id']} .question-feedback").inner_text()
+            assert "Right." in feedback, f"{les.slug}/{q['id']}: {feedback}"
+            frames = page.evaluate(f"window.convscopeLesson.widgets.get('{q['widget']}').lastReveal.frames")
+            assert frames == 0, f"{les.slug}/{q['id']} waited {frames} frames after the engine answered"
+            times.append((f"{les.slug}/{q['id']}", round(ms)))
+    print("\nreveal, press to verdict (ms):", ", ".join(f"{name} {ms}" for name, ms in times))

@@ -102,12 +102,20 @@ export function mountQuestion(section, q, { saved, done, onAnswer, reveal, widge
   feedback.className = "question-feedback";
   feedback.setAttribute("role", "status");
   feedback.setAttribute("aria-live", "polite");
+  feedback.tabIndex = -1; // the way back from a revealed widget lands here
   const mark = document.createElement("p");
   mark.className = "question-done";
   mark.textContent = "✓ Done";
   mark.hidden = true;
   section.append(form, feedback, mark);
   const input = form.querySelector(".question-input");
+  // Selection follows focus, as the arrow keys already have it: a keyboard learner who moves into
+  // choices with none picked yet has the focused one picked, whatever order the choices are in.
+  form.addEventListener("focusin", (event) => {
+    const radio = event.target;
+    if (radio instanceof HTMLInputElement && radio.type === "radio" && !form.querySelector("input:checked"))
+      radio.checked = true;
+  });
 
   function setDone(on) {
     section.classList.toggle("done", on);

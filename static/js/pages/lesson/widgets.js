@@ -8,7 +8,9 @@
 import { scoped } from "../../lib/socket.js";
 import { defaults, memoryStore, readUrl, writeQuery } from "../../lib/state.js";
 
-const READY_FRAMES = 180; // frames (~3 s) to wait for a widget whose update() does not say when it is done
+// Frames to wait, once the engine has answered, for a value that is still not there (a widget that
+// draws on a later frame); a value that is there is read at once, whether it moved or not.
+const LATE_FRAMES = 30;
 
 /** The value at `path` ("output.shape.1") inside `root`, or undefined. */
 export function readPath(root, path) {
@@ -44,9 +46,44 @@ function nextFrame() {
   return new Promise((resolve) => requestAnimationFrame(resolve));
 }
 
+/** The widget's lane of the socket, keeping its requests in flight: a reveal waits for their answers. */
+function trackedLane(socket, id) {
+  const lane = scoped(socket, id);
+  const pending = new Set();
+  return {
+    pending,
+    socket: {
+      ...lane,
+      request(type, params) {
+        const answer = lane.request(type, params);
+        pending.add(answer);
+        const done = () => pending.delete(answer);
+        answer.then(done, done);
+        return answer;
+      },
+      get connected() {
+        return lane.connected;
+      },
+      get opened() {
+        return lane.opened;
+      },
+    },
+  };
+}
+
+/** Until the widget's requests, those sent in answer to others included, have all been answered. */
+async function answered(pending) {
+  await nextFrame(); // a widget may send its request on the next frame (a debounce of one)
+  while (pending.size) {
+    await Promise.allSettled([...pending]);
+    await nextFrame();
+  }
+}
+
 /**
  * Mount the widget of `figure` (spec from the page data: {type, state, title, module, missing}).
- * Returns {loaded: Promise, ready: Promise, resend(), reveal(patch, path) -> Promise<value>}.
+ * Returns {loaded: Promise, ready: Promise, resend(), reveal(patch, path) -> Promise<value>,
+ * lastReveal: {frames}: the frames the last reveal waited after the engine's answers, for tests}.
  */
 export function mountWidget(figure, spec, { id, context, socket, base }) {
   const element = figure.querySelector("[data-mount]");
@@ -82,6 +119,8 @@ export function mountWidget(figure, spec, { id, context, socket, base }) {
   let widget = null;
   let store = null;
   let lastUpdate = null;
+  const lane = trackedLane(socket, id);
+  const lastReveal = { frames: 0 };
   const update = () => (lastUpdate = widget && socket.connected ? widget.update(store.get()) : null);
 
   const loaded = (async () => {
@@ -111,7 +150,7 @@ export function mountWidget(figure, spec, { id, context, socket, base }) {
         attributes: true,
         attributeFilter: ["data-ready"],
       });
-      widget = module.mount(element, { ...context, socket: scoped(socket, id), onChange: (patch) => store.set(patch) });
+      widget = module.mount(element, { ...context, socket: lane.socket, onChange: (patch) => store.set(patch) });
       report(first.problems);
       store.subscribe(update);
       update();
@@ -128,6 +167,7 @@ export function mountWidget(figure, spec, { id, context, socket, base }) {
   return {
     loaded,
     ready,
+    lastReveal,
     resend: update,
     inspect: () => widget?.inspect?.(),
     /** Apply `patch`, wait for the engine's answer, read the value at `path` of inspect(). */
@@ -135,17 +175,16 @@ export function mountWidget(figure, spec, { id, context, socket, base }) {
       if (!(await loaded) || !(await ready))
         throw new Error("the widget could not be loaded, so there is nothing to reveal");
       const read = () => (path ? readPath(widget.inspect(), path) : undefined);
-      const before = read();
       store.set(patch);
-      if (!path || typeof lastUpdate?.then === "function") {
-        await lastUpdate; // update() resolves once the engine's answer is drawn
-        return read();
-      }
-      // A widget whose update() does not say when it is done: watch for the value to move.
+      // update() resolves once the engine's answer is drawn, when it says so; either way every
+      // request the change sent must be answered. A change the widget draws at once sends none.
+      if (typeof lastUpdate?.then === "function") await lastUpdate;
+      await answered(lane.pending);
       let value = read();
-      const moving = Object.keys(patch).length > 0;
-      for (let i = 0; i < READY_FRAMES && (value === undefined || (moving && sameValue(value, before))); i++) {
+      lastReveal.frames = 0;
+      while (path && value === undefined && lastReveal.frames < LATE_FRAMES) {
         await nextFrame();
+        lastReveal.frames++;
         value = read();
       }
       return value;
