@@ -60,19 +60,20 @@ def fmt_cell(v: float, decimals: int = 2) -> str:
     return _fixed(v, _places(abs(v), decimals)).replace("-", MINUS)
 
 
-def grid_decimals(labels) -> int:
-    """The decimals a canvas grid chose for all its numbers (lib/grid.js): 2 when they fit, else 1.
-    A grid at 2 whose labels all have one decimal or none reads the same at 1, so either answer checks it."""
-    return 2 if any(len(str(t).partition(".")[2]) == 2 for row in labels for t in row) else 1
-
-
-def assert_shows(shown, expected, style=fmt_cell, decimals: int = 2, what: str = "cells"):
+def assert_shows(shown, expected, style=fmt_cell, decimals: int | str = 2, what: str = "cells"):
     """Every shown text equals its expected value written as the page writes it (``style``, ``decimals``).
 
     ``expected`` comes from a reference in float64 while the engine computes in float32, so a value
     within a hair (1e-5 of the map's scale) of a rounding boundary may show as either neighbour;
     a cell off by one rounding step anywhere else fails, whatever its neighbours' size.
+
+    ``decimals="fit"``: a canvas grid whose labels at 2 decimals are too wide for its cells shows them
+    all at 1 (lib/grid.js); the grid then passes at 1 decimal if none of its labels has 2. Use it only
+    where a grid does fall back: at 1 decimal an error under 0.05 cannot show.
     """
+    if decimals == "fit":
+        two = any(len(str(t).partition(".")[2]) == 2 for t in np.ravel(np.asarray(shown, dtype=object)))
+        decimals = 2 if two else 1
     expected = np.asarray(expected, np.float64)
     shown = np.asarray(shown, dtype=object)
     assert shown.shape == expected.shape, f"{what}: shape {shown.shape} != {expected.shape}"
@@ -82,7 +83,7 @@ def assert_shows(shown, expected, style=fmt_cell, decimals: int = 2, what: str =
         allowed = {style(value, decimals), style(value - hair, decimals), style(value + hair, decimals)}
         if shown[index] not in allowed:
             wrong.append(f"{index}: shown {shown[index]!r}, expected {style(value, decimals)!r} ({value:.6g})")
-    assert not wrong, f"{what}: {len(wrong)} of {expected.size} wrong: " + "; ".join(wrong[:8])
+    assert not wrong, f"{what} at {decimals} decimals: {len(wrong)} of {expected.size} wrong: " + "; ".join(wrong[:8])
 
 
 def open_widget(page, server_url: str, type_: str, query: str = ""):
