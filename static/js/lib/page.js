@@ -1,7 +1,8 @@
 // What every page does the same way: read the data the template embedded, open the one
-// socket with the server's request table, keep the status badge and the offline note, join
-// its widgets' tables.
+// socket with the server's request table (and hand it to the classroom), keep the status
+// badge and the offline note, join its widgets' tables.
 
+import { classroomSocket } from "../classroom/index.js";
 import { createOfflineNote } from "./offline.js";
 import { connect } from "./socket.js";
 
@@ -26,7 +27,7 @@ export function connectPage({
   scope = "#content",
 }) {
   const note = createOfflineNote({ scope });
-  return connect({
+  const socket = connect({
     protocol: context.protocol,
     onStatus(kind, detail) {
       status.textContent = kind === "open" ? connected() : kind === "full" ? "The server is full" : away;
@@ -37,6 +38,8 @@ export function connectPage({
     onOpen,
     onStrayError,
   });
+  classroomSocket(socket); // a page in a class follows it on this same socket (classroom/index.js)
+  return socket;
 }
 
 /** One state table for several widgets on a page: their fields joined, each one's rules applied in turn. */
