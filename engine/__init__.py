@@ -7,6 +7,7 @@ Layout is NCHW throughout: (batch, channels, height, width).
 from . import shapes, trace, trace_grad
 from .activations import ACTIVATIONS, activation, activation_backward
 from .conv import ConvSpec, conv1d, conv1d_backward, conv2d, conv2d_backward
+from .conv_transpose import conv_transpose2d as conv_transpose2d
 from .dense import dense, dense_backward, softmax, softmax_cross_entropy
 from .network import Network
 from .norm import batch_norm, batch_norm_backward, local_contrast_norm, local_contrast_norm_backward
