@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from engine import shapes
+from engine import digits, shapes
 from engine.warmup import warm_up
 from engine.xo_data import named_samples
 
@@ -83,7 +83,10 @@ def create_app(
     app.state.engine_ready = threading.Event()
     if warm:
         threading.Thread(
-            target=lambda: (warm_up(), app.state.engine_ready.set()), daemon=True, name="jit-warmup"
+            # LeNet-5's kernels last: every other page is ready before they are.
+            target=lambda: (warm_up(), app.state.engine_ready.set(), digits.warm_up()),
+            daemon=True,
+            name="jit-warmup",
         ).start()
     else:
         app.state.engine_ready.set()

@@ -313,3 +313,11 @@ class Trainer:
         result["gradient"] = grad[0, 0].astype(np.float32)  # (28, 28)
         result["saliency"] = (grad[0, 0] * x4[0, 0]).astype(np.float32)  # (28, 28)
         return result
+
+
+def warm_up() -> None:
+    """Compile (or load) the fused LeNet-5 kernels: a run's first step otherwise waits for the compiler."""
+    net = Network((1, SIZE, SIZE), lenet5_layers(), seed=0)
+    x = np.zeros((2, 1, SIZE, SIZE), np.float32)  # (2, 1, 28, 28)
+    net.train_step(optim.SGD(0.01), x, np.array([0, 1]))
+    net.logits(x)

@@ -191,8 +191,9 @@ export function mount(element, { socket, ...context }) {
     for (const [name] of LAYERS) layers[name].draw(a[name], scale);
     probs.draw(a.probs.data);
     $('[data-verdict="label"]').textContent = maps.meta.label;
-    $('[data-verdict="confidence"]').textContent =
-      `${fmt(maps.meta.confidence * 100, 1)}% sure, after ${maps.meta.step} batches`;
+    const step = maps.meta.step;
+    const after = `after ${step} ${step === 1 ? "batch" : "batches"}`;
+    $('[data-verdict="confidence"]').textContent = `${fmt(maps.meta.confidence * 100, 1)}% sure, ${after}`;
     element.dataset.label = maps.meta.label;
     element.dataset.ready = "true";
     drawPad();
