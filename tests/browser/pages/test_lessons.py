@@ -4,14 +4,17 @@ lesson of the course opening with its widgets ready and no console error.
 
 The walk and the reveal run on the fixture course (tests/fixtures/lessons), served by a second
 server started with CONVSCOPE_LESSONS; the last test runs on the real course in lessons/.
-Expected answers and working are recomputed here with the engine (app.lesson_checks, engine.shapes).
+Expected answers and working are recomputed here with the engine (app.lesson_checks, engine.shapes);
+the real course's numbers (minutes, question counts, predicted answers) are read from its Markdown.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from app.lessons.checks import conv_params, output_size
 from app.lessons.course import FILE_NAME, lesson_files
@@ -19,6 +22,7 @@ from engine import shapes
 
 from ...conftest import running_server
 from ..conftest import SCREENSHOTS, screenshot
+from ..helpers import MINUS, fmt
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "lessons"
@@ -53,6 +57,21 @@ def badge(page, slug: str) -> str:
 
 def question(page, qid: str):
     return page.locator(f'section.question[data-question="{qid}"]')
+
+
+def written(path: Path) -> tuple[dict, list[dict]]:
+    """A lesson file as its author wrote it: the front matter and each question block, as YAML."""
+    text = path.read_text()
+    front = yaml.safe_load(text.split("---", 2)[1])
+    blocks = re.findall(r"^::: question\n(.*?)^:::$", text, flags=re.M | re.S)
+    return front, [yaml.safe_load(b) for b in blocks]
+
+
+def shown_value(value) -> str:
+    """An engine value as a lesson's feedback writes it: a whole number as it is, others to 4 decimals."""
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return str(int(value)).replace("-", MINUS)
+    return fmt(value, 4)
 
 
 def wait_widgets_ready(page, timeout: int = WIDGET_WAIT_MS):
@@ -195,6 +214,14 @@ def test_the_course_index_lists_every_lesson_in_order(page, server_url):
     slugs = page.locator(".course-item").evaluate_all("items => items.map(i => i.dataset.slug)")
     assert slugs == [FILE_NAME.match(p.name).group(2) for p in COURSE]
     assert page.locator(".badge").all_inner_texts() == ["Not started"] * len(COURSE)
+    # Each lesson's numbers: its place, its minutes and its count of questions, as its file has them.
+    for i, path in enumerate(COURSE):
+        front, questions = written(path)
+        item = page.locator(".course-item").nth(i)
+        assert item.locator(".course-number").inner_text() == str(i + 1)
+        assert item.locator(".course-minutes").inner_text() == f"{front['minutes']} min"
+        n = len(questions)
+        assert item.locator(".course-count").inner_text() == f"{n} question{'s' if n != 1 else ''}", path.name
     shot(page, "lessons-course-1280")
     page.set_viewport_size({"width": 1920, "height": 1080})
     shot(page, "lessons-course-1920")
@@ -220,10 +247,11 @@ def test_every_lesson_opens_with_its_widgets_ready(page, server_url, path):
         ".lesson-widget-problems"
     ).all_inner_texts()
     shot(page, f"lesson-course-{path.stem}")
-    # Every predict question, answered in order with the engine's answer: its reveal sets the
-    # widget, the widget's own value agrees with the check, and the page says so.
-    predicts = page.evaluate(
-        "window.convscopeLesson.data.questions.filter(q => q.kind === 'predict').map(q => [q.id, q.answer])"
+    # Every predict question, answered in order with the answer its author wrote: its reveal sets
+    # the widget, the widget's own value agrees, and the page shows that number.
+    predicts = [(q["id"], q["answer"]) for q in written(path)[1] if q["kind"] == "predict"]
+    assert [qid for qid, _ in predicts] == page.evaluate(
+        "window.convscopeLesson.data.questions.filter(q => q.kind === 'predict').map(q => q.id)"
     )
     for qid, answer in predicts:
         q = question(page, qid)
@@ -234,6 +262,6 @@ def test_every_lesson_opens_with_its_widgets_ready(page, server_url, path):
             arg=qid,
             timeout=WIDGET_WAIT_MS,
         )
-        assert "Right." in q.locator(".question-feedback").inner_text(), (
-            f"{qid}: {q.locator('.question-feedback').inner_text()}"
-        )
+        feedback = q.locator(".question-feedback").inner_text()
+        assert "Right." in feedback, f"{qid}: {feedback}"
+        assert f"The engine computed {shown_value(answer)};" in feedback, f"{qid}: {feedback}"
