@@ -4,7 +4,10 @@ server is back every widget answers again without a reload."""
 
 from __future__ import annotations
 
-from ..helpers import open_layers, set_slider, wait_output_shape
+from app.features.pictures import input_image
+
+from ...engine import reference
+from ..helpers import assert_shows, open_layers, set_slider, wait_output_shape
 from ..restartable import away_page, own_server  # noqa: F401 (fixtures)
 
 BP = "#backprop-widget"
@@ -33,3 +36,6 @@ def test_layers_switch_off_what_needs_the_server_and_come_back(away_page, own_se
     assert page.locator("#pool-stride").is_enabled() and page.locator("#pool-widget [data-mode=avg]").is_enabled()
     set_slider(page, "#pool-stride", 1)  # answered by the restarted server
     wait_output_shape(page, "7 × 7 × 1")
+    expected, _ = reference.max_pool2d(input_image("x", 8, 8, 1)[None], (2, 2), (1, 1))  # (1, 1, 7, 7)
+    labels = page.evaluate("window.convscopeLayers.pool.inspect().outputLabels")
+    assert_shows(labels, expected[0, 0], what="pooled map from the restarted server")
