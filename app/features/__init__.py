@@ -23,6 +23,7 @@ from . import (
     pool,
     presets,
     training,
+    transpose,
 )
 
 TABLE = Table(
@@ -34,6 +35,7 @@ TABLE = Table(
         backprop.FEATURE,
         pipeline.FEATURE,
         conv1d.FEATURE,
+        transpose.FEATURE,
         params.FEATURE,
         architecture.FEATURE,
         norm.FEATURE,

@@ -1,8 +1,7 @@
 """Check functions for what happens around a convolution: a unit's activation, batch norm,
-gradients, a true 3-D convolution's shape (lessons/FORMAT.md, "Check functions").
-
-Same contract as :mod:`app.lessons.checks`: each returns ``(answer, work)`` computed by the
-engine, and a bad argument raises ValueError naming it.
+gradients, a true 3-D convolution's shape, transposed convolutions (lessons/FORMAT.md, "Check
+functions"). Same contract as :mod:`app.lessons.checks`, which lists these beside its own: each
+returns ``(answer, work)`` computed by the engine, and a bad argument raises ValueError naming it.
 """
 
 from __future__ import annotations
@@ -11,8 +10,9 @@ import numpy as np
 
 from engine import activation as apply_activation
 from engine import avg_pool2d_backward, batch_norm, checks, conv2d, conv2d_backward, max_pool2d_backward, shapes
+from engine.conv_transpose import conv_transpose2d, transpose_axis
 
-from .checks import MINUS, TIMES, Answer, _dot, _flag, _grid, _number, _value
+from .check_parts import MINUS, TIMES, Answer, _dot, _flag, _grid, _number, _term, _value
 
 ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh", "abs")
 # The smallest ε the engine's batch norm takes: "ε negligible", as the lessons say.
@@ -134,6 +134,35 @@ def pool_grad(input, window, stride, upstream, row, col, mode="max") -> Answer:
     return _value(value), f"only each window's largest cell gets its dL/dy: {_number(value)} here"
 
 
+def transpose_size(n, k, s=1, p=0, output_padding=0, d=1) -> Answer:
+    """Output width of a transposed convolution: (n − 1)·s − 2p + d·(k − 1) + output_padding + 1."""
+    try:
+        ax = transpose_axis(n, k, s, p, output_padding, d)
+    except ValueError as exc:
+        raise ValueError(f"{getattr(exc, 'argument', 'n')}: {exc}") from None
+    return ax.size, ax.formula()
+
+
+def transpose_value(input, kernel, row, col, stride=1, padding=0, output_padding=0) -> Answer:
+    """One output cell of a one-channel transposed convolution: the sum of the stamps that reach it."""
+    x = _grid("input", input, 2)  # (H, W)
+    w = _grid("kernel", kernel, 2)  # (KH, KW)
+    try:
+        y = conv_transpose2d(x[None, None], w[None, None], None, stride, padding, output_padding)[0, 0]  # (OH, OW)
+    except ValueError as exc:
+        raise ValueError(f"{getattr(exc, 'argument', 'input')}: {exc}") from None
+    row = checks.integer("row", row, 0, y.shape[0] - 1)
+    col = checks.integer("col", col, 0, y.shape[1] - 1)
+    s, p = checks.integer("stride", stride, 1), checks.integer("padding", padding, 0)
+    terms = []  # every input cell whose stamp covers the canvas cell (row + p, col + p), with the tap it uses
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            a, b = row + p - i * s, col + p - j * s
+            if 0 <= a < w.shape[0] and 0 <= b < w.shape[1]:
+                terms.append(f"{_term(x[i, j])}{TIMES}{_term(w[a, b])}")
+    return _value(y[row, col]), f"{' + '.join(terms) or 'no stamp reaches it'} = {_number(y[row, col])}"
+
+
 CHECKS = {
     "conv3d_shape": conv3d_shape,
     "neuron_value": neuron_value,
@@ -142,4 +171,6 @@ CHECKS = {
     "weight_grad": weight_grad,
     "bias_grad": bias_grad,
     "pool_grad": pool_grad,
+    "transpose_size": transpose_size,
+    "transpose_value": transpose_value,
 }

@@ -146,3 +146,27 @@ def test_bad_arguments_are_named(spec, name):
     with pytest.raises(ValueError) as error:
         run_check(spec)
     assert name in str(error.value), str(error.value)
+
+
+@pytest.mark.parametrize("n, k, s, p, op", [(6, 4, 2, 1, 0), (2, 3, 1, 0, 0), (3, 3, 2, 1, 1), (6, 5, 3, 1, 2)])
+def test_transpose_size_is_torchs(n, k, s, p, op):
+    y = F.conv_transpose2d(torch.zeros(1, 1, n, n), torch.zeros(1, 1, k, k), stride=s, padding=p, output_padding=op)
+    answer, work = cl.transpose_size(n, k, s, p, op)
+    assert answer == y.shape[-1] and work.endswith(f"= {answer}")
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 0), (2, 1), (3, 1)])
+def test_transpose_value_is_torchs_and_names_each_stamp(stride, padding):
+    x = [[2, 1, -1], [0, 3, 2]]
+    k = [[1, 2, 0], [3, 4, -2], [1, 0, 1]]
+    y = F.conv_transpose2d(tensor(x)[None, None], tensor(k)[None, None], stride=stride, padding=padding)[0, 0]
+    for r in range(y.shape[0]):
+        for c in range(y.shape[1]):
+            answer, work = cl.transpose_value(x, k, r, c, stride, padding)
+            assert answer == pytest.approx(y[r, c].item())
+            if answer:  # the terms are the stamps that reach the cell, and they add up to it
+                products = [
+                    float(a.strip("()").replace("−", "-")) * float(b.strip("()").replace("−", "-"))
+                    for a, b in (t.split("×") for t in work.split(" = ")[0].split(" + "))
+                ]
+                assert sum(products) == pytest.approx(answer)

@@ -11,9 +11,13 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app.lessons.course import check_course
+from engine import conv_transpose2d
+
+from .test_every_screen import PROBLEMS
 
 ROOT = Path(__file__).resolve().parents[3]
 COURSE = check_course(ROOT / "lessons")
@@ -209,3 +213,44 @@ def test_a_reveal_answers_once_the_engine_has(page, server_url):
             assert frames == 0, f"{les.slug}/{q['id']} waited {frames} frames after the engine answered"
             times.append((f"{les.slug}/{q['id']}", round(ms)))
     print("\nreveal, press to verdict (ms):", ", ".join(f"{name} {ms}" for name, ms in times))
+
+
+# ---------------------------------------------------------------- the transposed convolution, the glossary
+
+
+def test_the_transposed_convolution_widget_stamps_cell_by_cell(page, server_url):
+    page.goto(f"{server_url}lessons/transposed-convolution")
+    page.wait_for_function("document.querySelector('#widget-stamp').dataset.ready", timeout=WIDGET_WAIT_MS)
+    got = page.evaluate("window.convscopeLesson.widgets.get('stamp').inspect()")
+    x = np.array([[1, 2], [3, 4]], np.float32)[None, None]  # (1, 1, 2, 2) the widget's "pair" input
+    expected = conv_transpose2d(x, np.ones((1, 1, 3, 3), np.float32), stride=2)[0, 0]  # (5, 5)
+    assert got["output"]["shape"] == list(expected.shape)
+    assert got["output"]["values"] == expected.ravel().tolist()
+    label = page.locator("#widget-stamp .step-label")
+    assert label.inner_text().startswith("Stamp 1 of 4: input cell (0, 0)")
+    page.locator("#widget-stamp button[data-step=next]").click()
+    page.wait_for_function("document.querySelector('#widget-stamp .step-label').textContent.startsWith('Stamp 2')")
+    assert "input cell (0, 1) adds its stamp at canvas row 0, column 2" in label.inner_text()
+    assert page.locator("#widget-stamp [data-formula=rows]").inner_text().endswith(f"= {expected.shape[0]}")
+
+
+def test_a_transposed_convolution_that_cannot_work_says_why(page, server_url):
+    page.goto(f"{server_url}widget/transpose?tpi=pair&tpk=ramp&tps=1&tpp=3")
+    page.wait_for_function("document.querySelector('#widget').dataset.ready", timeout=WIDGET_WAIT_MS)
+    assert page.locator(".tp-stage").is_hidden()
+    assert "cuts the whole" in page.locator("#widget").inner_text()
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (390, 844)])
+def test_the_glossary_fits_the_screen_and_each_lesson_links_it(browser, server_url, size):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, is_mobile=size[0] < 600)
+    page = context.new_page()
+    page.goto(f"{server_url}glossary")
+    assert page.locator("h1").inner_text() == "Notation"
+    assert page.locator(".glossary tbody tr").count() >= 10
+    assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+    assert page.evaluate(PROBLEMS, size[0]) == []
+    page.goto(f"{server_url}lessons/transposed-convolution")
+    page.get_by_role("link", name="Notation").click()
+    page.wait_for_url("**/glossary")
+    context.close()
