@@ -203,7 +203,9 @@ export function mount(element, { socket, onChange }) {
     const shown = step >= 0 ? step : meta.steps - 1;
     const plane = canvas.data.subarray(shown * hc * wc, (shown + 1) * hc * wc);
     const scale = scaleFor([arrays.input.data, arrays.kernel.data, canvas.data, arrays.output.data]);
-    const cellOf = (rows, cols, share) => fitCell(box * share, 360, cols, rows, 8, 64);
+    // Side by side on a wide stage; on a phone the small grids wrap two to a row, the large one alone.
+    const room = (share) => box * (box < 600 ? Math.min(1, 2 * share) : share);
+    const cellOf = (rows, cols, share) => fitCell(room(share), 360, cols, rows, 8, 64);
 
     const input = grid(arrays.input);
     const at = step >= 0 ? [arrays.cells.at(step, 0), arrays.cells.at(step, 1)] : null;
