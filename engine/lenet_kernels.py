@@ -28,6 +28,8 @@ import numpy as np
 
 from .jit import kernel
 
+SLACK = 16  # zeros after each plane a convolution reads: its spare outputs may read that far
+
 # ------------------------------------------------------------------ convolution, one example
 
 
@@ -37,21 +39,38 @@ def _conv_wide(x, P, w, b, acc):
     F, C, K, _ = w.shape
     m = acc.shape[1]
     for f in range(F):
+        acc[f, :] = b[f]
+    if K != 5:
+        for f in range(F):
+            a = acc[f]
+            for c in range(C):
+                for kh in range(K):
+                    for kw in range(K):
+                        wv = w[f, c, kh, kw]
+                        src = x[c, kh * P + kw :]
+                        for i in range(m):
+                            a[i] += wv * src[i]
+        return
+    # LeNet-5's 5×5 kernels: a whole kernel row of two filters per pass, so each input value
+    # loaded feeds ten multiply-adds (an odd last filter goes alone).
+    for f in range(0, F, 2):
         a = acc[f]
-        a[:] = b[f]
+        pair = f + 1 < F
+        a2 = acc[f + 1] if pair else acc[f]
         for c in range(C):
             for kh in range(K):
                 row = x[c, kh * P :]
-                if K == 5:  # LeNet-5's kernels: a whole kernel row per pass
-                    w0, w1, w2, w3, w4 = w[f, c, kh, 0], w[f, c, kh, 1], w[f, c, kh, 2], w[f, c, kh, 3], w[f, c, kh, 4]
+                w0, w1, w2, w3, w4 = w[f, c, kh, 0], w[f, c, kh, 1], w[f, c, kh, 2], w[f, c, kh, 3], w[f, c, kh, 4]
+                if pair:
+                    g = f + 1
+                    v0, v1, v2, v3, v4 = w[g, c, kh, 0], w[g, c, kh, 1], w[g, c, kh, 2], w[g, c, kh, 3], w[g, c, kh, 4]
+                    for i in range(m):
+                        r0, r1, r2, r3, r4 = row[i], row[i + 1], row[i + 2], row[i + 3], row[i + 4]
+                        a[i] += w0 * r0 + w1 * r1 + w2 * r2 + w3 * r3 + w4 * r4
+                        a2[i] += v0 * r0 + v1 * r1 + v2 * r2 + v3 * r3 + v4 * r4
+                else:
                     for i in range(m):
                         a[i] += w0 * row[i] + w1 * row[i + 1] + w2 * row[i + 2] + w3 * row[i + 3] + w4 * row[i + 4]
-                else:
-                    for kw in range(K):
-                        wv = w[f, c, kh, kw]
-                        src = row[kw:]
-                        for i in range(m):
-                            a[i] += wv * src[i]
 
 
 @kernel
@@ -109,7 +128,7 @@ def _conv_wide_grads(x, P, w, gacc, gw, gb, gx, need_input):
         for c in range(C):
             for kh in range(K):
                 row = x[c, kh * P :]
-                if K == 5:
+                if K == 5:  # five sums in one pass over the row
                     s0 = s1 = s2 = s3 = s4 = np.float32(0)
                     for i in range(m):
                         gi = g[i]
@@ -132,26 +151,36 @@ def _conv_wide_grads(x, P, w, gacc, gw, gb, gx, need_input):
                         gw[f, c, kh, kw] += s
     if not need_input:
         return
-    # dL/dx[j] = Σ_kw w[kw] g[j − kw]: g padded by K − 1 zeros on both sides, so every j reads in bounds.
-    gpad = np.zeros(m + 2 * (K - 1), np.float32)  # (m + 2(K−1),)
+    # dL/dx[j] = Σ_kw w[kw] g[j − kw]: each g padded by K − 1 zeros on both sides, so every j reads in bounds.
+    gpad = np.zeros((F, m + 2 * (K - 1)), np.float32)  # (F, m + 2(K−1))
     for f in range(F):
-        gpad[K - 1 : K - 1 + m] = gacc[f]
-        for c in range(C):
-            for kh in range(K):
-                dst = gx[c, kh * P :]
-                n = m + K - 1
-                if K == 5:
-                    w0, w1, w2, w3, w4 = w[f, c, kh, 0], w[f, c, kh, 1], w[f, c, kh, 2], w[f, c, kh, 3], w[f, c, kh, 4]
-                    for j in range(n):
-                        dst[j] += (
-                            w0 * gpad[j + 4] + w1 * gpad[j + 3] + w2 * gpad[j + 2] + w3 * gpad[j + 1] + w4 * gpad[j]
-                        )
-                else:
+        gpad[f, K - 1 : K - 1 + m] = gacc[f]
+    n = m + K - 1
+    for c in range(C):
+        for kh in range(K):
+            dst = gx[c, kh * P :]
+            if K != 5:
+                for f in range(F):
                     for kw in range(K):
                         wv = w[f, c, kh, kw]
-                        src = gpad[K - 1 - kw :]
+                        src = gpad[f, K - 1 - kw :]
                         for j in range(n):
                             dst[j] += wv * src[j]
+                continue
+            for f in range(0, F, 2):  # two filters a pass: one load and store of dst for ten multiply-adds
+                ga = gpad[f]
+                w0, w1, w2, w3, w4 = w[f, c, kh, 0], w[f, c, kh, 1], w[f, c, kh, 2], w[f, c, kh, 3], w[f, c, kh, 4]
+                if f + 1 < F:
+                    gb2 = gpad[f + 1]
+                    g = f + 1
+                    v0, v1, v2, v3, v4 = w[g, c, kh, 0], w[g, c, kh, 1], w[g, c, kh, 2], w[g, c, kh, 3], w[g, c, kh, 4]
+                    for j in range(n):
+                        dst[j] += (w0 * ga[j + 4] + w1 * ga[j + 3] + w2 * ga[j + 2] + w3 * ga[j + 1] + w4 * ga[j]) + (
+                            v0 * gb2[j + 4] + v1 * gb2[j + 3] + v2 * gb2[j + 2] + v3 * gb2[j + 1] + v4 * gb2[j]
+                        )
+                else:
+                    for j in range(n):
+                        dst[j] += w0 * ga[j + 4] + w1 * ga[j + 3] + w2 * ga[j + 2] + w3 * ga[j + 1] + w4 * ga[j]
 
 
 # ------------------------------------------------------------------ dense layers, one example
@@ -197,12 +226,11 @@ def _mask(g, y):
 
 
 @kernel
-def _forward_one(x, w1, b1, S1, w2, b2, S2, d1, c1, d2, c2, d3, c3, acc1, p1, win1, acc2, p2, win2, h1, h2, out):
-    """Every saved map of one example x (C, H, W): pooled maps and winners, hidden units, logits in ``out``."""
-    C, H, W = x.shape
+def _forward_one(x, H, W, w1, b1, S1, w2, b2, S2, d1, c1, d2, c2, d3, c3, acc1, p1, win1, acc2, p2, win2, h1, h2, out):
+    """Every saved map of one example x (C, H·W + SLACK): pooled maps and winners, hidden units, logits in ``out``."""
     K1, K2 = w1.shape[2], w2.shape[2]
     OH1, OW1 = H - K1 + 1, W - K1 + 1
-    _conv_wide(x.reshape(C, H * W), W, w1, b1, acc1)
+    _conv_wide(x, W, w1, b1, acc1)
     _relu_pool(acc1, W, OH1, OW1, S1, p1, win1)
     PW1 = OW1 // S1
     OH2, OW2 = OH1 // S1 - K2 + 1, PW1 - K2 + 1
@@ -221,8 +249,10 @@ def _sizes(x_shape, w1, S1, w2, S2):
     OH1, OW1 = H - K1 + 1, W - K1 + 1
     PH1, PW1 = OH1 // S1, OW1 // S1
     OH2, OW2 = PH1 - K2 + 1, PW1 - K2 + 1
-    m1 = (OH1 - 1) * W + OW1
-    m2 = (OH2 - 1) * PW1 + OW2
+    # Wide lengths rounded up to whole vectors of 16: no scalar tail loop. The spare outputs read
+    # at most 15 cells past a plane, which is why every plane a convolution reads has SLACK zeros after it.
+    m1 = ((OH1 - 1) * W + OW1 + 15) // 16 * 16
+    m2 = ((OH2 - 1) * PW1 + OW2 + 15) // 16 * 16
     return m1, PH1 * PW1, m2, (OH2 // S2) * (OW2 // S2)
 
 
@@ -275,8 +305,9 @@ def step(
     m1, n1, m2, n2 = _sizes(x.shape[1:], w1, S1, w2, S2)
     OW1 = W - K1 + 1
     PW1 = OW1 // S1
+    xin = np.zeros((C, H * W + SLACK), np.float32)  # (C, H·W + SLACK) one example, zeros after it
     acc1 = np.empty((F1, m1), np.float32)  # (F1, m1) conv1 on the input's pitch
-    p1 = np.empty((F1, n1), np.float32)  # (F1, PH1·PW1)
+    p1 = np.zeros((F1, n1 + SLACK), np.float32)  # (F1, PH1·PW1 + SLACK)
     win1 = np.empty((F1, n1), np.int64)  # (F1, PH1·PW1)
     acc2 = np.empty((F2, m2), np.float32)  # (F2, m2) conv2 on pool1's pitch
     p2 = np.empty((F2, n2), np.float32)  # (F2, PH2·PW2): the flattened features
@@ -288,13 +319,15 @@ def step(
     gh2 = np.empty(H2, np.float32)  # (H2,)
     gh1 = np.empty(H1, np.float32)  # (H1,)
     gp2 = np.empty((F2, n2), np.float32)  # (F2, n2)
-    gp1 = np.empty((F1, n1), np.float32)  # (F1, n1)
+    gp1 = np.empty((F1, n1 + SLACK), np.float32)  # (F1, n1 + SLACK)
     gacc2 = np.empty((F2, m2), np.float32)  # (F2, m2)
     gacc1 = np.empty((F1, m1), np.float32)  # (F1, m1)
     total = 0.0
     for n in range(N):
-        xn = x[n]
-        _forward_one(xn, w1, b1, S1, w2, b2, S2, d1, c1, d2, c2, d3, c3, acc1, p1, win1, acc2, p2, win2, h1, h2, logits)
+        xin[:, : H * W] = x[n].reshape(C, H * W)
+        _forward_one(
+            xin, H, W, w1, b1, S1, w2, b2, S2, d1, c1, d2, c2, d3, c3, acc1, p1, win1, acc2, p2, win2, h1, h2, logits
+        )
         # Softmax cross-entropy as engine.dense._softmax_ce: the sum of exponentials in float64.
         top = logits[0]
         for k in range(1, K):
@@ -321,8 +354,8 @@ def step(
         gp1[:] = 0
         _conv_wide_grads(p1, PW1, w2, gacc2, gw2, gb2, gp1, True)
         gacc1[:] = 0
-        _unpool(gp1, win1, gacc1)
-        _conv_wide_grads(xn.reshape(C, H * W), W, w1, gacc1, gw1, gb1, gp1, False)
+        _unpool(gp1[:, :n1], win1, gacc1)
+        _conv_wide_grads(xin, W, w1, gacc1, gw1, gb1, gp1, False)
     return total
 
 
@@ -332,8 +365,9 @@ def forward(x, w1, b1, S1, w2, b2, S2, d1, c1, d2, c2, d3, c3, logits):
     N, C, H, W = x.shape
     F1, F2 = w1.shape[0], w2.shape[0]
     m1, n1, m2, n2 = _sizes(x.shape[1:], w1, S1, w2, S2)
+    xin = np.zeros((C, H * W + SLACK), np.float32)  # (C, H·W + SLACK)
     acc1 = np.empty((F1, m1), np.float32)  # (F1, m1)
-    p1 = np.empty((F1, n1), np.float32)  # (F1, n1)
+    p1 = np.zeros((F1, n1 + SLACK), np.float32)  # (F1, n1 + SLACK)
     win1 = np.empty((F1, n1), np.int64)  # (F1, n1)
     acc2 = np.empty((F2, m2), np.float32)  # (F2, m2)
     p2 = np.empty((F2, n2), np.float32)  # (F2, n2)
@@ -341,6 +375,7 @@ def forward(x, w1, b1, S1, w2, b2, S2, d1, c1, d2, c2, d3, c3, logits):
     h1 = np.empty(d1.shape[0], np.float32)  # (H1,)
     h2 = np.empty(d2.shape[0], np.float32)  # (H2,)
     for n in range(N):
+        xin[:, : H * W] = x[n].reshape(C, H * W)
         _forward_one(
-            x[n], w1, b1, S1, w2, b2, S2, d1, c1, d2, c2, d3, c3, acc1, p1, win1, acc2, p2, win2, h1, h2, logits[n]
+            xin, H, W, w1, b1, S1, w2, b2, S2, d1, c1, d2, c2, d3, c3, acc1, p1, win1, acc2, p2, win2, h1, h2, logits[n]
         )
