@@ -125,30 +125,53 @@ def _conv_wide_grads(x, P, w, gacc, gw, gb, gx, need_input):
         for i in range(m):
             s += g[i]
         gb[f] += s
-        for c in range(C):
-            for kh in range(K):
-                row = x[c, kh * P :]
-                if K == 5:  # five sums in one pass over the row
+    if K != 5:
+        for f in range(F):
+            g = gacc[f]
+            for c in range(C):
+                for kh in range(K):
+                    for kw in range(K):
+                        src = x[c, kh * P + kw :]
+                        s = np.float32(0)
+                        for i in range(m):
+                            s += g[i] * src[i]
+                        gw[f, c, kh, kw] += s
+    else:
+        for f in range(0, F, 2):
+            # Ten sums in one pass: two filters' gradients against one kernel row of taps (an odd last
+            # filter pairs with itself and keeps only its own sums).
+            g = gacc[f]
+            f2 = min(f + 1, F - 1)
+            h = gacc[f2]
+            for c in range(C):
+                for kh in range(K):
+                    row = x[c, kh * P :]
                     s0 = s1 = s2 = s3 = s4 = np.float32(0)
+                    t0 = t1 = t2 = t3 = t4 = np.float32(0)
                     for i in range(m):
-                        gi = g[i]
-                        s0 += gi * row[i]
-                        s1 += gi * row[i + 1]
-                        s2 += gi * row[i + 2]
-                        s3 += gi * row[i + 3]
-                        s4 += gi * row[i + 4]
+                        gi, hi = g[i], h[i]
+                        r0, r1, r2, r3, r4 = row[i], row[i + 1], row[i + 2], row[i + 3], row[i + 4]
+                        s0 += gi * r0
+                        s1 += gi * r1
+                        s2 += gi * r2
+                        s3 += gi * r3
+                        s4 += gi * r4
+                        t0 += hi * r0
+                        t1 += hi * r1
+                        t2 += hi * r2
+                        t3 += hi * r3
+                        t4 += hi * r4
                     gw[f, c, kh, 0] += s0
                     gw[f, c, kh, 1] += s1
                     gw[f, c, kh, 2] += s2
                     gw[f, c, kh, 3] += s3
                     gw[f, c, kh, 4] += s4
-                else:
-                    for kw in range(K):
-                        src = row[kw:]
-                        s = np.float32(0)
-                        for i in range(m):
-                            s += g[i] * src[i]
-                        gw[f, c, kh, kw] += s
+                    if f2 != f:
+                        gw[f2, c, kh, 0] += t0
+                        gw[f2, c, kh, 1] += t1
+                        gw[f2, c, kh, 2] += t2
+                        gw[f2, c, kh, 3] += t3
+                        gw[f2, c, kh, 4] += t4
     if not need_input:
         return
     # dL/dx[j] = Σ_kw w[kw] g[j − kw]: each g padded by K − 1 zeros on both sides, so every j reads in bounds.

@@ -109,3 +109,32 @@ def test_a_wrong_label_is_named():
     x, _ = batch(2, seed=0)
     with pytest.raises(ValueError, match="labels"):
         net.loss_and_grads(x, np.array([0, 10]))
+
+
+def lenet_like(filters: tuple[int, int], kernel: int) -> list[dict]:
+    """LeNet-5's shape with other filter counts and kernel sizes (the kernels' odd-filter and any-kernel paths)."""
+    act = {"type": "activation", "name": "relu"}
+    conv = lambda f: {"type": "conv", "filters": f, "kernel": kernel}  # noqa: E731
+    pool = {"type": "maxpool", "kernel": 2}
+    dense = lambda u: {"type": "dense", "units": u}  # noqa: E731
+    flat = {"type": "flatten"}
+    return [conv(filters[0]), act, pool, conv(filters[1]), act, pool, flat, dense(32), act, dense(24), act, dense(10)]
+
+
+@pytest.mark.parametrize(("shape", "filters", "kernel"), [((1, 28, 28), (5, 7), 5), ((2, 30, 30), (4, 6), 3)])
+def test_other_filter_counts_and_kernel_sizes_give_pytorchs_gradients(shape, filters, kernel):
+    net = Network(shape, lenet_like(filters, kernel), seed=1)
+    assert net.lenet is not None
+    rng = np.random.default_rng(4)
+    x = rng.random((20, *shape)).astype(np.float32)  # (20, C, H, W): two halves of 10
+    y = rng.integers(0, 10, 20)
+    p = {k: torch.tensor(v, requires_grad=True) for k, v in net.named_params().items()}
+    h = F.max_pool2d(F.relu(F.conv2d(torch.tensor(x), p["0.w"], p["0.b"])), 2)
+    h = F.max_pool2d(F.relu(F.conv2d(h, p["3.w"], p["3.b"])), 2).flatten(1)
+    h = F.relu(F.linear(F.relu(F.linear(h, p["7.w"], p["7.b"])), p["9.w"], p["9.b"]))
+    t_loss = F.cross_entropy(F.linear(h, p["11.w"], p["11.b"]), torch.tensor(y))
+    t_loss.backward()
+    loss, _ = net.loss_and_grads(x, y)
+    assert loss == pytest.approx(t_loss.item(), rel=1e-5)
+    for name, g in net.named_grads().items():
+        assert_close(g, p[name].grad.numpy(), f"d loss / d {name}")
