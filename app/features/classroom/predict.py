@@ -24,6 +24,8 @@ from . import models
 from .polls import PollRecord, number_text, plain
 
 _nets_lock = threading.Lock()
+ON_STAGE = "the playground on stage: "
+ON_XO = "X vs O on stage: the hand-designed network"
 
 
 def make_poll(p: models.Poll, poll_id: int) -> PollRecord:
@@ -47,7 +49,16 @@ def _output_size(q: models.OutputSize, poll_id: int) -> PollRecord:
     dilation = f", dilation {q.d}" if q.d > 1 else ""
     setting = f"{q.n} cells, a {q.k}-wide kernel, stride {q.s}, padding {q.p}{dilation}"
     prompt = f"Predict: how many cells wide will the output be? ({setting})"
-    return PollRecord(poll_id, "predict", "value", prompt, size, number_text(size), working=work, source="output size")
+    return PollRecord(
+        poll_id,
+        "predict",
+        "value",
+        prompt,
+        size,
+        number_text(size),
+        working=work,
+        source="the playground on stage: the output's width",
+    )
 
 
 def _next_value(q: models.NextValue, poll_id: int) -> PollRecord:
@@ -73,7 +84,17 @@ def _next_value(q: models.NextValue, poll_id: int) -> PollRecord:
     answer = int(answer) if answer.is_integer() else answer
     shown = number_text(answer)
     # Within 0.01: a student types what the grid shows, two decimals at most.
-    return PollRecord(poll_id, "predict", "value", prompt, answer, shown, tolerance=0.01, working=work, source="cell")
+    return PollRecord(
+        poll_id,
+        "predict",
+        "value",
+        prompt,
+        answer,
+        shown,
+        tolerance=0.01,
+        working=work,
+        source="the playground on stage: the next cell",
+    )
 
 
 def _term(v: float) -> str:
@@ -101,7 +122,7 @@ def _network_pick(q: models.NetworkPick, poll_id: int) -> PollRecord:
     work = f"the hand-designed filters, ReLU, pooling and the vote: {shares}"
     prompt = "Predict: which class will the network pick for this drawing?"
     return PollRecord(
-        poll_id, "predict", "choice", prompt, best, CLASSES[best], options=list(CLASSES), working=work, source="X vs O"
+        poll_id, "predict", "choice", prompt, best, CLASSES[best], options=list(CLASSES), working=work, source=ON_XO
     )
 
 

@@ -226,6 +226,7 @@ export function startTeacher(socket) {
       take(answer.meta);
       stopWatching ??= watchStage(stageSoon);
       stageSoon();
+      open(false); // the room sees the join screen; the panel is one press away (C, or the button)
       screen = "join";
       showScreen();
     } catch (e) {
