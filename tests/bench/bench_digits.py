@@ -50,7 +50,10 @@ def main() -> None:
         snapshots, last, reached = 0, None, None
         shown = -1
         while (now := time.monotonic() - start) < args.seconds:
-            header, _ = frame(max(0.05, args.seconds - now))
+            try:
+                header, _ = frame(max(0.05, args.seconds - now))
+            except TimeoutError:  # time is up before the next snapshot
+                continue
             if header.get("type") != "digits.snapshot":
                 continue
             snapshots += header["id"] is None
