@@ -261,11 +261,13 @@ def main() -> None:
         proc.wait(timeout=15)
 
     latencies, lost = [], 0
+    by_change: dict[str, list[float]] = {query: [] for query in sent}
     for index in range(args.students):
         got = seen.get(index, {})
         for query, at in sent.items():
             if query in got:
                 latencies.append((got[query] - at) * 1000)
+                by_change[query].append(latencies[-1])
             else:
                 lost += 1
     expected = [0] * len(OPTIONS)
@@ -277,6 +279,12 @@ def main() -> None:
     p50, p95, p99 = (percentile(latencies, q) for q in (50, 95, 99))
     top = max(latencies, default=float("nan"))
     print(f"fan-out ms over {len(latencies)} receipts: p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f}  max {top:.1f}")
+    # Whether the slow receipts are whole changes (the server, or the machine, paused) or a few students.
+    worst = sorted(by_change.items(), key=lambda kv: -max(kv[1], default=0))[:3]
+    print(
+        "slowest changes (first / median / last receipt, ms): "
+        + "; ".join(f"{q}: {min(v):.0f} / {percentile(v, 50):.0f} / {max(v):.0f}" for q, v in worst if v)
+    )
     print(f"states lost: {lost} of {args.students * len(sent)}; student sockets that failed: {failed}")
     errors = answers.get("errors", [])
     print(

@@ -29,7 +29,8 @@ export function tallyHtml(tally, { revealed = false } = {}) {
           .map((w) => `<strong>${escapeHtml(minus(w.label))}</strong> (${w.count})`)
           .join(", ")}</p>`
       : "";
-  return `${summary}<ol class="class-bars" aria-label="Answers">${bars}${other}</ol>${wrong}`;
+  const state = revealed ? " revealed" : "";
+  return `${summary}<ol class="class-bars${state}" aria-label="Answers">${bars}${other}</ol>${wrong}`;
 }
 
 /** The revealed answer and the engine's working. */
