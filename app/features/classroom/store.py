@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -358,7 +357,7 @@ class MemoryStore(ClassStore):
 
 
 def _write(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step; readable by its owner only (it holds the class's secrets)."""
+    """Replace ``path`` with ``text`` in one step; readable by its owner only (it holds the students' answers)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
@@ -367,7 +366,3 @@ def _write(path: Path, text: str) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         log.warning("the class could not be saved to %s (%s); it lives in memory only", path, exc)
-
-
-def now() -> float:
-    return time.time()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -114,3 +115,23 @@ def test_a_class_that_ended_is_not_kept_by_a_restart(tmp_path):
         assert new != code and "is still open" not in log.read_text()
         gone = Page(f"ws://127.0.0.1:{port}/ws").ask("class.join", {"code": code, "device": device()})
         assert gone.header["field"] == "code"
+
+
+def test_a_public_name_behind_a_load_balancer_is_answered_and_others_are_not(tmp_path):
+    port = free_port()
+    with command("--name", "convscope.dept.example", data=tmp_path, port=port):
+        public = "http://convscope.dept.example"
+
+        def through_the_balancer(origin: str):  # the public name in the Host header, the connection to this port
+            sock = socket.create_connection(("127.0.0.1", port))
+            uri = f"ws://convscope.dept.example:{port}/ws"
+            return connect(uri, sock=sock, additional_headers={"Origin": origin}, open_timeout=10)
+
+        with through_the_balancer(public) as page:
+            started = ask(page, "class.start", {"origin": public})
+        assert started["meta"]["join"] == f"{public}/join" and started["meta"]["reachable"] is True
+        with pytest.raises(InvalidStatus):
+            through_the_balancer("http://evil.example")
+    with command(data=tmp_path, port=port), pytest.raises(InvalidStatus) as refused:  # without --name: refused
+        through_the_balancer(public)
+    assert refused.value.response.status_code in (400, 403)
