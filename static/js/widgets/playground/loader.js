@@ -6,6 +6,7 @@
 import { createHeldInputs, makeInput, makeKernel, resizeBias, resizeInput, resizeKernel } from "./model.js";
 
 const SIZE_KEYS = new Set(["height", "width", "channels"]);
+const KEPT_PRESETS = 8; // kernel presets kept: at most 16·3·11·11 numbers each
 
 export function createLoader({ socket, store, data, alerts }) {
   let inputToken = 0;
@@ -76,12 +77,7 @@ export function createLoader({ socket, store, data, alerts }) {
     }
     let answer;
     try {
-      answer = await socket.request("kernel.preset", {
-        name: s.kernelPreset,
-        size: s.kernel,
-        channels,
-        filters: s.filters,
-      });
+      answer = await kernelPreset({ name: s.kernelPreset, size: s.kernel, channels, filters: s.filters });
     } catch (error) {
       // E.g. an even size for a kernel that needs a centre: the slider stays (one more
       // step reaches an odd size), the sentence explains, the last kernel stays in use.
@@ -98,6 +94,25 @@ export function createLoader({ socket, store, data, alerts }) {
     if (meta.height !== s.kernel || meta.filters !== s.filters)
       store.set({ kernel: meta.height, filters: meta.filters });
     return true;
+  }
+
+  // The last few kernel presets the server sent on this connection, by their params, newest last:
+  // a kernel slider moved back and forth then costs one round trip (the run), not two. Presets
+  // are fixed by the server; a new connection (perhaps a new server) starts afresh.
+  const presets = new Map(); // JSON of params -> kernel.preset answer
+  let presetsOn = -1;
+  async function kernelPreset(params) {
+    if (presetsOn !== socket.opened) {
+      presets.clear();
+      presetsOn = socket.opened;
+    }
+    const key = JSON.stringify(params);
+    let answer = presets.get(key);
+    if (answer) presets.delete(key);
+    else answer = await socket.request("kernel.preset", params);
+    presets.set(key, answer);
+    if (presets.size > KEPT_PRESETS) presets.delete(presets.keys().next().value);
+    return answer;
   }
 
   /** An uploaded picture, at the input size on screen (1 or 3 channels). */
