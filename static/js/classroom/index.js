@@ -34,5 +34,17 @@ async function boot() {
   window.convscopeClass.role = student ? "student" : "teacher";
 }
 
+// C opens the class panel, Esc closes it (or the screen shown to the room). Listened for here, on the
+// window before anything else, because this module is loaded before the page's own script: a lesson keeps
+// the keys for its prose when nothing is focused, and a blanked screen's keys are the presenter's.
+addEventListener(
+  "keydown",
+  (e) => {
+    if (document.querySelector(".presenter-blank:not([hidden])")) return;
+    if (window.convscopeClass?.onKey?.(e)) e.preventDefault();
+  },
+  true,
+);
+
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot, { once: true });
 else boot();

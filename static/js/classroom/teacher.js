@@ -316,12 +316,6 @@ export function startTeacher(socket) {
     if (params) ask(params);
   });
   panel.addEventListener("input", growOptions);
-  document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape" && !overlay.hidden) return ACTIONS["screen-close"]();
-    if (e.key === "Escape" && !panel.hidden) return open(false);
-    const typing = e.target instanceof Element && e.target.matches("input, textarea, select, [contenteditable]");
-    if (e.key.toLowerCase() === "c" && !typing && !e.altKey && !e.ctrlKey && !e.metaKey && !e.defaultPrevented) open();
-  });
   registerKeys("Class", [{ keys: ["C"], does: "The class panel: start a class, its code, polls" }]);
 
   socket.on("class.count", (frame) => {
@@ -347,8 +341,19 @@ export function startTeacher(socket) {
   if (socket.connected) teach();
   showTeaching();
 
+  /** A key for the class (classroom/index.js listens before the page): true when it was taken. */
+  function onKey(e) {
+    const typing = e.target instanceof Element && e.target.matches("input, textarea, select, [contenteditable]");
+    if (e.key === "Escape" && !overlay.hidden) ACTIONS["screen-close"]();
+    else if (e.key === "Escape" && !panel.hidden) open(false);
+    else if (e.key.toLowerCase() === "c" && !typing && !e.altKey && !e.ctrlKey && !e.metaKey) open();
+    else return false;
+    return true;
+  }
+
   return {
     open,
+    onKey,
     get state() {
       return { code: info?.code ?? null, count, poll, tally, screen, panel: !panel.hidden, join: info?.join ?? null };
     },

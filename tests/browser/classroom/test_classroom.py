@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+from app.lessons.course import load_course
 from engine import shapes
 
 from ..helpers import set_slider
@@ -220,3 +221,24 @@ def test_the_projector_and_the_phone_fit_their_screens(pages, class_server):
     shot(teacher, "classroom-poll-screen-1024")
     shot(phone, "classroom-result-390")
     assert no_sideways_scroll(teacher) <= 0 and no_sideways_scroll(phone) <= 0
+
+
+def test_the_current_lessons_question_is_pushed_with_the_lessons_answer(pages, class_server):
+    lesson = next(x for x in load_course().lessons if any(q["kind"] == "choice" for q in x.questions))
+    question = next(q for q in lesson.questions if q["kind"] == "choice")
+    teacher = pages.instructor()
+    code = start_class(teacher, class_server, f"lessons/{lesson.slug}")
+    teacher.keyboard.press("Escape")
+    phone = pages.phone()
+    join(phone, class_server, code)
+    teacher.keyboard.press("c")
+    teacher.locator('.class-compose select[name="question"]').select_option(question["id"])
+    teacher.get_by_role("button", name="Ask it").click()
+    phone.wait_for_selector(".class-card:not([hidden])")
+    options = phone.locator(".class-option")
+    assert options.count() == len(question["choices"])
+    options.nth(question["answer"]).tap()
+    phone.wait_for_function("window.convscopeClass.state.mine")
+    teacher.get_by_role("button", name="Reveal the answer").click()
+    assert phone.locator(".class-verdict").inner_text() == "Right!"
+    assert "100% right" in teacher.locator(".class-poll").inner_text()
