@@ -134,7 +134,12 @@ def test_compare_with_biases(page):
     [
         ({}, "invalid", "net", "exactly one of the three, got none of them"),
         ({"net": "vgg16", "compare": {}}, "invalid", "net", "got net and compare"),
-        ({"net": "googlenet"}, "invalid", "net", "net must be 'lenet5', 'alexnet', 'vgg16' or 'resnet18'"),
+        (
+            {"net": "vgg19"},
+            "invalid",
+            "net",
+            "net must be 'lenet5', 'alexnet', 'vgg16', 'resnet18', 'googlenet', 'resnet50', 'resnet152' or 'xception'",
+        ),
         ({"pattern": {"n": 7}}, "invalid", "pattern.n", "pattern.n must be from 1 to 6, got 7"),
         ({"pattern": {"m": 0}}, "invalid", "pattern.m", "pattern.m must be from 1 to 8, got 0"),
         ({"pattern": {"k": 4}}, "invalid", "pattern.k", "pattern.k must be from 0 to 3, got 4"),
