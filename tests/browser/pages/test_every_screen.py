@@ -45,10 +45,29 @@ PAGES = [
     pytest.param("layers", id="layers"),
     pytest.param("xo", id="xo"),
     pytest.param("lessons", id="lessons"),
+    pytest.param("glossary", id="glossary"),
+    pytest.param("digits", id="digits"),
+    pytest.param("join", id="join"),
     *(pytest.param(f"lessons/{slug}", id=f"lesson-{slug}") for slug in LESSONS),
     *(pytest.param(f"widget/{t}", id=f"widget-{t}") for t in TABLE.widgets),
     pytest.param("playground", id="playground"),
 ]
+
+
+def test_every_page_the_app_serves_is_checked_here():
+    """A page added to the app without a place in PAGES fails here, not silently unchecked."""
+    from fastapi.responses import HTMLResponse
+
+    from app.pages import create_app
+
+    checked = {p.values[0] for p in PAGES}
+    served = {
+        r.path.strip("/")
+        for r in create_app().routes
+        if getattr(r, "response_class", None) is HTMLResponse and "{" not in r.path
+    }
+    assert served - {"class/teach"} <= checked, served - checked  # class/teach needs an instructor's secret
+
 
 # Every widget on the page has drawn its first answer (or said it could not load).
 ALL_READY = """() => [...document.querySelectorAll('section.widget, figure.lesson-widget')]
