@@ -14,9 +14,7 @@ FEATURE = Feature(
         *(Message(t, model, READY if t == "digits.start" else SNAPSHOT, ordered=True) for t, model in IN_ORDER.items()),
         Message("digits.classify", DigitsClassifyParams, MAPS),
     ),
-    widgets=(
-        Widget("digits-train", "LeNet-5 on MNIST, training", DIGITS_CSS, "js/widgets/digits/train.js"),
-        Widget("digits-draw", "LeNet-5, read your handwriting", DIGITS_CSS, "js/widgets/digits/draw.js"),
-    ),
+    # One widget: the training view and the drawing pad, sharing a run (``dgShow`` picks what shows).
+    widgets=(Widget("digits", "LeNet-5 on MNIST", DIGITS_CSS),),
     desk=DigitsDesk,
 )

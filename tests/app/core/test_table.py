@@ -193,7 +193,8 @@ def test_the_page_is_told_every_message_answer_and_bound():
         _fields(message.params, context["schemas"][type_name], f"{type_name}: ")
     assert set(context["widgets"]) == set(TABLE.widgets)
     ordered = {t for t, m in context["protocol"].items() if m["ordered"]}
-    assert ordered == {"train.start", "train.play", "train.pause", "train.step", "train.reset", "train.set"}
+    controls = ("start", "play", "pause", "step", "reset", "set")
+    assert ordered == {f"train.{c}" for c in controls} | {f"digits.{c}" for c in controls} | {"digits.view"}
 
 
 def test_the_labels_name_exactly_what_the_models_accept():

@@ -160,8 +160,7 @@ SHOWS = {
     "xo-train": shows_xo_train,
     "xo-draw": shows_xo_draw,
     "transpose": shows_transpose,
-    "digits-train": shows_digits_train,
-    "digits-draw": shows_digits_draw,
+    "digits": lambda page: (shows_digits_train(page), shows_digits_draw(page)),  # both parts show alone
 }
 
 

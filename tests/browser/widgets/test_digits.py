@@ -22,7 +22,7 @@ def open_digits(page, server_url: str, query: str = "", size=(1280, 800)):
     page.emulate_media(reduced_motion="reduce")
     page.goto(f"{server_url}digits{query}")
     page.wait_for_function(
-        f"{DG} && {DG}.meta !== null && document.querySelector('#train-widget').dataset.ready", timeout=WAIT
+        f"{DG} && {DG}.meta !== null && document.querySelector('[data-part=train]').dataset.ready", timeout=WAIT
     )
 
 
@@ -80,7 +80,7 @@ def test_a_drawn_digit_is_classified_and_a_unit_shows_its_receptive_field(page, 
     drawn = page.evaluate(f"{DRAW}")
     assert drawn["label"] is not None and abs(sum(drawn["probs"]) - 1) < 1e-4
     # Pointing at a pool2 unit rings the 16×16 window it sees (the engine's table).
-    unit = page.locator('#draw-widget [data-map="pool2-0"]')
+    unit = page.locator('[data-part=draw] [data-map="pool2-0"]')
     cell = unit.bounding_box()
     unit.hover(position={"x": cell["width"] * 0.6, "y": cell["height"] * 0.1})
     page.wait_for_function(f"{DRAW}.field !== null")

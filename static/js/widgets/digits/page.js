@@ -1,16 +1,15 @@
-// The /digits page: LeNet-5 learns MNIST live. One store (the URL), one socket, one run shared
-// by two widgets: the training view and the drawing pad. The page routes state and the
-// connection; the widgets send the requests and draw the engine's answers.
+// The /digits page: LeNet-5 learns MNIST live. One store (the URL), one socket, one widget (the
+// training view and the drawing pad, sharing a run). The page routes state and the connection;
+// the widget sends the requests and draws the engine's answers.
 
 import { connectPage, joinTables, readJson } from "../../lib/page.js";
 import { createStore } from "../../lib/state.js";
-import * as draw from "./draw.js";
+import * as digits from "./index.js";
 import { runFor } from "./run.js";
-import * as train from "./train.js";
 
 const $ = (selector) => document.querySelector(selector);
 const context = readJson("widget-context");
-const WIDGETS = { train, draw };
+const WIDGETS = { digits };
 const store = createStore(context.limits, location.search, joinTables(Object.values(WIDGETS), context));
 const status = $("#status");
 let everOpen = false;
@@ -41,6 +40,6 @@ window.convscopeDigits = {
   get meta() {
     return run.latest?.meta ?? null;
   },
-  train: widgets[0],
-  draw: widgets[1],
+  train: widgets[0].parts.train,
+  draw: widgets[0].parts.draw,
 };
