@@ -69,6 +69,9 @@ def _machine_share(request, tmp_path_factory):
                 fcntl.flock(turnstile, fcntl.LOCK_UN)
 
 
+SERVER_PIDS: dict[int, int] = {}  # port → process of the servers this process started
+
+
 @contextmanager
 def running_server(port: int, log: Path | None = None, host: str = "127.0.0.1", **env: str):
     """Start ``convscope`` as a user would (extra environment in ``env``), read the URL it
@@ -95,6 +98,7 @@ def running_server(port: int, log: Path | None = None, host: str = "127.0.0.1", 
             )
             time.sleep(0.02)
         url = match.group(1)
+        SERVER_PIDS[port_of(url)] = proc.pid  # found by its port, which `--port 0` leaves out of the command line
         while True:
             try:
                 urllib.request.urlopen(url + "healthz", timeout=2).read()
@@ -112,6 +116,9 @@ def running_server(port: int, log: Path | None = None, host: str = "127.0.0.1", 
 
 def server_rss_mb(port: int) -> float:
     """The resident memory of the server this suite started on ``port``, in MB (read from /proc)."""
+    if port in SERVER_PIDS:
+        status = Path(f"/proc/{SERVER_PIDS[port]}/status").read_text()
+        return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")) / 1024
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue

@@ -11,7 +11,7 @@ from engine import xo_train
 
 from ..conftest import SCREENSHOTS
 from ..restartable import away_page, own_server, wait_engine_ready  # noqa: F401 (fixtures)
-from .test_xo import TRAIN, WAIT, XO, meta, open_xo, run_config, trained
+from .test_xo import DEFAULT_RUN, TRAIN, WAIT, XO, meta, open_xo, run, run_config, trained
 
 # Every request the page sends, kept in the page (so a test sees what a replay asked for).
 RECORD_SENT = """
@@ -67,7 +67,7 @@ def test_a_killed_server_comes_back_to_the_same_step_playing(away_page, own_serv
     page.evaluate(RECORD_DRAWN)
     page.locator(PLAY).click()
     page.wait_for_function(f"{XO}.meta?.step >= 4 && {TRAIN}.playing", timeout=WAIT)
-    config = run_config(page)
+    config = run_config(page, DEFAULT_RUN)
 
     own_server.kill()
     note = page.locator(".offline-note")
@@ -139,7 +139,7 @@ def test_a_reload_replays_the_run_with_its_live_changes(page, server_url):
         page.wait_for_function(f"{XO}.meta?.step === {n}", timeout=WAIT)
     wait_shown_step(page, 5)
     before = meta(page)
-    config = run_config(page)
+    config = run_config(page, run(seed=3))
 
     page.reload()
     page.wait_for_function(f"{XO} && {XO}.meta?.step === 5 && !{XO}.run.replaying", timeout=WAIT)
