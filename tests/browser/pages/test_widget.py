@@ -142,6 +142,11 @@ def shows_digits_train(page):
 def shows_digits_draw(page):
     """An empty pad, read by the untrained LeNet-5 of the default run: each digit's probability."""
     probs = digits.Trainer(digits.DigitsConfig()).maps(np.zeros((28, 28), np.float32))["probs"]  # (10,)
+    # The pad's verdict is its own request, answered after the first snapshot that marks the widget ready.
+    page.wait_for_function(
+        "(() => { const v = [...document.querySelectorAll('.digits-draw-probs .digits-bar-value')];"
+        " return v.length === 10 && v.every(e => e.textContent.trim()); })()"
+    )
     shown = page.locator(".digits-draw-probs .digits-bar-value").all_inner_texts()
     assert shown == [f"{fmt(100 * p, 1)}%" for p in probs]
 
