@@ -22,8 +22,8 @@ REQUIRED = ["k", "C_in", "C_out", "H_out", "W_out", "s", "p", "d", "⋆", "∗"]
 # The symbols the course replaced. Single capitals count only standing alone in prose.
 REPLACED = ["Wᵢ", "Hᵢ", "Cᵢ", "W₀", "H₀", "C₀", "Wₒ", "N₁", "N₂", "K₁", "K₂", "F · F", "F·F", "F × F", "m × m", "1/m²"]
 CAPITALS = re.compile(r"(?<![\w/∂])[FKSPNM](?!\w)")
-# Lesson 13 counts repeats in the ConvNet pattern with N, M and K, and says they are not sizes.
-REPEAT_COUNTS = {"13-architectures": {"N", "M", "K"}}
+# Lesson 19 (architectures) counts repeats in the ConvNet pattern with N, M and K, and says they are not sizes.
+REPEAT_COUNTS = {"19-architectures": {"N", "M", "K"}}
 
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")  # about its future
