@@ -41,6 +41,7 @@ import functools
 import hashlib
 import logging
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -58,11 +59,24 @@ log = logging.getLogger("convscope.engine")
 _ENGINE_DIR = Path(__file__).resolve().parent
 
 
+# A module that holds kernels imports one of these decorators from this one.
+_KERNEL_IMPORT = re.compile(rb"^from \.jit import [^\n]*\b(?:kernel|strict_kernel)\b", re.MULTILINE)
+
+
+def kernel_sources() -> list[Path]:
+    """This file and every engine module that compiles kernels: what the cached machine code is made of.
+
+    A module of plain NumPy (or one that only calls compiled ops) cannot change a
+    compiled kernel, so editing it keeps the cache.
+    """
+    return [p for p in sorted(_ENGINE_DIR.glob("*.py")) if p.name == "jit.py" or _KERNEL_IMPORT.search(p.read_bytes())]
+
+
 @functools.cache
 def _source_digest() -> str:
-    """A short hash of every engine source file: the cache key of the kernels."""
+    """A short hash of the kernels' source files (:func:`kernel_sources`): the cache key of the kernels."""
     digest = hashlib.sha256()
-    for path in sorted(_ENGINE_DIR.glob("*.py")):
+    for path in kernel_sources():
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

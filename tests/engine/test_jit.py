@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from engine.jit import kernel_sources
 from tests.engine.fs import listing, read_only_tree
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +73,13 @@ def test_a_changed_kernel_source_changes_the_cache_directory(tmp_path):
         f.write("\n# an edit\n")
     after = probe()
     assert before.parent == after.parent and before.name != after.name
+    # A module that only calls compiled ops (conv.py) cannot change a kernel: its edit keeps the cache.
+    assert "conv.py" not in [p.name for p in kernel_sources()] and "conv_kernels.py" in [
+        p.name for p in kernel_sources()
+    ]
+    with open(copy / "conv.py", "a") as f:
+        f.write("\n# an edit\n")
+    assert probe() == after
 
 
 # Run in a fresh process: records what importing the engine does to the disk and the environment.
