@@ -22,6 +22,7 @@ from . import (
     pipeline,
     pool,
     presets,
+    softmax,
     training,
     transpose,
 )
@@ -36,6 +37,7 @@ TABLE = Table(
         pipeline.FEATURE,
         conv1d.FEATURE,
         transpose.FEATURE,
+        softmax.FEATURE,
         params.FEATURE,
         architecture.FEATURE,
         norm.FEATURE,

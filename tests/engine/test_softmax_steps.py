@@ -25,7 +25,7 @@ def torch_answer(z: np.ndarray, y: int, t: float, eps: float):
     loss.backward()
     p = F.softmax(scaled, dim=0)  # (C,)
     log_p = F.log_softmax(scaled, dim=0)  # (C,)
-    return p.detach().numpy(), log_p.detach().numpy(), float(loss), logits.grad.numpy()
+    return p.detach().numpy(), log_p.detach().numpy(), loss.item(), logits.grad.numpy()
 
 
 def cases():
