@@ -160,6 +160,22 @@ def sources(channels: int, size, kernel_size, stride=1, padding=0, dilation=1) -
     return low.cols(ids)[0].astype(np.int32) - 1  # (C*kh*kw, L)
 
 
+def copies(channels: int, size, kernel_size, stride=1, padding=0, dilation=1) -> np.ndarray:
+    """How many times each input cell is copied into the columns: (C, H, W), counted from :func:`sources`."""
+    idx = sources(channels, size, kernel_size, stride, padding, dilation)  # (C*kh*kw, L)
+    c, (h, w) = int(channels), checks.pair("size", size, 1)
+    return np.bincount(idx[idx >= 0], minlength=c * h * w).astype(np.int32).reshape(c, h, w)  # (C, H, W)
+
+
+def taps(channels: int, kernel_size) -> np.ndarray:
+    """Which weight each row of the columns (and column of the weight matrix) holds: (C·k_h·k_w, 3) as
+    (channel, kernel row, kernel column), in the row order of :func:`im2col`."""
+    c = checks.integer("channels", channels, 1)
+    kh, kw = checks.pair("kernel_size", kernel_size, 1)
+    grid = np.indices((c, kh, kw), dtype=np.int32)  # (3, C, kh, kw)
+    return np.ascontiguousarray(grid.reshape(3, -1).T)  # (C*kh*kw, 3)
+
+
 @dataclass(frozen=True)
 class Sizes:
     """What lowering costs: the matrices' shapes, the copies, the multiply-adds."""

@@ -14,7 +14,17 @@ import torch.nn.functional as F
 
 from engine import conv2d
 from engine.errors import ArgumentError
-from engine.im2col import col2im, conv2d_as_matmul, conv2d_as_matmul_backward, im2col, sizes, sources, weight_matrix
+from engine.im2col import (
+    col2im,
+    conv2d_as_matmul,
+    conv2d_as_matmul_backward,
+    copies,
+    im2col,
+    sizes,
+    sources,
+    taps,
+    weight_matrix,
+)
 
 
 def settings(seed: int) -> dict:
@@ -164,3 +174,17 @@ def test_arguments_are_refused_with_their_names():
     with pytest.raises(ArgumentError) as e:
         conv2d_as_matmul_backward(np.zeros((1, 1, 3, 3), np.float32), x, np.zeros((1, 2, 2, 2), np.float32))
     assert e.value.argument == "gy"
+
+
+def test_copies_and_taps_follow_the_columns():
+    """A cell inside a stride-1 'same' layer sits in k² windows, a corner in fewer; each row names its weight."""
+    n = copies(1, (5, 5), 3, 1, 1)[0]  # (5, 5)
+    assert n[2, 2] == 9 and n[0, 2] == 6 and n[0, 0] == 4
+    padding = int((sources(1, (5, 5), 3, 1, 1) < 0).sum())  # entries whose window lay on the border
+    assert n.sum() + padding == sizes(1, 5, 5, 3, 1, 1, 1).column_entries
+    idx = sources(2, (4, 3), 2, 1, 0)  # (8, L)
+    counted = np.bincount(idx[idx >= 0], minlength=24).reshape(2, 4, 3)  # (C, H, W)
+    np.testing.assert_array_equal(copies(2, (4, 3), 2, 1, 0), counted)
+    t = taps(2, (2, 3))  # (12, 3)
+    w = np.arange(12, dtype=np.float32).reshape(1, 2, 2, 3)  # (1, C, kh, kw): each weight its own index
+    np.testing.assert_array_equal(weight_matrix(w)[0], [w[0, c, a, b] for c, a, b in t])
