@@ -196,7 +196,7 @@ class Costs:
 
     def ratio_formula(self) -> str:
         r = self.ratio
-        return f"1/{self.c_out} + 1/{self.k}² = {float(r):.4g}, {float(1 / r):.3g}× fewer"
+        return f"1/{self.c_out} + 1/{self.k}² = {float(r):.4g}, {float(1 / r):.4g}× fewer"
 
 
 def costs(h_out: int, w_out: int, c_in: int, c_out: int, k: int, groups: int = 1, bias: bool = False) -> Costs:

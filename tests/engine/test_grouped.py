@@ -166,7 +166,7 @@ def test_the_brief_example_and_the_ratio_one_over_c_out_plus_one_over_k_squared(
     assert c.by_mode["ordinary"].weights == 589_824 and c.by_mode["ordinary"].madds == 56 * 56 * 589_824
     assert c.by_mode["separable"].weights == 9 * 256 + 256 * 256
     assert c.ratio == Fraction(1, 256) + Fraction(1, 9)
-    assert "8.69× fewer" in c.ratio_formula()
+    assert "8.694× fewer" in c.ratio_formula()
     assert set(c.by_mode) == set(MODES)
     for c_out, k in [(1, 1), (7, 5), (64, 3)]:
         r = costs(4, 4, 7, c_out, k)
