@@ -156,6 +156,50 @@ def _input(x, block: Block) -> np.ndarray:
     return x
 
 
+# ------------------------------------------------------------------ examples a page can name
+
+EXAMPLES = ("integers", "normal")
+UPSTREAMS = ("ones", "seeded", "centre")
+
+
+def example_block(kind, c_in, c_out, height, width, stride=1, shortcut="identity", k=3, seed=0):
+    """(x (1, C_in, H, W), Block) from a seed: ``integers`` for arithmetic by hand (x in −2…2,
+    weights in quarters from −0.5 to 0.5, biases 0), ``normal`` for N(0, 1) inputs and He-scaled weights
+    (one and two decimals, so a cell's number is the value used)."""
+    kind = checks.choice("example", kind, EXAMPLES)
+    shortcut = checks.choice("shortcut", shortcut, SHORTCUTS)
+    c_in, c_out = checks.integer("channels", c_in, 1, 8), checks.integer("out_channels", c_out, 1, 8)
+    h, w = checks.integer("height", height, 1, 64), checks.integer("width", width, 1, 64)
+    k = checks.integer("kernel_size", k, 1, 7)
+    rng = np.random.default_rng(checks.integer("seed", seed, 0, 2**31 - 1))
+
+    def draw(shape, fan_in):
+        if kind == "integers":
+            return rng.integers(-2, 3, shape).astype(np.float32) / 4  # quarters from −0.5 to 0.5
+        return np.round(rng.standard_normal(shape) * np.sqrt(2 / fan_in), 2).astype(np.float32)
+
+    if kind == "integers":
+        x = rng.integers(-2, 3, (1, c_in, h, w)).astype(np.float32)  # (1, C_in, H, W)
+    else:
+        x = np.round(rng.standard_normal((1, c_in, h, w)), 1).astype(np.float32)  # (1, C_in, H, W)
+    w1 = draw((c_out, c_in, k, k), c_in * k * k)  # (C_out, C_in, k, k)
+    w2 = draw((c_out, c_out, k, k), c_out * k * k)  # (C_out, C_out, k, k)
+    ws = draw((c_out, c_in, 1, 1), c_in) if shortcut == "projection" else None  # (C_out, C_in, 1, 1)
+    return x, make_block(w1, w2, stride=stride, ws=ws)
+
+
+def example_upstream(kind: str, shape: tuple, seed: int = 0) -> np.ndarray:
+    """∂L/∂y of ``shape``: ``ones`` (L is the sum of y), ``seeded`` integers −2…2, or 1 at channel 0's ``centre``."""
+    kind = checks.choice("upstream", kind, UPSTREAMS)
+    if kind == "ones":
+        return np.ones(shape, np.float32)  # (N, C_out, H_out, W_out)
+    if kind == "seeded":
+        return np.random.default_rng(seed + 1).integers(-2, 3, shape).astype(np.float32)  # (N, C_out, H_out, W_out)
+    g = np.zeros(shape, np.float32)  # (N, C_out, H_out, W_out)
+    g[0, 0, (shape[2] - 1) // 2, (shape[3] - 1) // 2] = 1
+    return g
+
+
 # ------------------------------------------------------------------ the depth study
 
 
