@@ -78,7 +78,7 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
   }
 
   const loader = createLoader({ socket, store: { get: () => state, set: own }, data, alerts });
-  const traces = createTraces(socket);
+  const traces = createTraces(loader.ask);
   const animator = createAnimator({
     prepare: (step) => traces.get(state.filter, step).catch(() => null),
     reducedMotion: () => reducedMotion.matches,

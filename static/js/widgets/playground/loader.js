@@ -145,24 +145,28 @@ export function createLoader({ socket, store, data, alerts }) {
   }
 
   /**
-   * conv.run for `params` (runParams with `held`). An input the server no longer holds (it keeps
-   * recent ones only; another server process) is sent again with its numbers, at once.
+   * A request whose params name their input (runParams with `held`: conv.run, conv.trace). An
+   * input the server no longer holds (it keeps recent ones only; another server process) is sent
+   * again with its numbers, at once.
    */
-  async function run(params) {
-    const values = params.input.values;
-    let answer;
+  async function ask(type, params) {
     try {
-      answer = await socket.request("conv.run", params);
+      return await socket.request(type, params);
     } catch (error) {
       if (error.field !== "input_ref") throw error;
-      held.forget(values);
-      answer = await socket.request("conv.run", params);
+      held.forget(params.input.values);
+      return socket.request(type, params);
     }
-    if (answer.meta.input_ref) held.keep(values, answer.meta.input_ref);
+  }
+
+  /** conv.run for `params`; the server's name for a large input is kept for the next run. */
+  async function run(params) {
+    const answer = await ask("conv.run", params);
+    if (answer.meta.input_ref) held.keep(params.input.values, answer.meta.input_ref);
     return answer;
   }
 
-  return { loadInput, loadKernel, upload, run, held };
+  return { loadInput, loadKernel, upload, run, ask, held };
 }
 
 function readBase64(file) {

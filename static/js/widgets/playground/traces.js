@@ -6,7 +6,8 @@
 const MAX_COUNT = 4096;
 const CHUNK_BYTES = 1 << 20; // keep one answer near a megabyte even for 11×11×3 kernels
 
-export function createTraces(socket) {
+// `ask(type, params)` sends a request (the loader's: an input the server has dropped is resent).
+export function createTraces(ask) {
   let base = null; // the conv.run params of the result on screen
   let total = 0; // steps of one filter: OH·OW
   let size = MAX_COUNT;
@@ -32,7 +33,7 @@ export function createTraces(socket) {
     const params = { ...base, filter, start, count };
     const job = queue.then(() => {
       if (gen !== generation) return null;
-      return socket.request("conv.trace", params).then(
+      return ask("conv.trace", params).then(
         (answer) => toChunk(answer, start),
         (error) => {
           chunks.delete(`${filter}:${index}`); // let a later look try again
