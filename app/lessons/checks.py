@@ -18,6 +18,7 @@ from .check_parts import MINUS, TIMES, Answer, _dot, _flag, _grid, _number, _sid
 from .checks_grouped import CHECKS as GROUPED_CHECKS
 from .checks_layers import CHECKS as LAYER_CHECKS
 from .checks_receptive import CHECKS as RECEPTIVE_CHECKS
+from .checks_residual import CHECKS as RESIDUAL_CHECKS
 from .checks_softmax import CHECKS as SOFTMAX_CHECKS
 
 # ------------------------------------------------------------------ sizes and counts
@@ -235,7 +236,7 @@ CHECKS: dict[str, Callable[..., Answer]] = {
 
 def all_checks() -> dict[str, Callable[..., Answer]]:
     """Every check function by name: these and :mod:`app.lessons.checks_layers`'."""
-    return CHECKS | LAYER_CHECKS | SOFTMAX_CHECKS | GROUPED_CHECKS | RECEPTIVE_CHECKS
+    return CHECKS | LAYER_CHECKS | SOFTMAX_CHECKS | GROUPED_CHECKS | RECEPTIVE_CHECKS | RESIDUAL_CHECKS
 
 
 def run_check(spec: dict) -> Answer:
