@@ -49,9 +49,9 @@ class ReceptiveRunParams(Params):
     layers: list[dict] = Field(
         max_length=MAX_LAYERS + 1, description="the stack from the input up: each {kind, k, s, p, d}"
     )
-    level: whole(1, MAX_LAYERS) = Field(1, description="the focused unit's layer (1: the first)")
-    row: whole(0, MAX_SIDE - 1) = Field(0, description="the focused unit's row on that layer's map")
-    col: whole(0, MAX_SIDE - 1) = Field(0, description="the focused unit's column")
+    level: whole(0, MAX_LAYERS) = Field(0, description="the focused unit's layer (1: the first; 0: the last)")
+    row: whole(-1, MAX_SIDE - 1) = Field(-1, description="the focused unit's row on that map (−1: the centre)")
+    col: whole(-1, MAX_SIDE - 1) = Field(-1, description="the focused unit's column (−1: the centre)")
 
     @field_validator("layers")
     @classmethod
@@ -116,27 +116,29 @@ def receptive_run(p: ReceptiveRunParams) -> Answer:
     layers = [layer.model_dump() for layer in p.layers]
     st = stack(p.n, layers)
     top = len(p.layers)
-    size = st.levels[p.level].size
+    level = p.level or top
+    size = st.levels[level].size
     for name, value in (("row", p.row), ("col", p.col)):
         if value >= size:
             raise ArgumentError(
-                name, f"{name} must be 0 to {size - 1} on layer {p.level}'s {size}×{size} map, got {value}"
+                name, f"{name} must be 0 to {size - 1} on layer {level}'s {size}×{size} map, got {value}"
             )
+    row, col = ((size - 1) // 2 if v < 0 else v for v in (p.row, p.col))
     arrays = {}
-    for level in range(1, top + 1):
-        # (level, S_level, 4): each unit index's box on each map below: first, last, then cut to that map.
-        arrays[f"boxes{level}"] = np.stack([st.boxes(level, on) for on in range(level)]).astype(np.int32)
-    for on in range(p.level):
+    for above in range(1, top + 1):
+        # (above, S_above, 4): each unit index's box on each map below: first, last, then cut to that map.
+        arrays[f"boxes{above}"] = np.stack([st.boxes(above, on) for on in range(above)]).astype(np.int32)
+    for on in range(level):
         # Each axis's counts stay below 7⁵ per cell (one free tap per layer but the last), so a count is
         # at most 7¹⁰ < 2³¹: exact in int32.
-        arrays[f"paths{on}"] = st.paths(p.level, p.row, p.col, on).astype(np.int32)  # (S_on, S_on)
-    rows, cols = st.boxes(p.level)[p.row], st.boxes(p.level)[p.col]
+        arrays[f"paths{on}"] = st.paths(level, row, col, on).astype(np.int32)  # (S_on, S_on)
+    rows, cols = st.boxes(level)[row], st.boxes(level)[col]
     counts = arrays["paths0"]  # (n, n)
     cut = [int(rows[2]), int(rows[3]), int(cols[2]), int(cols[3])]
     focus = FocusMeta(
-        level=p.level,
-        row=p.row,
-        col=p.col,
+        level=level,
+        row=row,
+        col=col,
         box=[int(rows[0]), int(rows[1]), int(cols[0]), int(cols[1])],
         cut=cut,
         reached=int(np.count_nonzero(counts)),

@@ -104,3 +104,10 @@ def test_a_stack_that_cannot_work_is_refused_with_its_layer_and_field(params, fi
     error = json.loads(answer(TABLE, 7, "receptive.run", params))
     assert error["type"] == "error" and error["field"] == field, error
     assert words in error["message"], error["message"]
+
+
+def test_by_default_the_focus_is_the_centre_unit_of_the_last_layer():
+    meta, arrays = run(n=16, layers=[{"k": 3}, {"k": 3}, {"k": 3}])  # 16 → 14 → 12 → 10
+    assert {k: meta["focus"][k] for k in ("level", "row", "col")} == {"level": 3, "row": 4, "col": 4}
+    np.testing.assert_array_equal(arrays["paths0"], torch_maps(16, [{"k": 3}] * 3, 3, 4, 4)[0])
+    assert meta["focus"]["box"] == [4, 10, 4, 10] and meta["focus"]["reached"] == 49
