@@ -132,6 +132,15 @@ def shows_transpose(page):
     np.testing.assert_array_equal(np.reshape(output["values"], output["shape"]), expected)
 
 
+def shows_softmax(page):
+    """Three classes with the logits 2, 1 and 0.1, the first true: softmax's probabilities and the loss."""
+    z = np.array([2.0, 1.0, 0.1])  # (3,)
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()  # (3,)
+    shown = page.locator('.sm-table td[data-col="probs"]').all_inner_texts()
+    assert_shows(shown, p, style=fmt, decimals=3, what="p")
+    assert page.locator('[data-note="loss"]').inner_text().endswith(f"= {fmt(-np.log(p[0]), 3)}")
+
+
 def shows_digits_train(page):
     """Before any batch: the 1,000 test digits as the untrained LeNet-5 of the default run reads them."""
     expected = digits.Trainer(digits.DigitsConfig()).evaluate().confusion  # (10, 10)
@@ -165,6 +174,7 @@ SHOWS = {
     "xo-train": shows_xo_train,
     "xo-draw": shows_xo_draw,
     "transpose": shows_transpose,
+    "softmax": shows_softmax,
     "digits": lambda page: (shows_digits_train(page), shows_digits_draw(page)),  # both parts show alone
 }
 
