@@ -194,7 +194,7 @@ export function mount(element, { socket, onChange, ...context }) {
   const playing = () => (playIntent ? playIntent.play : Boolean(run.latest?.meta.playing));
 
   function command(cmd) {
-    if (!run.ready || run.resuming) return;
+    if (!run.ready || run.replaying) return;
     if (cmd === "toggle") {
       const intent = { play: !playing() };
       playIntent = intent;
@@ -242,7 +242,7 @@ export function mount(element, { socket, onChange, ...context }) {
 
   async function syncLive() {
     const m = run.latest?.meta;
-    if (liveBusy || !m || run.resuming) return;
+    if (liveBusy || !m || run.replaying) return;
     const patch = {};
     for (const [k, name] of Object.entries(LIVE)) if (state[k] != null && state[k] !== m[name]) patch[name] = state[k];
     if (state.dgEx !== m.sample) patch.sample = state.dgEx;

@@ -134,7 +134,7 @@ export function mount(element, { socket, onChange, ...context }) {
   ]);
   const unsubscribe = run.subscribe(draw);
   const unwatch = socket.watch(() => renderTransport()); // nothing plays while the server is away
-  // What a restarted server will show: the run is kept in this tab (xo/journal.js) and replayed.
+  // What a restarted server will show: the run is kept in this tab (lib/run-journal.js) and replayed.
   const unsay = addAwayDetail(() => {
     const saved = run.saved;
     const how = saved?.playing ? "and plays on" : "paused, as it was";

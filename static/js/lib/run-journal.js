@@ -1,9 +1,10 @@
-// The X-vs-O run's journal, kept in sessionStorage (one per tab and page, so a reload keeps it
+// A training run's journal, kept in sessionStorage (one per tab and page, so a reload keeps it
 // and another tab has its own): the config the run started with, each live change of the
 // learning rate, momentum or batch size with the step it came before, the steps trained and
 // whether it was playing. The server's run is a function of exactly these (PROTOCOL.md,
 // "Training"), so replaying them brings back the same numbers. Speed and the example shown do
-// not change the weights; the page's URL holds them.
+// not change the weights; the page's URL holds them. Shared by X vs O (`train.*`) and the
+// digits (`digits.*`): `prefix` names the messages.
 
 const VERSION = 1;
 const HYPER = ["lr", "momentum", "batch"];
@@ -25,7 +26,7 @@ function checked(entry) {
   return ok && entry.changes.every((c) => isObject(c.set)) ? entry : null;
 }
 
-export function createJournal(storageKey) {
+export function createJournal(storageKey, prefix) {
   let entry = null; // the run on screen, once it started or was brought back
 
   function save() {
@@ -61,13 +62,13 @@ export function createJournal(storageKey) {
     /** A control the server answered (meta: its snapshot's): live changes and resets are kept. */
     did(type, params, meta) {
       if (!entry) return;
-      if (type === "train.set") {
+      if (type === `${prefix}.set`) {
         const set = Object.fromEntries(HYPER.filter((k) => params[k] != null).map((k) => [k, params[k]]));
         if (!Object.keys(set).length) return;
         const last = entry.changes.at(-1);
         if (last?.at === meta.step) Object.assign(last.set, set);
         else entry.changes.push({ at: meta.step, set });
-      } else if (type === "train.reset") {
+      } else if (type === `${prefix}.reset`) {
         // The server starts the run again with the settings in use: the config with the live changes.
         entry.config = { ...entry.config, ...Object.fromEntries(HYPER.map((k) => [k, meta[k]])) };
         entry.changes = [];
