@@ -16,6 +16,7 @@ from engine import avg_pool2d, checks, conv1d, conv2d, max_pool2d, shapes, trace
 
 from .check_parts import MINUS, TIMES, Answer, _dot, _flag, _grid, _number, _side, _value
 from .checks_grouped import CHECKS as GROUPED_CHECKS
+from .checks_im2col import CHECKS as IM2COL_CHECKS
 from .checks_layers import CHECKS as LAYER_CHECKS
 from .checks_receptive import CHECKS as RECEPTIVE_CHECKS
 from .checks_residual import CHECKS as RESIDUAL_CHECKS
@@ -236,7 +237,7 @@ CHECKS: dict[str, Callable[..., Answer]] = {
 
 def all_checks() -> dict[str, Callable[..., Answer]]:
     """Every check function by name: these and :mod:`app.lessons.checks_layers`'."""
-    return CHECKS | LAYER_CHECKS | SOFTMAX_CHECKS | GROUPED_CHECKS | RECEPTIVE_CHECKS | RESIDUAL_CHECKS
+    return CHECKS | LAYER_CHECKS | SOFTMAX_CHECKS | GROUPED_CHECKS | RECEPTIVE_CHECKS | RESIDUAL_CHECKS | IM2COL_CHECKS
 
 
 def run_check(spec: dict) -> Answer:
