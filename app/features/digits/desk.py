@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from engine import digits
 from engine.digits_data import CLASSES, raw, split_mask
@@ -188,6 +188,9 @@ class Job:
 class DigitsDesk(TrainingDesk):
     """The training desk with a digits job: digits.* commands, the timeline, resuming a run by replaying it."""
 
+    in_order = IN_ORDER
+    no_job = NO_JOB
+
     def _until_token(self) -> float:
         self._refill()
         return max(0.0, (1.0 - self.tokens) * SNAPSHOT_SECONDS)
@@ -197,45 +200,13 @@ class DigitsDesk(TrainingDesk):
         self.tokens = min(2.0, self.tokens + (now - self.tokens_at) / SNAPSHOT_SECONDS)
         self.tokens_at = now
 
-    def _command(self, id: int, type_name: str, raw_params: dict) -> bytes | str:
-        model: type[BaseModel] = IN_ORDER[type_name]
-        try:
-            p = model.model_validate(raw_params)
-        except ValidationError as exc:
-            return _error(id, *explain(exc, model, type_name))
-        try:
-            if type_name == "digits.start":
-                return self._start(id, p)
-            job = self.job
-            if job is None:
-                raise Problem("invalid", "type", NO_JOB)
-            if type_name == "digits.play":
-                job.view = None
-                job.playing, job.stopped = job.trainer.steps < MAX_STEPS, None
-                job.play_clock = (time.monotonic(), job.trainer.steps)
-            elif type_name == "digits.pause":
-                job.playing = False
-            elif type_name == "digits.step":
-                job.view = None
-                n = min(p.batches, MAX_STEPS - job.trainer.steps)
-                if n > 0:
-                    job.train(n)
-            elif type_name == "digits.reset":
-                self.runs += 1
-                old, self.job = job, Job(job.trainer.config, self.runs)
-                job = self.job
-                job.speed, job.sample = old.speed, old.sample
-                self.outbox = None
-            elif type_name == "digits.set":
-                self._set(job, p)
-            elif type_name == "digits.view":
-                self._view(job, p.at)
-            return job.snapshot(id)
-        except Problem as r:
-            return _error(id, r.field, r.message, r.code)
-        except ArgumentError as exc:
-            prefix = "config." if type_name == "digits.start" else ""
-            return _error(id, prefix + exc.argument, str(exc))
+    def _play(self, job: Job, p) -> None:
+        job.view = None  # playing leaves the timeline for now
+        super()._play(job, p)
+
+    def _step(self, job: Job, p) -> None:
+        job.view = None
+        super()._step(job, p)
 
     def _start(self, id: int, p) -> bytes:
         config = digits.make_config(p.config.given())
@@ -266,7 +237,8 @@ class DigitsDesk(TrainingDesk):
         if p.sample is not None:
             job.sample = p.sample
 
-    def _view(self, job: Job, at: int) -> None:
+    def _view(self, job: Job, p) -> None:
+        at = p.at
         if at < 0:
             job.view = None
             return

@@ -215,10 +215,14 @@ def _batches(type_name: str, params: object) -> int:
 class TrainingDesk:
     """A page's training desk: queue, driver task, outbox. Made on the first train.* request.
 
-    The queue, the driver, the pacing of snapshots and the caps are the same for any
-    trainer of the same face (app.features.digits subclasses it): only ``_command``,
+    The queue, the driver, the pacing of snapshots, the caps and the in-order commands
+    (``_play``, ``_pause``, ``_step``, ``_reset``) are the same for any trainer of the
+    same face (app.features.digits subclasses it): only ``in_order``, ``no_job``,
     ``_start``, ``_set`` and ``_classify`` know the X-vs-O run.
     """
+
+    in_order = IN_ORDER  # the in-order request models by type
+    no_job = NO_JOB
 
     def __init__(self, send: Send, limiter: anyio.CapacityLimiter | None, occupancy: Occupancy | None = None):
         self.send, self.limiter = send, limiter
@@ -361,42 +365,45 @@ class TrainingDesk:
     # -- on a worker thread --
 
     def _command(self, id: int, type_name: str, raw: dict) -> bytes | str:
-        model: type[BaseModel] = IN_ORDER[type_name]
+        """One in-order request, ``<prefix>.<verb>``: checked, carried out by ``_<verb>``, answered by a snapshot."""
+        model: type[BaseModel] = self.in_order[type_name]
         try:
             p = model.model_validate(raw)
         except ValidationError as exc:
             return _error(id, *explain(exc, model, type_name))
+        verb = type_name.partition(".")[2]
         try:
-            if type_name == "train.start":
+            if verb == "start":
                 return self._start(id, p)
-            job = self.job
-            if job is None:
-                raise Problem("invalid", "type", NO_JOB)
-            if type_name == "train.play":
-                job.playing, job.stopped = job.trainer.steps < MAX_STEPS, None
-                job.play_clock = (time.monotonic(), job.trainer.steps)
-            elif type_name == "train.pause":
-                job.playing = False
-            elif type_name == "train.step":
-                n = min(p.batches, MAX_STEPS - job.trainer.steps)  # a run never goes past MAX_STEPS
-                if n > 0:
-                    job.train(n)
-            elif type_name == "train.reset":
-                # The same run again from step 0 with the settings in use now: train.set's changes,
-                # the speed and the chosen sample carry over, so "reset, play" replays what was on screen.
-                self.runs += 1
-                old, self.job = job, Job(job.trainer.config, self.runs)
-                job = self.job
-                job.speed, job.sample = old.speed, old.sample
-                self.outbox = None  # a snapshot of the old run must not follow the reset's answer
-            elif type_name == "train.set":
-                self._set(job, p)
-            return job.snapshot(id)
+            if self.job is None:
+                raise Problem("invalid", "type", self.no_job)
+            getattr(self, f"_{verb}")(self.job, p)
+            return self.job.snapshot(id)
         except Problem as r:
             return _error(id, r.field, r.message, r.code)
         except ArgumentError as exc:  # the engine refused a setting, naming it
-            prefix = "config." if type_name == "train.start" else ""
+            prefix = "config." if verb == "start" else ""
             return _error(id, prefix + exc.argument, str(exc))
+
+    def _play(self, job: Job, p) -> None:
+        job.playing, job.stopped = job.trainer.steps < job.max_steps, None
+        job.play_clock = (time.monotonic(), job.trainer.steps)
+
+    def _pause(self, job: Job, p) -> None:
+        job.playing = False
+
+    def _step(self, job: Job, p) -> None:
+        n = min(p.batches, job.max_steps - job.trainer.steps)  # a run never goes past max_steps
+        if n > 0:
+            job.train(n)
+
+    def _reset(self, job: Job, p) -> None:
+        # The same run again from step 0 with the settings in use now: the live changes, the speed
+        # and the chosen sample carry over, so "reset, play" replays what was on screen.
+        self.runs += 1
+        self.job = type(job)(job.trainer.config, self.runs)
+        self.job.speed, self.job.sample = job.speed, job.sample
+        self.outbox = None  # a snapshot of the old run must not follow the reset's answer
 
     def _start(self, id: int, p) -> bytes:
         config = xo_train.make_config(p.config.given())  # raises ArgumentError naming the field
