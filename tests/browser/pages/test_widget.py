@@ -132,6 +132,19 @@ def shows_transpose(page):
     np.testing.assert_array_equal(np.reshape(output["values"], output["shape"]), expected)
 
 
+def shows_grouped(page):
+    """4 channels to 4 in 2 groups, 3×3 at padding 1 on 5×5 maps (seed 1): output channel 1, and the table's
+    grouped row for its default real layer (56×56, 256 → 256, 32 groups)."""
+    rng = np.random.default_rng(1)  # the feature's draws, in its order: the input, then the weights
+    x = torch.tensor(rng.integers(0, 4, (1, 4, 5, 5)), dtype=torch.float32)  # (1, 4, 5, 5)
+    w = torch.tensor(rng.integers(-1, 2, (4, 2, 3, 3)), dtype=torch.float32)  # (4, 2, 3, 3)
+    y = torch.nn.functional.conv2d(x, w, padding=1, groups=2)[0, 0]  # (5, 5)
+    assert_shows(page.evaluate(f"{INSPECT}.focusLabels"), y.numpy(), what="output channel 1")
+    weights = torch.nn.Conv2d(256, 256, 3, groups=32, bias=False).weight.numel()
+    assert page.locator('[data-weights="grouped"]').inner_text() == f"{weights:,}"
+    assert page.locator('[data-madds="grouped"]').inner_text() == f"{56 * 56 * weights:,}"
+
+
 def shows_softmax(page):
     """Three classes with the logits 2, 1 and 0.1, the first true: softmax's probabilities and the loss."""
     z = np.array([2.0, 1.0, 0.1])  # (3,)
@@ -174,6 +187,7 @@ SHOWS = {
     "xo-train": shows_xo_train,
     "xo-draw": shows_xo_draw,
     "transpose": shows_transpose,
+    "grouped": shows_grouped,
     "softmax": shows_softmax,
     "digits": lambda page: (shows_digits_train(page), shows_digits_draw(page)),  # both parts show alone
 }

@@ -318,6 +318,10 @@ export function mount(element, { socket, onChange }) {
         reads: meta.reads[o].map((i) => i + 1), // channels numbered from 1, as on screen
         lit: lit && Object.fromEntries(Object.entries(lit).map(([k, v]) => [k, [...v].sort((a, b) => a - b)])),
         counts: { layer: pick(meta.layer), real: pick(meta.real), ratio: meta.layer.ratio },
+        // The numbers drawn in the focused output's map, row by row, as the grid wrote them.
+        focusLabels: Array.from({ length: focusGrid.layout.rows }, (_, r) =>
+          Array.from({ length: focusGrid.layout.cols }, (_, c) => focusGrid.label(r, c)),
+        ),
         output: { shape: meta.output_shape, values: Array.from(arrays.output.data) },
       };
     },
