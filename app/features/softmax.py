@@ -42,7 +42,9 @@ class SoftmaxRunParams(Params):
     def _fits(self):
         c = len(self.logits)
         if self.label >= c:
-            raise inconsistent("label", f"label must be a class from 0 to {c - 1} (there are {c} logits), got {self.label}")
+            raise inconsistent(
+                "label", f"label must be a class from 0 to {c - 1} (there are {c} logits), got {self.label}"
+            )
         if self.names is not None and len(self.names) != c:
             raise inconsistent("names", f"names must hold one name per logit ({c}), got {len(self.names)}")
         return self

@@ -36,10 +36,9 @@ def softmax_prob(logits, index, temperature=1) -> Answer:
     s = _steps(logits, 0, temperature)
     i = _index("index", index, s.classes)
     exps = " + ".join(_number(round(float(e), 4)) for e in s.exps)
-    work = (
-        f"e^({_scaled(s, _sub(i))} {MINUS} max) / Σ e^({_scaled(s)} {MINUS} max) = {_number(round(float(s.exps[i]), 4))} / ({exps})"
-        f" = {_number(s.probs[i])}"
-    )
+    mine = _number(round(float(s.exps[i]), 4))
+    work = f"e^({_scaled(s, _sub(i))} {MINUS} max) / Σ e^({_scaled(s)} {MINUS} max) = {mine} / ({exps})"
+    work += f" = {_number(s.probs[i])}"
     return _value(s.probs[i]), work
 
 
@@ -72,8 +71,4 @@ def softmax_grad(logits, label, index, temperature=1) -> Answer:
     return _value(s.grad[i]), f"{work} = {_number(s.grad[i])}"
 
 
-CHECKS = {
-    "softmax_prob": softmax_prob,
-    "cross_entropy": cross_entropy,
-    "softmax_grad": softmax_grad,
-}
+CHECKS = {"softmax_prob": softmax_prob, "cross_entropy": cross_entropy, "softmax_grad": softmax_grad}

@@ -93,7 +93,8 @@ def test_hostile_or_inconsistent_input_is_refused_by_field(patch, field, words):
 
 def test_nan_and_infinity_are_refused_naming_the_logits():
     for bad in ("NaN", "Infinity", "-Infinity"):
-        raw = '{"id": 3, "type": "softmax.run", "params": {"logits": [1, %s], "label": 0}}' % bad
-        params = json.loads(raw)["params"]  # Python's JSON reader takes them; the model must not
+        params = json.loads(
+            f'{{"logits": [1, {bad}], "label": 0}}'
+        )  # Python's JSON reader takes them; the model must not
         error = refusal(params)
         assert error["field"].startswith("logits"), error

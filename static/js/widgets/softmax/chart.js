@@ -83,7 +83,8 @@ export function createChart(element, { max, onLogit, onLabel, onFocus }) {
     const moves = { ArrowUp: big, ArrowDown: -big, PageUp: BIG_STEP, PageDown: -BIG_STEP };
     if (e.key in moves) onLogit(i, clamp(shown.logits[i] + moves[e.key]));
     else if (e.key === "Home") onLogit(i, 0);
-    else if (e.key === "ArrowLeft" || e.key === "ArrowRight") focus((i + (e.key === "ArrowLeft" ? count - 1 : 1)) % count);
+    else if (e.key === "ArrowLeft") focus((i + count - 1) % count);
+    else if (e.key === "ArrowRight") focus((i + 1) % count);
     else return;
     e.preventDefault(); // the page does not scroll, and no other widget steps
     e.stopPropagation();
@@ -137,7 +138,8 @@ export function createChart(element, { max, onLogit, onLabel, onFocus }) {
       element.querySelector(`[data-logit-value="${i}"]`).textContent = fmt(z);
       const p = probs ? probs[i] : null;
       element.querySelector(`[data-prob="${i}"]`).style.height = p == null ? "0" : `${p * 100}%`;
-      element.querySelector(`[data-prob-value="${i}"]`).textContent = p == null ? "" : fmtCell(p); // the table has the digits
+      // Two decimals under a bar (tiny ones as 0); the table has the digits.
+      element.querySelector(`[data-prob-value="${i}"]`).textContent = p == null ? "" : fmtCell(p);
       const name = element.querySelector(`[data-label="${i}"]`);
       name.textContent = names[i];
       name.setAttribute("aria-pressed", String(i === label));

@@ -36,8 +36,18 @@ export const SM_PRESETS = {
     logits: [-1.2, 0.3, 1.1, 7.5, -2, 2.2, -0.7, 0.9, 1.6, 0.4],
     y: 3,
   },
-  confused: { label: "Digits: confused", names: DIGITS, logits: [0.2, -0.5, 1.1, 2.3, -1, 2.1, 0, 0.8, 1.9, 0.5], y: 3 },
-  wrong: { label: "Digits: sure and wrong", names: DIGITS, logits: [-1, 0.2, 0.5, 1, -1.5, 0.8, -0.3, 0.1, 6.5, 0.3], y: 3 },
+  confused: {
+    label: "Digits: confused",
+    names: DIGITS,
+    logits: [0.2, -0.5, 1.1, 2.3, -1, 2.1, 0, 0.8, 1.9, 0.5],
+    y: 3,
+  },
+  wrong: {
+    label: "Digits: sure and wrong",
+    names: DIGITS,
+    logits: [-1, 0.2, 0.5, 1, -1.5, 0.8, -0.3, 0.1, 6.5, 0.3],
+    y: 3,
+  },
   untrained: { label: "Digits: untrained", names: DIGITS, logits: Array(10).fill(0), y: 3 },
 };
 
@@ -75,7 +85,7 @@ export function consistent(state) {
 }
 
 // The temperature slider is logarithmic: T = tMax^(v/100) for v from −100 to 100 (0.05 to 20, 1 in the middle).
-const tempOf = (v, tMax) => Number(tMax ** (v / 100)).toPrecision(2) * 1;
+const tempOf = (v, tMax) => Number((tMax ** (v / 100)).toPrecision(2));
 const sliderOf = (t, tMax) => Math.round((100 * Math.log(t)) / Math.log(tMax));
 
 export function mount(element, { socket, onChange, ...context }) {
@@ -88,13 +98,25 @@ export function mount(element, { socket, onChange, ...context }) {
     <div class="widget-body">
       <div class="widget-controls">
         ${chips("sm-preset", Object.entries(SM_PRESETS).map(([k, v]) => [k, v.label]), { label: "Example" })}
-        ${slider({ id: `${uid}-temp`, control: "temp", label: "Temperature T", input: 'min="-100" max="100" step="1"', ends: ["0.05", "20"] })}
-        ${slider({ id: `${uid}-smooth`, control: "smooth", label: "Label smoothing ε", input: `min="0" max="${b.smooth}" step="0.05"`, ends: ["0", String(b.smooth)] })}
+        ${slider({
+          id: `${uid}-temp`,
+          control: "temp",
+          label: "Temperature T",
+          input: 'min="-100" max="100" step="1"',
+          ends: [fmt(b.tMin), fmt(b.tMax)],
+        })}
+        ${slider({
+          id: `${uid}-smooth`,
+          control: "smooth",
+          label: "Label smoothing ε",
+          input: `min="0" max="${b.smooth}" step="0.05"`,
+          ends: ["0", fmt(b.smooth)],
+        })}
         ${alertHtml("general")}
       </div>
       <div class="widget-main sm-main">
-        <p class="sm-help" id="${uid}-help">Drag a logit bar, or focus it and press ↑/↓ (Shift: steps of 1); ←/→ move
-          between bars. Press a class's name to make it the true class.</p>
+        <p class="sm-help" id="${uid}-help">Drag a logit bar, or focus it and press ↑/↓ (Shift: steps of 1);
+          ←/→ move between bars. Press a class's name to make it the true class.</p>
         <div class="sm-chart" role="group" aria-label="Logits and probabilities, one column per class"
           aria-describedby="${uid}-help"></div>
         <div class="sm-edit"><label for="${uid}-z">Logit of <span class="sm-edit-name"></span></label>
@@ -147,7 +169,8 @@ export function mount(element, { socket, onChange, ...context }) {
   input.addEventListener("change", () => {
     const v = parseNumber(input.value);
     if (v === null) {
-      alerts.show("logits", `Type a number for the logit of ${preset().names[editing]}, such as 1.5 or −2`, "softmax", "general");
+      const text = `Type a number for the logit of ${preset().names[editing]}, such as 1.5 or −2`;
+      alerts.show("logits", text, "softmax", "general");
       return;
     }
     setLogit(editing, v); // out of range: the engine's refusal says the range
@@ -199,8 +222,10 @@ export function mount(element, { socket, onChange, ...context }) {
 
   function render() {
     pressChips(element, "sm-preset", (v) => v === state.smPreset);
-    showRange($('[data-control="temp"]'), { min: -100, max: 100, value: sliderOf(state.smTemp, b.tMax), text: fmt(state.smTemp) });
-    showRange($('[data-control="smooth"]'), { min: 0, max: b.smooth, value: state.smSmooth, text: fmt(state.smSmooth) });
+    const temp = { min: -100, max: 100, value: sliderOf(state.smTemp, b.tMax), text: fmt(state.smTemp) };
+    showRange($('[data-control="temp"]'), temp);
+    const smooth = { min: 0, max: b.smooth, value: state.smSmooth, text: fmt(state.smSmooth) };
+    showRange($('[data-control="smooth"]'), smooth);
     const logits = logitsOf();
     const label = labelOf();
     editing = Math.min(editing, logits.length - 1);

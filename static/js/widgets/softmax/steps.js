@@ -80,9 +80,11 @@ export function drawSteps(element, notes, { meta, arrays }) {
   byName.lse.textContent =
     `−ln p(${name}) without p: ln Σ e^${meta.temperature !== 1 ? "(z/T)" : "z"} − ${z}(${name}) = ` +
     `${num(meta.logsumexp)} − ${num(zy)} = ${num(-arrays.log_probs.data[y])}`;
-  byName.uniform.textContent = `An equal guess over ${meta.classes} classes: ln ${meta.classes} = ${num(meta.loss_uniform)}`;
+  const c = meta.classes;
+  byName.uniform.textContent = `An equal guess over ${c} classes: ln ${c} = ${num(meta.loss_uniform)}`;
   const guess = meta.names[meta.predicted];
   byName.guess.textContent =
-    `Predicted: ${guess} (p = ${num(arrays.probs.data[meta.predicted])})` + (meta.predicted === y ? ", right" : `, but the true class is ${name}`);
+    `Predicted: ${guess} (p = ${num(arrays.probs.data[meta.predicted])})` +
+    (meta.predicted === y ? ", right" : `, but the true class is ${name}`);
   byName.guess.classList.toggle("wrong", meta.predicted !== y);
 }
