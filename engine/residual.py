@@ -163,9 +163,12 @@ UPSTREAMS = ("ones", "seeded", "centre")
 
 
 def example_block(kind, c_in, c_out, height, width, stride=1, shortcut="identity", k=3, seed=0):
-    """(x (1, C_in, H, W), Block) from a seed: ``integers`` for arithmetic by hand (x in −2…2,
-    weights in quarters from −0.5 to 0.5, biases 0), ``normal`` for N(0, 1) inputs and He-scaled weights
-    (one and two decimals, so a cell's number is the value used)."""
+    """(x (1, C_in, H, W), Block) from a seed.
+
+    ``integers`` is for arithmetic by hand: x in 0…3 (as a previous block's ReLU leaves it), weights
+    −1, 0 or 1 (mostly 0), biases 0, so every map holds whole numbers. ``normal`` draws N(0, 1) inputs
+    and He-scaled weights, rounded (one and two decimals) so a cell's number is the value used.
+    """
     kind = checks.choice("example", kind, EXAMPLES)
     shortcut = checks.choice("shortcut", shortcut, SHORTCUTS)
     c_in, c_out = checks.integer("channels", c_in, 1, 8), checks.integer("out_channels", c_out, 1, 8)
@@ -174,17 +177,21 @@ def example_block(kind, c_in, c_out, height, width, stride=1, shortcut="identity
     rng = np.random.default_rng(checks.integer("seed", seed, 0, 2**31 - 1))
 
     def draw(shape, fan_in):
-        if kind == "integers":
-            return rng.integers(-2, 3, shape).astype(np.float32) / 4  # quarters from −0.5 to 0.5
+        if kind == "integers":  # most weights 0, the rest ±1: every map stays whole numbers
+            return rng.choice(np.array([-1, 0, 0, 0, 1], np.float32), shape)
         return np.round(rng.standard_normal(shape) * np.sqrt(2 / fan_in), 2).astype(np.float32)
 
     if kind == "integers":
-        x = rng.integers(-2, 3, (1, c_in, h, w)).astype(np.float32)  # (1, C_in, H, W)
+        x = rng.integers(0, 4, (1, c_in, h, w)).astype(np.float32)  # (1, C_in, H, W) ≥ 0, as a ReLU leaves it
     else:
         x = np.round(rng.standard_normal((1, c_in, h, w)), 1).astype(np.float32)  # (1, C_in, H, W)
     w1 = draw((c_out, c_in, k, k), c_in * k * k)  # (C_out, C_in, k, k)
     w2 = draw((c_out, c_out, k, k), c_out * k * k)  # (C_out, C_out, k, k)
-    ws = draw((c_out, c_in, 1, 1), c_in) if shortcut == "projection" else None  # (C_out, C_in, 1, 1)
+    ws = None
+    if shortcut == "projection":
+        ws = draw((c_out, c_in, 1, 1), c_in)  # (C_out, C_in, 1, 1)
+        if kind == "integers":  # a projection of zeros would cut the skip: its weights are ±1, mostly 1
+            ws = rng.choice(np.array([-1, 1, 1], np.float32), ws.shape)  # (C_out, C_in, 1, 1)
     return x, make_block(w1, w2, stride=stride, ws=ws)
 
 

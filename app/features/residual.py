@@ -28,7 +28,7 @@ Scale = Annotated[float, Field(strict=True, ge=0, le=MAX_SCALE, allow_inf_nan=Fa
 
 class ResidualRunParams(Params):
     example: Literal["integers", "normal"] = Field(
-        "integers", description="integers: x in −2…2, weights in quarters; normal: N(0, 1) x, He-scaled weights"
+        "integers", description="integers: x in 0…3, weights −1, 0 or 1; normal: N(0, 1) x, He-scaled weights"
     )
     seed: Seed = Field(0, description="the example's input and weights")
     channels: whole(1, MAX_CHANNELS) = Field(1, description="C_in")
