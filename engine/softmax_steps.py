@@ -67,6 +67,11 @@ class SoftmaxSteps:
         return int(np.argmax(self.probs))
 
     @property
+    def top(self) -> list[int]:
+        """Every class with the largest probability: more than one is a tie, and no real prediction."""
+        return [int(i) for i in np.flatnonzero(self.probs == self.probs.max())]
+
+    @property
     def uniform_loss(self) -> float:
         """ln C: the loss of a guess that gives every class the same probability, whatever the label."""
         return math.log(self.classes)

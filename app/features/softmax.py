@@ -54,7 +54,8 @@ class SoftmaxResultMeta(BaseModel):
     classes: int  # C
     names: list[str]  # one per class: the given ones, else "0", "1", …
     label: int  # y
-    predicted: int  # the class with the largest probability
+    predicted: int  # the class with the largest probability (the first of a tie)
+    top: list[int]  # every class with the largest probability: two or more are a tie
     temperature: float  # T
     smoothing: float  # ε
     total: float  # Σ e^(z/T − max)
@@ -81,6 +82,7 @@ def softmax_run(p: SoftmaxRunParams) -> Answer:
         names=list(p.names) if p.names else [str(i) for i in range(s.classes)],
         label=s.label,
         predicted=s.predicted,
+        top=s.top,
         temperature=s.temperature,
         smoothing=s.smoothing,
         total=s.total,

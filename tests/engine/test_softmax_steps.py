@@ -105,6 +105,13 @@ def test_the_landmarks_of_the_loss():
     np.testing.assert_allclose(s.grad, [1, -1, 0], atol=1e-6)
 
 
+def test_a_tie_at_the_top_is_every_class_in_it():
+    assert softmax_steps(np.full(10, 2.5, np.float32), 3).top == list(range(10))
+    s = softmax_steps(np.array([1, 3, 3], np.float32), 0)
+    assert s.top == [1, 2] and s.predicted == 1  # argmax takes the first; top says it is no real choice
+    assert softmax_steps(np.array([1, 3, 2.9], np.float32), 0).top == [1]
+
+
 def test_a_constant_added_to_every_logit_changes_nothing():
     z = np.array([2.0, 1.0, 0.1], np.float32)
     a, b = softmax_steps(z, 0), softmax_steps(z + 100, 0)

@@ -51,7 +51,7 @@ def test_every_step_is_torchs(logits, label, t, eps):
     assert math.isclose(meta["loss"], loss.item(), rel_tol=1e-5)
     np.testing.assert_allclose(arrays["exps"] / meta["total"], p, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(arrays["shifted"], np.float32(logits) / np.float32(t) - max(logits) / t, atol=1e-3)
-    assert meta["predicted"] == int(np.argmax(p)) and meta["label"] == label
+    assert meta["predicted"] == int(np.argmax(p)) and meta["label"] == label and meta["top"] == [meta["predicted"]]
     assert meta["loss_uniform"] == math.log(len(logits)) and meta["classes"] == len(logits)
     assert meta["names"] == [str(i) for i in range(len(logits))]
     assert all(np.isfinite(a).all() for a in arrays.values())
@@ -66,6 +66,7 @@ def test_equal_logits_are_a_uniform_guess():
     meta, arrays = run(logits=[0.0] * 10, label=4)
     np.testing.assert_allclose(arrays["probs"], 0.1, rtol=1e-6)
     assert math.isclose(meta["loss"], meta["loss_uniform"], rel_tol=1e-6)
+    assert meta["top"] == list(range(10))
 
 
 @pytest.mark.parametrize(

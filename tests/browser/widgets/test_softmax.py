@@ -94,6 +94,21 @@ def test_the_keyboard_moves_a_focused_bar_and_walks_between_bars(page, server_ur
     page.wait_for_function("location.search.includes('smz=')")  # the URL holds the edited logits
 
 
+def test_pointing_at_or_focusing_a_column_lights_its_row_of_the_table(page, server_url):
+    open_widget(page, server_url, "softmax")
+    lit = "[...document.querySelectorAll('.sm-table tbody tr.sm-mark')].map(r => Number(r.dataset.row))"
+    page.locator('[data-class="2"] .sm-prob-track').hover()
+    assert page.evaluate(lit) == [2]
+    assert page.locator('[data-class="2"]').get_attribute("class").split().count("sm-mark") == 1
+    page.mouse.move(5, 5)  # away from the chart: nothing is lit
+    assert page.evaluate(lit) == []
+    page.locator('[data-logit="1"]').focus()
+    assert page.evaluate(lit) == [1]
+    page.keyboard.press("ArrowUp")  # the row stays lit once the engine's new answer is drawn
+    wait_logits(page, [2.0, 1.1, 0.1])
+    assert page.evaluate(lit) == [1]
+
+
 def test_a_drag_sets_a_logit_and_the_table_follows(page, server_url):
     open_widget(page, server_url, "softmax")
     track = page.locator('[data-track="2"]').bounding_box()
@@ -160,8 +175,13 @@ def test_ten_digits_fit_a_phone(browser, server_url, preset, y):
     assert page.locator(".sm-col").count() == 10
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.evaluate(PROBLEMS, 390) == []
-    if preset == "untrained":
+    if preset == "untrained":  # every class ties: ln 10, and no class is called the prediction
         assert page.locator('[data-note="loss"]').inner_text().endswith(f"= {fmt(math.log(10), 3)}")
+        assert (
+            page.locator('[data-note="guess"]').inner_text()
+            == f"No prediction: all 10 classes tie at p = {fmt(0.1, 3)}"
+        )
+        assert page.locator(".predicted").count() == 0
     z = page.evaluate(f"{INSPECT}.logits")
     assert_table(page, z, y)
     screenshot(page, f"softmax-{preset}-390")

@@ -36,10 +36,11 @@ function columnHtml(i) {
 
 /**
  * The chart in `element`. onLogit(i, value) asks for a logit to change (rounded to 0.1, within
- * ±max); onLabel(i) makes class i the true one; onFocus(i) says which bar was last touched.
+ * ±max); onLabel(i) makes class i the true one; onFocus(i) says which bar was last touched;
+ * onMark(i) which class the pointer or the focus is on now (null: none), to light its row of the table.
  * Returns {draw({logits, names, label, probs, predicted}), focus(i), destroy()}.
  */
-export function createChart(element, { max, onLogit, onLabel, onFocus }) {
+export function createChart(element, { max, onLogit, onLabel, onFocus, onMark }) {
   let count = 0;
   let shown = null; // the last drawn {logits, …}
   let dragAxis = null; // the axis frozen while a bar is dragged, so the bar does not run away
@@ -97,13 +98,27 @@ export function createChart(element, { max, onLogit, onLabel, onFocus }) {
 
   const onFocusIn = (e) => {
     const bar = e.target.closest("[data-logit]");
-    if (bar) onFocus(Number(bar.dataset.logit));
+    if (!bar) return;
+    onFocus(Number(bar.dataset.logit));
+    onMark(Number(bar.dataset.logit));
+  };
+  const onFocusOut = () => onMark(null);
+  const onPointerOver = (e) => {
+    const col = e.target.closest("[data-class]");
+    if (col) onMark(Number(col.dataset.class));
+  };
+  const onPointerLeave = () => {
+    const bar = element.querySelector("[data-logit]:focus");
+    onMark(bar ? Number(bar.dataset.logit) : null);
   };
 
   element.addEventListener("pointerdown", onPointerDown);
   element.addEventListener("keydown", onKeyDown);
   element.addEventListener("click", onClick);
   element.addEventListener("focusin", onFocusIn);
+  element.addEventListener("focusout", onFocusOut);
+  element.addEventListener("pointerover", onPointerOver);
+  element.addEventListener("pointerleave", onPointerLeave);
 
   function focus(i) {
     element.querySelector(`[data-logit="${i}"]`)?.focus();
@@ -115,6 +130,13 @@ export function createChart(element, { max, onLogit, onLabel, onFocus }) {
     element.style.setProperty("--classes", n);
     element.toggleAttribute("data-many", n > 5);
     element.innerHTML = LEGEND + Array.from({ length: n }, (_, i) => columnHtml(i)).join("");
+  }
+
+  /** Light column i (null: none), as its row of the table is lit. */
+  function mark(i) {
+    for (const col of element.querySelectorAll("[data-class]")) {
+      col.classList.toggle("sm-mark", Number(col.dataset.class) === i);
+    }
   }
 
   function draw(view) {
@@ -153,11 +175,15 @@ export function createChart(element, { max, onLogit, onLabel, onFocus }) {
   return {
     draw,
     focus,
+    mark,
     destroy() {
       element.removeEventListener("pointerdown", onPointerDown);
       element.removeEventListener("keydown", onKeyDown);
       element.removeEventListener("click", onClick);
       element.removeEventListener("focusin", onFocusIn);
+      element.removeEventListener("focusout", onFocusOut);
+      element.removeEventListener("pointerover", onPointerOver);
+      element.removeEventListener("pointerleave", onPointerLeave);
     },
   };
 }

@@ -23,7 +23,7 @@ import { field } from "../../lib/schema.js";
 import { slider, showRange } from "../../lib/slider.js";
 import { mountMarkup, widgetFace } from "../../lib/widget.js";
 import { createChart } from "./chart.js";
-import { drawSteps } from "./steps.js";
+import { drawSteps, markRow } from "./steps.js";
 
 const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 // Example scores, inputs like a typed kernel: everything computed from them is the engine's.
@@ -136,6 +136,7 @@ export function mount(element, { socket, onChange, ...context }) {
   let state = null;
   let result = null; // {meta, arrays}
   let editing = 0; // the class the number field edits: the bar touched last
+  let marked = null; // the class under the pointer or the focus: its column and row are lit
   const asked = askedOnce();
   const set = (patch) => onChange(patch);
 
@@ -157,6 +158,11 @@ export function mount(element, { socket, onChange, ...context }) {
     onFocus: (i) => {
       editing = i;
       showEdit();
+    },
+    onMark: (i) => {
+      marked = i;
+      chart.mark(i);
+      markRow($(".sm-steps"), i);
     },
   });
 
@@ -230,12 +236,15 @@ export function mount(element, { socket, onChange, ...context }) {
     const label = labelOf();
     editing = Math.min(editing, logits.length - 1);
     const probs = result?.arrays.probs.data ?? null;
-    chart.draw({ logits, names: preset().names, label, probs, predicted: result?.meta.predicted ?? -1 });
+    const top = result?.meta.top ?? [];
+    chart.draw({ logits, names: preset().names, label, probs, predicted: top.length === 1 ? top[0] : -1 });
+    chart.mark(marked);
     showEdit();
     $(".sm-steps").hidden = !result;
     $(".sm-notes").hidden = !result;
     if (!result) return;
     drawSteps($(".sm-steps"), $(".sm-notes"), result);
+    markRow($(".sm-steps"), marked);
     $("[data-spoken]").textContent = spoken(result);
   }
 

@@ -43,6 +43,11 @@ function tableHtml(meta, cols) {
   );
 }
 
+/** Light the row of class `i` (the bar pointed at or focused); null: none. */
+export function markRow(element, i) {
+  for (const tr of element.querySelectorAll("tbody tr")) tr.classList.toggle("sm-mark", Number(tr.dataset.row) === i);
+}
+
 /** Draw the steps of `answer` ({meta, arrays}) into `element` (the table) and `notes` (the lines under it). */
 export function drawSteps(element, notes, { meta, arrays }) {
   const cols = columns(meta);
@@ -66,6 +71,7 @@ export function drawSteps(element, notes, { meta, arrays }) {
   element.querySelector('td[data-sum="exps"]').textContent = num(meta.total);
 
   const y = meta.label;
+  const c = meta.classes;
   const name = meta.names[y];
   const py = arrays.probs.data[y];
   const zy = arrays.scaled.data[y];
@@ -80,11 +86,13 @@ export function drawSteps(element, notes, { meta, arrays }) {
   byName.lse.textContent =
     `−ln p(${name}) without p: ln Σ e^${meta.temperature !== 1 ? "(z/T)" : "z"} − ${z}(${name}) = ` +
     `${num(meta.logsumexp)} − ${num(zy)} = ${num(-arrays.log_probs.data[y])}`;
-  const c = meta.classes;
   byName.uniform.textContent = `An equal guess over ${c} classes: ln ${c} = ${num(meta.loss_uniform)}`;
   const guess = meta.names[meta.predicted];
-  byName.guess.textContent =
-    `Predicted: ${guess} (p = ${num(arrays.probs.data[meta.predicted])})` +
-    (meta.predicted === y ? ", right" : `, but the true class is ${name}`);
-  byName.guess.classList.toggle("wrong", meta.predicted !== y);
+  const tie = meta.top.length > 1;
+  const p = num(arrays.probs.data[meta.predicted]);
+  byName.guess.textContent = tie
+    ? `No prediction: ${meta.top.length === c ? `all ${c} classes` : meta.top.map((i) => meta.names[i]).join(", ")}` +
+      ` tie at p = ${p}`
+    : `Predicted: ${guess} (p = ${p})` + (meta.predicted === y ? ", right" : `, but the true class is ${name}`);
+  byName.guess.classList.toggle("wrong", !tie && meta.predicted !== y);
 }
