@@ -91,6 +91,9 @@ export function createDiagram(host, { meta, arrays }) {
       };
       const left = figures(from).map(centre);
       const right = figures(to).map(centre);
+      // The lines run from the maps' edges (a column may be wider than its maps), past the svg's box if need be.
+      const x1 = Math.max(...figures(from).map((f) => f.getBoundingClientRect().right)) - box.left + 1;
+      const x2 = Math.min(...figures(to).map((f) => f.getBoundingClientRect().left)) - box.left - 1;
       const [rows, cols] = m.shape;
       svg.setAttribute("viewBox", `0 0 ${box.width} ${box.height}`);
       const lines = [];
@@ -99,8 +102,8 @@ export function createDiagram(host, { meta, arrays }) {
           if (!m.data[r * cols + c]) continue;
           const on = lit[to].has(r) && lit[from].has(c);
           const line = document.createElementNS(SVG, "line");
-          line.setAttribute("x1", 2);
-          line.setAttribute("x2", box.width - 2);
+          line.setAttribute("x1", x1);
+          line.setAttribute("x2", x2);
           line.setAttribute("y1", left[c]);
           line.setAttribute("y2", right[r]);
           line.setAttribute("class", `gr-line gr-g${colour(r)}${on ? " lit" : ""}`);
