@@ -24,13 +24,12 @@ import time
 import redis.asyncio as redis
 
 from .polls import PollRecord
-from .store import ClassRecord, ClassStore
+from .store import TTL_SECONDS, ClassRecord, ClassStore
 
 log = logging.getLogger("convscope.classroom")
 
 PREFIX = "convscope:class:"
 CODES = "convscope:classes"
-TTL_SECONDS = 24 * 3600
 MAX_CONNECTIONS = 32  # per process: one listens for events, the rest carry the pages' requests
 HERE_SECONDS = 15.0  # a device counts as here while a process has said so within this long (heartbeat 5 s)
 

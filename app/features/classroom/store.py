@@ -8,8 +8,10 @@ event the store publishes to every server process's hub (:mod:`.hub`).
 
 :class:`MemoryStore` keeps all of it in this process, the default, and writes it to a small
 JSON file in the user's data folder a moment after each change (and when the server stops), so
-a restarted server still has its class: same code, same secret, same results. The Redis store
-(:mod:`.redis_store`) serves several processes at once.
+a restarted server still has its class: same code, same secret, same results. As in Redis, a
+class expires a day after its last stage or poll, so classes nobody ended never fill the
+server's places (``max_classes``) for good. The Redis store (:mod:`.redis_store`) serves several
+processes at once.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,6 +33,7 @@ log = logging.getLogger("convscope.classroom")
 
 Listener = Callable[[str, dict], None]  # (class code, event)
 SAVE_SECONDS = 0.2  # a burst of answers is written once
+TTL_SECONDS = 24 * 3600  # a class lasts this long after its last stage or poll (both stores)
 
 
 @dataclass
@@ -163,6 +167,7 @@ class _Class:
     next_poll: int = 1
     seq: int = 0
     version: int = 0  # counted answers so far: tallies carry it so an older one never overwrites a newer
+    touched: float = 0.0  # when it was made or last had a stage or a poll (time.time())
 
     def counts(self, poll_id: int) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -174,9 +179,10 @@ class _Class:
 class MemoryStore(ClassStore):
     """The classes of this one process, kept in ``path`` (a JSON file) when given."""
 
-    def __init__(self, path: Path | None = None):
+    def __init__(self, path: Path | None = None, clock: Callable[[], float] = time.time):
         super().__init__()
         self.path = path
+        self.clock = clock
         self.classes: dict[str, _Class] = {}
         self.present: dict[str, set[str]] = {}  # code -> devices with a socket open
         self._save_timer: asyncio.TimerHandle | None = None
@@ -199,6 +205,7 @@ class MemoryStore(ClassStore):
                     next_poll=int(c["next_poll"]),
                     seq=int(c["seq"]),
                     version=int(c.get("version", 0)),
+                    touched=float(c.get("touched", c["record"]["created"])),
                 )
         except (OSError, ValueError, KeyError, TypeError) as exc:  # a damaged file must not stop the server
             log.warning("the classes in %s could not be read (%s); starting without them", self.path, exc)
@@ -213,6 +220,7 @@ class MemoryStore(ClassStore):
                 "next_poll": c.next_poll,
                 "seq": c.seq,
                 "version": c.version,
+                "touched": c.touched,
             }
             for code, c in self.classes.items()
         }
@@ -249,18 +257,29 @@ class MemoryStore(ClassStore):
 
     # -- the class --
 
+    def _expire(self) -> None:
+        """Forget the classes whose last stage or poll is more than a day old (Redis's keys expire so)."""
+        old = self.clock() - TTL_SECONDS
+        for code in [code for code, c in self.classes.items() if c.touched < old]:
+            del self.classes[code]
+            self.present.pop(code, None)
+            self._changed()
+
     async def create(self, record: ClassRecord) -> bool:
+        self._expire()
         if record.code in self.classes:
             return False
-        self.classes[record.code] = _Class(record, {}, {}, {})
+        self.classes[record.code] = _Class(record, {}, {}, {}, touched=self.clock())
         self._changed()
         return True
 
     async def get(self, code: str) -> ClassRecord | None:
+        self._expire()
         c = self.classes.get(code)
         return c.record if c else None
 
     async def count_classes(self) -> int:
+        self._expire()
         return len(self.classes)
 
     async def set_join(self, code: str, join: str) -> None:
@@ -271,6 +290,7 @@ class MemoryStore(ClassStore):
         c = self.classes[code]
         c.seq += 1
         c.record.stage = {**stage, "seq": c.seq}
+        c.touched = self.clock()
         self._changed()
         return c.record.stage
 
@@ -284,6 +304,7 @@ class MemoryStore(ClassStore):
         c.polls[poll.id] = poll
         c.answers.setdefault(poll.id, {})
         c.record.poll = poll.id
+        c.touched = self.clock()
         self._changed()
 
     async def get_poll(self, code: str, poll_id: int) -> PollRecord | None:

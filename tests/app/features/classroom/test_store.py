@@ -7,7 +7,7 @@ import json
 
 from app.features.classroom.polls import PollRecord, bucket, is_right, tally
 from app.features.classroom.room import holds_key, open_class
-from app.features.classroom.store import MemoryStore
+from app.features.classroom.store import TTL_SECONDS, MemoryStore
 
 
 def run(coro):
@@ -45,6 +45,33 @@ def test_a_class_and_its_answers_survive_a_new_store_on_the_same_file(tmp_path):
         assert (await store.set_stage(code, {"path": "/"}))["seq"] == seq + 1
 
     run(second())
+
+
+def test_a_class_nobody_ended_expires_a_day_after_its_last_stage_or_poll(tmp_path):
+    """As Redis's keys do: classes left open never keep the server's places (max_classes) for good."""
+    path = tmp_path / "classes.json"
+    now = [1_000_000.0]
+    clock = lambda: now[0]  # noqa: E731
+
+    async def go():
+        store = MemoryStore(path, clock=clock)
+        store.max_classes = 2
+        code, _ = await open_class(store, "http://10.0.0.2:8765/join")
+        other, _ = await open_class(store, "http://10.0.0.2:8765/join")
+        now[0] += TTL_SECONDS - 60
+        await store.set_stage(code, {"path": "/xo"})  # in use: a day from now again
+        now[0] += 120  # the other class's day is over; this one's is not
+        assert await store.get(other) is None and await store.get(code) is not None
+        assert await store.count_classes() == 1
+        third, _ = await open_class(store, "http://10.0.0.2:8765/join")  # its place is free again
+        await store.close()
+        # The file keeps when each was last used: a restarted server expires them alike.
+        now[0] += TTL_SECONDS - 30
+        again = MemoryStore(path, clock=clock)
+        assert await again.get(code) is None and await again.get(third) is not None
+        assert await again.count_classes() == 1
+
+    run(go())
 
 
 def test_the_file_never_holds_the_secret_itself(tmp_path):
