@@ -2,14 +2,6 @@
 // a bar as long as its share of the ordinary layer's, so a room sees "9× fewer" at a glance. Every number
 // is the engine's (grouped.run's meta.layer / meta.real, from engine.grouped.costs).
 
-const MODE_NAMES = {
-  ordinary: "Ordinary",
-  grouped: "Grouped",
-  depthwise: "Depthwise",
-  pointwise: "Pointwise 1×1",
-  separable: "Separable",
-};
-
 /** How many times fewer, as the bar's label: "1×" for the ordinary layer itself, "8.7× fewer" else. */
 function fewerText(fewer) {
   if (Math.abs(fewer - 1) < 1e-9) return "1× (the reference)";
@@ -25,7 +17,7 @@ export function countsTable(costs, mode) {
       const share = Math.max(0.4, Math.min(100, 100 / c.fewer)); // % of the ordinary layer's bar
       const here = key === mode ? ' class="gr-here" aria-current="true"' : "";
       return `<tr data-mode="${key}"${here}>
-        <th scope="row"><span class="gr-mode-name">${MODE_NAMES[key]}</span>
+        <th scope="row"><span class="gr-mode-name">${c.label[0].toUpperCase()}${c.label.slice(1)}</span>
           <span class="gr-formula" data-formula="${key}">${c.formula}</span></th>
         <td class="gr-num" data-label="weights" data-weights="${key}">${c.weights.toLocaleString("en-US")}</td>
         <td class="gr-num" data-label="mult-adds" data-madds="${key}">${c.madds.toLocaleString("en-US")}</td>

@@ -22,18 +22,17 @@ import { createGrid, fitCell } from "../../lib/grid.js";
 import { idScope } from "../../lib/ids.js";
 import { bindKeys } from "../../lib/keyboard.js";
 import { maxCell, onWidthChange, roomWidth } from "../../lib/room.js";
+import { field, names } from "../../lib/schema.js";
 import { slider as rangeSlider, showRange } from "../../lib/slider.js";
 import { mountMarkup, widgetFace } from "../../lib/widget.js";
 import { countsTable, layerText, ratioText } from "./counts.js";
 import { createDiagram } from "./diagram.js";
 
-const MODES = {
-  ordinary: "Ordinary",
-  grouped: "Grouped",
-  depthwise: "Depthwise",
-  pointwise: "Pointwise 1×1",
-  separable: "Separable",
-};
+// The modes and weight kinds are grouped.run's (its schema), named here only for their labels.
+const modesOf = ({ schemas }) => names(field(schemas, "grouped.run", "mode"));
+const weightsOf = ({ schemas }) => names(field(schemas, "grouped.run", "weights"));
+export const modeLabel = (mode) => `${mode[0].toUpperCase()}${mode.slice(1)}${mode === "pointwise" ? " 1×1" : ""}`;
+const WEIGHT_LABELS = { seeded: "Weights −1, 0, 1", ones: "Weights all 1" };
 // Layers of real networks, only counted (sizes as the networks have them; the groups a what-if but AlexNet's).
 export const GR_REAL = {
   this: { label: "This layer" },
@@ -51,15 +50,15 @@ const BINDINGS = [
 ];
 
 /** The widget's URL fields (state.js table). */
-export function fields() {
+export function fields(context) {
   return [
-    { key: "grMode", url: "grm", type: "enum", options: Object.keys(MODES), def: "grouped" },
+    { key: "grMode", url: "grm", type: "enum", options: modesOf(context), def: "grouped" },
     { key: "grCin", url: "gri", type: "int", min: 1, max: MAX.channels, def: 4 },
     { key: "grCout", url: "gro", type: "int", min: 1, max: MAX.channels, def: 4 },
     { key: "grGroups", url: "grg", type: "int", min: 1, max: MAX.channels, def: 2 },
     { key: "grK", url: "grk", type: "int", min: 1, max: MAX.k, def: 3 },
     { key: "grSize", url: "grs", type: "int", min: 3, max: MAX.size, def: 5 },
-    { key: "grWeights", url: "grw", type: "enum", options: ["seeded", "ones"], def: "seeded" },
+    { key: "grWeights", url: "grw", type: "enum", options: weightsOf(context), def: "seeded" },
     { key: "grOut", url: "grc", type: "int", min: 0, max: MAX.channels - 1, def: 0 },
     { key: "grReal", url: "grr", type: "enum", options: Object.keys(GR_REAL), def: "resnext" },
   ];
@@ -82,7 +81,7 @@ function slider(uid, key, label) {
   return rangeSlider({ id: `${uid}-${key}`, control: key, label, input: `data-key="${key}" step="1"` });
 }
 
-export function mount(element, { socket, onChange }) {
+export function mount(element, { socket, onChange, ...context }) {
   const uid = idScope("grouped")("grouped");
   element.classList.add("grouped-widget");
   const { $, alerts } = mountMarkup(
@@ -91,12 +90,12 @@ export function mount(element, { socket, onChange }) {
     <h2 id="h-${uid}" class="widget-title">Grouped and separable convolutions</h2>
     <div class="widget-body">
       <div class="widget-controls">
-        ${chips("gr-mode", Object.entries(MODES), { label: "Layer", className: "gr-modes" })}
+        ${chips("gr-mode", modesOf(context).map((m) => [m, modeLabel(m)]), { label: "Layer", className: "gr-modes" })}
         ${slider(uid, "cIn", "Input channels C<sub>in</sub>")}${slider(uid, "cOut", "Output channels C<sub>out</sub>")}
         <div class="gr-groups-control" data-alert-for="groups"><p class="gr-label" id="${uid}-g">Groups g</p>
           <div class="chips" role="group" aria-labelledby="${uid}-g" data-groups></div>${alertHtml("groups")}</div>
         ${slider(uid, "k", "Kernel k × k")}${slider(uid, "size", "Map side H = W")}
-        ${chips("gr-weights", [["seeded", "Weights −1, 0, 1"], ["ones", "Weights all 1"]], { label: "Weights" })}
+        ${chips("gr-weights", weightsOf(context).map((w) => [w, WEIGHT_LABELS[w] ?? w]), { label: "Weights" })}
         ${alertHtml("general")}
       </div>
       <div class="widget-main">
