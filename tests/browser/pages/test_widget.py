@@ -22,6 +22,7 @@ from ..helpers import assert_shows, fmt, fmt_cell
 from ..widgets.playground_helpers import DIAGONAL_DOWN, X7, assert_output_shows, reference_output
 from ..widgets.test_activation import RANDOM_MAP
 from ..widgets.test_backprop import CONV_UP, CONV_X
+from ..widgets.test_im2col import assert_im2col_shows
 from ..widgets.test_xo import DEFAULT_RUN, assert_probs_shown, assert_stats_shown, trained
 
 MODULE_TYPES = list(TABLE.widgets)
@@ -145,6 +146,11 @@ def shows_grouped(page):
     assert page.locator('[data-madds="grouped"]').inner_text() == f"{56 * 56 * weights:,}"
 
 
+def shows_im2col(page):
+    """The 4×4 input 1…16 under two 3×3 filters of small integers: its columns, weight matrix, product and maps."""
+    assert_im2col_shows(page, "ramp", filters=2, k=3)
+
+
 def shows_softmax(page):
     """Three classes with the logits 2, 1 and 0.1, the first true: softmax's probabilities and the loss."""
     z = np.array([2.0, 1.0, 0.1])  # (3,)
@@ -189,6 +195,7 @@ SHOWS = {
     "transpose": shows_transpose,
     "grouped": shows_grouped,
     "softmax": shows_softmax,
+    "im2col": shows_im2col,
     "digits": lambda page: (shows_digits_train(page), shows_digits_draw(page)),  # both parts show alone
 }
 

@@ -44,12 +44,13 @@ export function productGrid({ meta, arrays, scales, outWidth }) {
   const parts = [];
   const at = (r, c, text, attrs = "", cls = "", style = "") =>
     parts.push(`<div class="ic-g ${cls}" style="grid-row:${r};grid-column:${c};${style}" ${attrs}>${text}</div>`);
-  // A matrix's title row: the sign that joins it to the one above (×, =), its name and its shape.
+  // A matrix's title row: the sign that joins it to the one above (×, =), its name and its shape; the text
+  // stays at the left of the box while a wide product scrolls.
   const title = (sign, name, key) => {
-    if (sign) at(row, 1, sign, 'aria-hidden="true"', "ic-sign");
     const shape = meta.formulas[key].split(" = ").pop();
-    at(row++, `2 / span ${Math.max(R, L)}`, `${name} <span class="shape" data-shape="${key}">${shape}</span>`, "",
-      "ic-title");
+    const mark = sign ? `<span class="ic-sign" aria-hidden="true">${sign}</span> ` : "";
+    at(row++, `1 / span ${1 + Math.max(R, L)}`, `<span class="ic-title-text">${mark}${name} ` +
+      `<span class="shape" data-shape="${key}">${shape}</span></span>`, "", "ic-title");
   };
 
   title("", "Weight matrix", "weights");
