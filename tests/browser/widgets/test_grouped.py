@@ -139,16 +139,25 @@ def test_it_reads_on_a_projector_and_fits_a_phone(page, server_url, name, query,
     screenshot(page, name)
 
 
-def test_in_its_lesson_a_prediction_reads_the_weights_it_counts(page, server_url):
+def reveal(page, qid: str, typed: str) -> str:
+    q = page.locator(f'section.question[data-question="{qid}"]')
+    q.locator("input.question-input").fill(typed)
+    q.get_by_role("button", name="Reveal").click()
+    feedback = f"document.querySelector(\"[data-question='{qid}'] .question-feedback\")"
+    page.wait_for_function(f"/right|wrong/.test({feedback}.className)")
+    return q.locator(".question-feedback").inner_text()
+
+
+def test_in_its_lesson_the_predictions_read_what_the_widget_counts(page, server_url):
     page.emulate_media(reduced_motion="reduce")
     page.goto(f"{server_url}lessons/grouped-and-separable")
     page.wait_for_function("document.querySelector('#widget-channels').dataset.ready", timeout=60_000)
-    q = page.locator('section.question[data-question="widget-grouped-weights"]')
-    q.locator("input.question-input").fill("108")
-    q.get_by_role("button", name="Reveal").click()
-    feedback = "document.querySelector(\"[data-question='widget-grouped-weights'] .question-feedback\")"
-    page.wait_for_function(f"/right|wrong/.test({feedback}.className)")
-    assert "Right." in q.locator(".question-feedback").inner_text()
-    counted = page.evaluate("window.convscopeLesson.widgets.get('channels').inspect().counts.layer.grouped.weights")
-    assert counted == nn.Conv2d(6, 6, 3, groups=3, bias=False).weight.numel()
+    counts = "window.convscopeLesson.widgets.get('channels').inspect().counts.layer"
+    grouped = nn.Conv2d(6, 6, 3, groups=3, bias=False).weight.numel()
+    assert "Right." in reveal(page, "widget-grouped-weights", str(grouped))
+    assert page.evaluate(f"{counts}.grouped.weights") == grouped
     screenshot(page, "grouped-lesson")
+    separable = nn.Conv2d(8, 8, 3, groups=8).weight.numel() + nn.Conv2d(8, 8, 1).weight.numel()
+    feedback = reveal(page, "widget-separable-madds", str(5 * 5 * separable + 1))  # a near miss is wrong
+    assert feedback.startswith("Not quite.") and f"The engine computed {5 * 5 * separable}" in feedback
+    assert page.evaluate(f"{counts}.separable.madds") == 5 * 5 * separable
