@@ -23,7 +23,8 @@ REQUIRED = ["k", "C_in", "C_out", "H_out", "W_out", "s", "p", "d", "⋆", "∗"]
 REPLACED = ["Wᵢ", "Hᵢ", "Cᵢ", "W₀", "H₀", "C₀", "Wₒ", "N₁", "N₂", "K₁", "K₂", "F · F", "F·F", "F × F", "m × m", "1/m²"]
 CAPITALS = re.compile(r"(?<![\w/∂])[FKSPNM](?!\w)")
 # Lesson 19 (architectures) counts repeats in the ConvNet pattern with N, M and K, and says they are not sizes.
-REPEAT_COUNTS = {"19-architectures": {"N", "M", "K"}}
+# Lesson 18 (residual blocks) names the residual function F(x), as ResNet does, and says it is not a size.
+REPEAT_COUNTS = {"19-architectures": {"N", "M", "K"}, "18-residual-blocks": {"F"}}
 
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")  # about its future
