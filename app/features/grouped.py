@@ -4,9 +4,10 @@ real network's.
 
 No math here: the maps come from engine.grouped (grouped_conv2d, depthwise_separable_steps), the
 connection matrix and each channel's group from engine.grouped.connections and group_of, the output
-size from engine.shapes, the parameter and multiply-add counts from engine.grouped.costs. The input
-and the weights are small whole numbers drawn from the seed (or all ones), so a learner can add up a
-cell by hand. An engine refusal names its argument: ``w`` is the page's kernel size ``k``.
+size from engine.shapes, the parameter and multiply-add counts from engine.grouped.costs (read aloud by
+engine.counts.words). The input and the weights are small whole numbers drawn from the seed (or all
+ones), so a learner can add up a cell by hand. An engine refusal names its argument: ``w`` is the
+page's kernel size ``k``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
-from engine import shapes
+from engine import counts, shapes
 from engine.grouped import MODES, Costs, connections, costs, depthwise_separable_steps, group_of, grouped_conv2d
 
 from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
@@ -84,6 +85,7 @@ class CostMeta(BaseModel):
     madds: int
     formula: str
     madds_formula: str
+    madds_words: str  # read aloud: "1.8 billion"
     fewer: float  # the ordinary layer's weights ÷ these (also its multiply-adds ÷ these)
 
 
@@ -131,6 +133,7 @@ def _costs(c: Costs) -> CostsMeta:
                 madds=v.madds,
                 formula=v.formula,
                 madds_formula=v.madds_formula,
+                madds_words=counts.words(v.madds),
                 fewer=ordinary / v.weights,
             )
             for m, v in c.by_mode.items()

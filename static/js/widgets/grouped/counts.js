@@ -20,7 +20,8 @@ export function countsTable(costs, mode) {
         <th scope="row"><span class="gr-mode-name">${c.label[0].toUpperCase()}${c.label.slice(1)}</span>
           <span class="gr-formula" data-formula="${key}">${c.formula}</span></th>
         <td class="gr-num" data-label="weights" data-weights="${key}">${c.weights.toLocaleString("en-US")}</td>
-        <td class="gr-num" data-label="mult-adds" data-madds="${key}">${c.madds.toLocaleString("en-US")}</td>
+        <td class="gr-num" data-label="mult-adds"><span data-madds="${key}">${c.madds.toLocaleString("en-US")}</span>
+          <span class="gr-words">${c.madds >= 1e6 ? `≈ ${c.madds_words}` : ""}</span></td>
         <td class="gr-bar-cell"><span class="gr-bar" aria-hidden="true">` +
         `<span class="gr-fill" style="width: ${share}%">` +
         `</span></span><span class="gr-fewer" data-fewer="${key}">${fewerText(c.fewer)}</span></td>
