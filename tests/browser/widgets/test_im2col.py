@@ -110,6 +110,12 @@ def test_the_keys_walk_the_columns_and_write_each_dot_product(page, server_url):
         assert page.locator(".step-label").inner_text().startswith(f"Column {step + 1} of 4")
     page.keyboard.press("ArrowRight")  # the last column stays
     assert page.evaluate(f"{INSPECT}.state.icStep") == 3
+    head = page.locator('.ic-colhead[tabindex="0"]')  # the one head Tab reaches: the column in play
+    assert head.get_attribute("data-l") == "3"
+    head.focus()
+    page.keyboard.press("ArrowLeft")  # focus follows the step along the heads
+    page.wait_for_function(f"{INSPECT}.state.icStep === 2")
+    assert page.evaluate("document.activeElement.dataset.l") == "2"
     page.keyboard.press("Escape")
     page.wait_for_function(f"{INSPECT}.state.icStep === -1")
     assert page.locator(".ic-win").count() == 0 and page.locator("[data-dot]").inner_text() == ""
