@@ -15,6 +15,7 @@ import pytest
 from ..conftest import screenshot
 from ..helpers import MINUS, assert_shows, fmt, fmt_cell, number, open_widget, set_slider
 from ..pages.test_every_screen import PROBLEMS
+from ..pages.test_touch import box_of, stroke
 
 INSPECT = "window.convscopeWidget.widget.inspect()"
 THREE = [2.0, 1.0, 0.1]  # the default example, "cat" true
@@ -226,3 +227,20 @@ def test_the_lesson_mounts_the_widget_and_its_reveal_reads_the_engine(page, serv
     got = page.evaluate("window.convscopeLesson.widgets.get('scores').inspect()")
     assert got["state"]["smPreset"] == "xo" and got["probs"][0] == pytest.approx(p_x, rel=1e-5)
     assert page.locator("#widget-scores .sm-col").count() == 2
+
+
+def test_a_finger_drags_a_bar_on_a_phone(browser, server_url):
+    """The browser's own touch events (as in pages/test_touch.py): a finger moves a logit down, not the page."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    open_widget(page, server_url, "softmax", "?smp=confident")
+    box = box_of(page, '[data-track="8"]')
+    x, middle = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    scroll = page.evaluate("scrollY")
+    stroke(page, [(x, middle), (x, box["y"] + box["height"] * 0.95)], substeps=6)  # near the bottom: about −7
+    page.wait_for_function(f"{INSPECT}.logits && {INSPECT}.logits[8] < -5")
+    z = page.evaluate(f"{INSPECT}.state.smLogits")
+    assert -7.5 <= z[8] <= -6 and page.evaluate("scrollY") == scroll  # 0.9 down an axis of ±8 (class 3's 7.5, up)
+    wait_logits(page, z)
+    assert_table(page, z, 3)
+    context.close()
