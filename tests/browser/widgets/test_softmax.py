@@ -93,6 +93,11 @@ def test_the_keyboard_moves_a_focused_bar_and_walks_between_bars(page, server_ur
     assert page.locator('[data-logit="1"]').get_attribute("aria-valuenow") == "0.8"
     assert page.locator(".sm-edit-name").inner_text() == "dog"  # the field edits the bar touched last
     page.wait_for_function("location.search.includes('smz=')")  # the URL holds the edited logits
+    page.keyboard.press("Home")  # back to 0
+    wait_logits(page, [3.1, 0.0, 0.1])
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("?")  # the page's key help lists the bars' keys
+    assert "Raise or lower the focused logit by 0.1" in page.locator("body").inner_text()
 
 
 def test_pointing_at_or_focusing_a_column_lights_its_row_of_the_table(page, server_url):

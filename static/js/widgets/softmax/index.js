@@ -19,6 +19,7 @@ import { askedOnce } from "../../lib/asked.js";
 import { chips, pressChips } from "../../lib/chips.js";
 import { fmt, parseNumber } from "../../lib/format.js";
 import { idScope } from "../../lib/ids.js";
+import { registerKeys } from "../../lib/keyboard.js";
 import { field } from "../../lib/schema.js";
 import { slider, showRange } from "../../lib/slider.js";
 import { mountMarkup, widgetFace } from "../../lib/widget.js";
@@ -166,6 +167,14 @@ export function mount(element, { socket, onChange, ...context }) {
     },
   });
 
+  // The "?" overlay lists them (the bars handle their own keys: a clicker's pages step nothing here).
+  const unregisterKeys = registerKeys("Softmax and cross-entropy", [
+    { keys: ["↑", "↓"], does: "Raise or lower the focused logit by 0.1" },
+    { keys: ["Shift+↑", "Shift+↓", "Page Up", "Page Down"], does: "Raise or lower it by 1" },
+    { keys: ["←", "→"], does: "Focus the previous or next class's bar" },
+    { keys: ["Home"], does: "Set the focused logit to 0" },
+  ]);
+
   const input = $(".sm-edit-input");
   function showEdit() {
     if (!state) return;
@@ -258,7 +267,7 @@ export function mount(element, { socket, onChange, ...context }) {
   const list = (name) => (result ? Array.from(result.arrays[name].data) : null);
   return widgetFace(element, {
     update,
-    stops: [() => chart.destroy()],
+    stops: [() => chart.destroy(), unregisterKeys],
     /** The state drawn and the engine's answer, for tests and lessons. */
     inspect: () => ({
       state,
