@@ -311,11 +311,7 @@ export function mount(element, { socket, onChange }) {
     if (!result || built !== result) return;
     for (const [el, cls] of lit) el.classList.remove(cls);
     lit = [];
-    const on = (el, cls) => {
-      if (!el) return;
-      el.classList.add(cls);
-      lit.push([el, cls]);
-    };
+    const on = light;
     const { meta, arrays } = result;
     const [R, L] = meta.shapes.columns;
     const F = meta.shapes.weights[0];
@@ -386,9 +382,9 @@ export function mount(element, { socket, onChange }) {
     const src = hover.src;
     for (let i = 0; i < R * L; i++) {
       if (arrays.sources.data[i] === src)
-        on2(stage.querySelector(`.ic-col[data-r="${Math.floor(i / L)}"][data-l="${i % L}"]`));
+        light(stage.querySelector(`.ic-col[data-r="${Math.floor(i / L)}"][data-l="${i % L}"]`), "ic-copyof");
     }
-    on2(stage.querySelector(`[data-in="${src}"]`), "ic-src");
+    light(stage.querySelector(`[data-in="${src}"]`), "ic-src");
     const [ch, r, c] = [Math.floor(src / (h * w)), Math.floor((src % (h * w)) / w), src % w];
     const n = arrays.copies.data[src];
     setText(
@@ -398,7 +394,8 @@ export function mount(element, { socket, onChange }) {
         `is copied into ${n} ${n === 1 ? "entry" : "entries"} of the columns.`,
     );
   }
-  function on2(el, cls = "ic-copyof") {
+  /** Add `cls` to `el` until the next highlight(). */
+  function light(el, cls) {
     if (!el) return;
     el.classList.add(cls);
     lit.push([el, cls]);
