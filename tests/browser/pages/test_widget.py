@@ -23,6 +23,7 @@ from ..widgets.playground_helpers import DIAGONAL_DOWN, X7, assert_output_shows,
 from ..widgets.test_activation import RANDOM_MAP
 from ..widgets.test_backprop import CONV_UP, CONV_X
 from ..widgets.test_im2col import assert_im2col_shows
+from ..widgets.test_residual import FORWARD, assert_maps_show, example, torch_block
 from ..widgets.test_xo import DEFAULT_RUN, assert_probs_shown, assert_stats_shown, trained
 
 MODULE_TYPES = list(TABLE.widgets)
@@ -160,6 +161,12 @@ def shows_softmax(page):
     assert page.locator('[data-note="loss"]').inner_text().endswith(f"= {fmt(-np.log(p[0]), 3)}")
 
 
+def shows_residual(page):
+    """Lesson 18's block: seed 3's 5 × 5 example of small integers with an identity shortcut, every forward map."""
+    x, w1, w2, _ = example(3, 1, 1, 5, False)
+    assert_maps_show(page, torch_block(x, w1, w2, None, 1, "ones"), FORWARD)
+
+
 def shows_digits_train(page):
     """Before any batch: the 1,000 test digits as the untrained LeNet-5 of the default run reads them."""
     expected = digits.Trainer(digits.DigitsConfig()).evaluate().confusion  # (10, 10)
@@ -197,6 +204,7 @@ SHOWS = {
     "softmax": shows_softmax,
     "im2col": shows_im2col,
     "digits": lambda page: (shows_digits_train(page), shows_digits_draw(page)),  # both parts show alone
+    "residual": shows_residual,
 }
 
 

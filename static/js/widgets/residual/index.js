@@ -21,7 +21,7 @@ import { fmt } from "../../lib/format.js";
 import { idScope } from "../../lib/ids.js";
 import { bindKeys } from "../../lib/keyboard.js";
 import { onThemeChange, palette } from "../../lib/palette.js";
-import { onWidthChange, roomWidth } from "../../lib/room.js";
+import { onWidthChange, presenterScale, roomWidth } from "../../lib/room.js";
 import { slider as rangeSlider, showRange } from "../../lib/slider.js";
 import { mountMarkup, widgetFace } from "../../lib/widget.js";
 import { drawChart, normText } from "./chart.js";
@@ -297,7 +297,7 @@ export function mount(element, { socket, onChange }) {
   function renderChart() {
     if (!result) return;
     const lines = chainLines();
-    const width = Math.min(720, roomWidth($(".rs-depth"), 640));
+    const width = Math.min(720 * presenterScale(), roomWidth($(".rs-depth"), 640));
     layerAt = drawChart(chart, { width, lines, mark: chartLayer });
     const depth = result.meta.depth;
     const at = chartLayer ?? 0;

@@ -1,8 +1,8 @@
 // The residual widget's maps: one small grid per node of the block (forward) or per gradient
-// (backward), one channel each, all at one cell size so the same cell sits at the same place in
-// every map. A cell hovered or focused in any map is ringed in all of them: the same cell in maps
-// of the same size, and across the stride (cell r of the output ↔ cell s·r of the input) where it
-// changes. It draws the engine's arrays; the only arithmetic here is where a cell goes.
+// (backward), one channel each. Maps of one size share a cell size, so the same cell sits at the
+// same place in each. A cell hovered or focused in any map is ringed in all of them: the same cell
+// in maps of the same size, and across the stride (cell r of the output ↔ cell s·r of the input)
+// where it changes. It draws the engine's arrays; the only arithmetic here is where a cell goes.
 
 import { scaleFor } from "../../lib/colors.js";
 import { fmt } from "../../lib/format.js";
@@ -96,13 +96,14 @@ export function createMaps(container, { onCell }) {
     build(names);
     drawn = { names, arrays, meta, channel, cell };
     const widest = meta.input_shape[2];
-    const tallest = meta.input_shape[1];
     // As many columns (up to 4) as leave each cell room for a number; one column on a narrow phone.
     let columns = 4;
     while (columns > 1 && (width - GAP * (columns - 1)) / columns / widest < MIN_NUMBER_CELL) columns--;
     container.style.setProperty("--rs-columns", String(columns));
     const room = (width - GAP * (columns - 1)) / columns;
-    const size = fitCell(room, room, widest, tallest, 8, maxCell(56));
+    // One cell size per map size: maps of x's size line up with x, maps of y's size with y (at stride 2
+    // they are half as wide, and their cells may be larger).
+    const sizeOf = (rows, cols) => fitCell(room, room, cols, rows, 8, maxCell(56));
     const scale = scaleFor(names.map((n) => arrays[n.key].data), "diverging"); // one scale: colours compare
     for (const spec of names) {
       const { figure, canvas, grid } = items.get(spec.key);
@@ -111,7 +112,7 @@ export function createMaps(container, { onCell }) {
       grid.draw({
         rows: p.rows,
         cols: p.cols,
-        cell: size,
+        cell: sizeOf(p.rows, p.cols),
         value: p.value,
         scale,
         highlights: mark ? [{ r: mark.r, c: mark.c, h: 1, w: 1 }] : [],
