@@ -30,7 +30,7 @@ MAX_LAYERS = 6
 MAX_K = 7
 MAX_S = 3
 MAX_P = 4  # "same" padding for a 3×3 at d = 4, the dilated stacks' last layer
-MAX_D = 4
+MAX_D = 8  # dilations 1, 2, 4, 8: the doubling stack of lesson 12, on a 32×32 input
 
 
 class ReceptiveLayer(Params):

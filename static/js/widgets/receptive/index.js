@@ -18,7 +18,7 @@
 import { alertHtml } from "../../lib/alerts.js";
 import { askedOnce } from "../../lib/asked.js";
 import { chips, pressChips } from "../../lib/chips.js";
-import { fitCell } from "../../lib/grid.js";
+import { drawNumbers, fitCell } from "../../lib/grid.js";
 import { idScope } from "../../lib/ids.js";
 import { bindKeys } from "../../lib/keyboard.js";
 import { createReadableGrid } from "../../lib/readable-grid.js";
@@ -69,6 +69,19 @@ function countScale(max) {
     return 0.299 * r + 0.587 * g + 0.114 * b > 150 ? "#111111" : "#ffffff";
   };
   return { kind: "count", lo: 0, hi: max, rgb, ink, fill: (v) => `rgb(${rgb(v).join(",")})` };
+}
+
+const FONT = "system-ui, -apple-system, 'Segoe UI', sans-serif";
+const MIN_NUMBER_PX = 12; // lib/readable-grid.js's floor: smaller numbers are noise
+/** The font for counts up to `most` in cells of `cell` px: 0.56 of a cell, shrunk to fit the widest; null below the floor. */
+function countStyle(canvas, cell, most) {
+  const ctx = canvas.getContext("2d");
+  const top = Math.min(34, Math.floor(cell * 0.56));
+  if (top < MIN_NUMBER_PX) return null;
+  ctx.font = `600 ${top}px ${FONT}`;
+  const widest = ctx.measureText(String(most)).width;
+  const size = widest > cell - 6 ? Math.floor((top * (cell - 6)) / widest) : top;
+  return size >= MIN_NUMBER_PX ? { size, decimals: 0 } : null;
 }
 
 const MOVES = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
@@ -197,7 +210,7 @@ export function mount(element, { socket, onChange }) {
       mapsBox.append(figure);
       const canvas = figure.querySelector("canvas");
       const grid = createReadableGrid(canvas);
-      const entry = { figure, canvas, grid, margin: [0, 0] };
+      const entry = { figure, canvas, grid, margin: [0, 0], labels: new Map() };
       const inMap = (e) => {
         const cell = grid.cellAt(e);
         if (!cell) return null;
@@ -355,9 +368,18 @@ export function mount(element, { socket, onChange }) {
         scale: level === f.level && !paths ? countScale(1) : scale,
         pad: { top: before, left: before, bottom: after, right: after },
         highlights,
-        decimals: 0,
-        numbers: Boolean(paths), // counts below the focus; the maps at and above it have none to show
+        numbers: false,
       });
+      m.labels.clear();
+      if (paths && level < f.level) {
+        // Counts only inside the unit's box (a 0 there is a hole); outside it every cell is 0 and says nothing.
+        const [r0, r1, c0, c1] = boxOn(f, level);
+        const inBox = (r, c) => (r >= r0 + before && r <= r1 + before && c >= c0 + before && c <= c1 + before ? 1 : 0);
+        const style = countStyle(m.canvas, cell, most);
+        const spec = { rows: cells, cols: cells, cell, value, scale, filled: inBox };
+        if (style) drawNumbers(m.canvas.getContext("2d"), spec, style, m.labels);
+        m.canvas.dataset.numberPx = style ? String(style.size) : "0";
+      }
       m.figure.classList.toggle("rf-in-focus", level === f.level);
       m.figure.classList.toggle("rf-above", level > f.level);
       m.figure.querySelector(".shape").textContent = `${size} × ${size}`;
@@ -449,8 +471,8 @@ export function mount(element, { socket, onChange }) {
         const p = result && pathsOn(on);
         return p ? Array.from({ length: p.size }, (_, r) => Array.from(p.data.slice(r * p.size, (r + 1) * p.size))) : null;
       },
-      /** The number drawn in cell (r, c) of map `level` (map coordinates), or null when none is drawn. */
-      label: (level, r, c) => maps[level]?.grid.label(r + maps[level].margin[0], c + maps[level].margin[0]) ?? null,
+      /** The count drawn in cell (r, c) of map `level` (map coordinates; only inside the box), or null. */
+      label: (level, r, c) => maps[level]?.labels.get(`${r + maps[level].margin[0]},${c + maps[level].margin[0]}`) ?? null,
       /** The highlighted box on map `level`, in map coordinates: [first row, last row, first col, last col]. */
       box: (level) => (result && level < result.meta.focus.level ? boxOn(result.meta.focus, level) : null),
       margin: (level) => maps[level]?.margin ?? null,

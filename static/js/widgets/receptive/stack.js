@@ -4,7 +4,7 @@
 
 export const KINDS = ["conv", "maxpool", "avgpool"];
 const KIND_LABELS = { conv: "conv", maxpool: "max pool", avgpool: "avg pool" };
-export const LIMITS = { n: 32, layers: 6, k: 7, s: 3, p: 4, d: 4 }; // receptive.run's caps (its models)
+export const LIMITS = { n: 32, layers: 6, k: 7, s: 3, p: 4, d: 8 }; // receptive.run's caps (its models)
 
 const conv = (k, more = {}) => ({ kind: "conv", k, s: 1, p: 0, d: 1, ...more });
 const pool = (kind, k, s) => ({ kind, k, s, p: 0, d: 1 });
