@@ -167,6 +167,17 @@ def shows_residual(page):
     assert_maps_show(page, torch_block(x, w1, w2, None, 1, "ones"), FORWARD)
 
 
+def shows_receptive(page):
+    """Three 3×3 layers on 16×16: the centre unit of the last map, its 7×7 patch and the paths to each cell."""
+    grad = np.ones((1, 1))
+    for _ in range(3):
+        grad = np.convolve(grad.ravel(), np.ones(3))  # one axis's counts, a layer at a time: 1, 3, 6, 7, 6, 3, 1
+    expected = np.zeros((16, 16))
+    expected[4:11, 4:11] = np.outer(grad, grad)  # unit (4, 4) of the 10×10 map sees input rows and columns 4–10
+    np.testing.assert_array_equal(page.evaluate(f"{INSPECT}.paths(0)"), expected)
+    assert page.locator('[data-formula="growth"]').inner_text() == "r₃ = 1 + 2 + 2 + 2 = 7"
+
+
 def shows_digits_train(page):
     """Before any batch: the 1,000 test digits as the untrained LeNet-5 of the default run reads them."""
     expected = digits.Trainer(digits.DigitsConfig()).evaluate().confusion  # (10, 10)
@@ -200,6 +211,7 @@ SHOWS = {
     "xo-train": shows_xo_train,
     "xo-draw": shows_xo_draw,
     "transpose": shows_transpose,
+    "receptive": shows_receptive,
     "grouped": shows_grouped,
     "softmax": shows_softmax,
     "im2col": shows_im2col,
