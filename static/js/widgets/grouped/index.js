@@ -92,8 +92,8 @@ export function mount(element, { socket, onChange, ...context }) {
       <div class="widget-controls">
         ${chips("gr-mode", modesOf(context).map((m) => [m, modeLabel(m)]), { label: "Layer", className: "gr-modes" })}
         ${slider(uid, "cIn", "Input channels C<sub>in</sub>")}${slider(uid, "cOut", "Output channels C<sub>out</sub>")}
-        <div class="gr-groups-control" data-alert-for="groups"><p class="gr-label" id="${uid}-g">Groups g</p>
-          <div class="chips" role="group" aria-labelledby="${uid}-g" data-groups></div>${alertHtml("groups")}</div>
+        <div class="gr-groups-control"><p class="gr-label" id="${uid}-g">Groups g</p>
+          <div class="chips" role="group" aria-labelledby="${uid}-g" data-groups></div></div>
         ${slider(uid, "k", "Kernel k × k")}${slider(uid, "size", "Map side H = W")}
         ${chips("gr-weights", weightsOf(context).map((w) => [w, WEIGHT_LABELS[w] ?? w]), { label: "Weights" })}
         ${alertHtml("general")}
@@ -197,12 +197,14 @@ export function mount(element, { socket, onChange, ...context }) {
     const box = $("[data-filters]");
     const [, depth, k] = meta.filter_shape;
     const scale = scaleFor([arrays.filters.data, ...(arrays.pointwise ? [arrays.pointwise.data] : [])]);
-    const cell = fitCell(maxCell(34) * k, maxCell(34) * k, k, k, 18, maxCell(34));
+    // Up to four slices at full size; more (an ordinary layer on 8 channels) share the room at smaller cells.
+    const slices = meta.mode === "separable" ? meta.c_in : depth;
+    const room = maxCell(150) / (slices > 4 ? 2 : 1);
+    const cell = Math.max(14, Math.min(maxCell(34), Math.floor(room / k)));
     const pane = (title, canvasAttr) =>
       `<figure class="pane gr-filter"><figcaption>${title}</figcaption>` +
       `<canvas class="grid-canvas" ${canvasAttr}></canvas></figure>`;
-    const separable = meta.mode === "separable";
-    const slices = separable ? meta.c_in : depth; // separable: every channel's depthwise filter feeds it
+    const separable = meta.mode === "separable"; // every channel's depthwise filter feeds the output
     const reads = meta.reads[o];
     box.innerHTML =
       Array.from({ length: slices }, (_, j) =>
@@ -260,8 +262,8 @@ export function mount(element, { socket, onChange, ...context }) {
     $("[data-reads]").textContent = `Output channel ${o + 1} of ${cOut} ${readsText}.`;
     drawFilters(meta, arrays, o);
     const plane = arrays.output.data.subarray(o * ho * wo, (o + 1) * ho * wo);
-    const room = roomWidth(stage, 600);
-    const cell = fitCell(Math.min(room, 360), 280, wo, ho, 16, maxCell(40));
+    const room = roomWidth($(".gr-focus"), 360); // the focus column (beside the diagram, or under it)
+    const cell = fitCell(Math.min(room, 380), 380, wo, ho, 16, maxCell(46)); // room for "−40" in a cell
     const scale = scaleFor(arrays.output.data);
     focusGrid.draw({ rows: ho, cols: wo, cell, value: (r, c) => plane[r * wo + c], scale });
     $("[data-out-title]").textContent = `Output channel ${o + 1}, ${ho} × ${wo}`;
