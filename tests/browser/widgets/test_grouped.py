@@ -115,6 +115,7 @@ def test_groups_that_do_not_divide_are_lowered_and_only_divisors_are_offered(pag
     "name, query, size",
     [
         ("grouped-1024", "?grm=grouped&gri=8&gro=8&grg=4&grc=5", (1024, 768)),
+        ("grouped-1024-wide", "?grm=ordinary&gri=8&gro=8&grk=5&grs=8", (1024, 768)),
         ("grouped-present", "?present=1&grm=separable&gri=4&gro=6", (1024, 768)),
         ("grouped-dark", "?theme=dark&grm=depthwise&gri=6", (1024, 768)),
         ("grouped-phone", "?grm=separable&gri=8&gro=8", (390, 844)),
@@ -134,6 +135,8 @@ def test_it_reads_on_a_projector_and_fits_a_phone(page, server_url, name, query,
         ".gr-map canvas", "cs => Math.max(...cs.map(c => c.getBoundingClientRect().right))"
     )
     assert right <= size[0]
+    labels = page.evaluate(f"{INSPECT}.focusLabels")
+    assert all(text is not None for row in labels for text in row), "every cell of the focused map shows its number"
     said = page.locator("[data-said]").inner_text()
     assert said.startswith(page.locator("[data-summary]").inner_text())  # the screen reader hears the same
     screenshot(page, name)
