@@ -73,7 +73,7 @@ function countScale(max) {
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', sans-serif";
 const MIN_NUMBER_PX = 12; // lib/readable-grid.js's floor: smaller numbers are noise
-/** The font for counts up to `most` in cells of `cell` px: 0.56 of a cell, shrunk to fit the widest; null below the floor. */
+/** The font for counts up to `most` in `cell`-px cells: 0.56 of a cell, shrunk to fit; null below the floor. */
 function countStyle(canvas, cell, most) {
   const ctx = canvas.getContext("2d");
   const top = Math.min(34, Math.floor(cell * 0.56));
@@ -86,8 +86,19 @@ function countStyle(canvas, cell, most) {
 
 const MOVES = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
 
+const SYMBOLIC =
+  "r<sub>l</sub> = r<sub>l−1</sub> + d<sub>l</sub>·(k<sub>l</sub> − 1)·j<sub>l−1</sub>, &nbsp; " +
+  "j<sub>l</sub> = j<sub>l−1</sub>·s<sub>l</sub>, &nbsp; r<sub>0</sub> = j<sub>0</sub> = 1";
+
 export function mount(element, { socket, onChange }) {
   const uid = idScope("receptive")("receptive");
+  const nSlider = slider({
+    id: `${uid}-n`,
+    control: "n",
+    label: "Input side n",
+    input: `data-key="n" step="1"`,
+    output: `id="${uid}-val-n"`,
+  });
   const { $, alerts } = mountMarkup(
     element,
     `
@@ -95,7 +106,7 @@ export function mount(element, { socket, onChange }) {
     <div class="widget-body">
       <div class="widget-controls rf-controls">
         ${chips("rf-preset", Object.entries(RF_PRESETS).map(([k, v]) => [k, v.label]), { label: "Stack" })}
-        ${slider({ id: `${uid}-n`, control: "n", label: "Input side n", input: `data-key="n" step="1"`, output: `id="${uid}-val-n"` })}
+        ${nSlider}
         <fieldset class="rf-editor"><legend>Layers, input first</legend>
           <ol class="rf-layers"></ol>
           <button type="button" class="rf-add">Add a layer</button>
@@ -104,13 +115,13 @@ export function mount(element, { socket, onChange }) {
       </div>
       <div class="widget-main">
         <div class="formula rf-formula">
-          <p class="formula-line rf-symbolic"><span>r<sub>l</sub> = r<sub>l−1</sub> + d<sub>l</sub>·(k<sub>l</sub> − 1)·` +
-      `j<sub>l−1</sub>, &nbsp; j<sub>l</sub> = j<sub>l−1</sub>·s<sub>l</sub>, &nbsp; r<sub>0</sub> = j<sub>0</sub> = 1</span></p>
+          <p class="formula-line rf-symbolic"><span>${SYMBOLIC}</span></p>
           <p class="formula-line rf-terms" data-formula="terms"></p>
           <p class="formula-line rf-growth" data-formula="growth"></p>
         </div>
         <div class="rf-stage" tabindex="0" aria-label="Receptive fields. Tab to a layer's map; arrow keys move ` +
-      `the unit in focus, and its patch lights up on every map below it. Page Up or Page Down: the previous or next unit.">
+      `the unit in focus, and its patch lights up on every map below it. Page Up or Page Down: the previous or ` +
+      `next unit.">
           <div class="rf-maps"></div>
           <p class="rf-legend"><span class="rf-swatch" aria-hidden="true"></span> paths to the unit: white none, ` +
       `darker more; <span class="rf-box-key" aria-hidden="true"></span> its patch; hatched: padding</p>
@@ -359,7 +370,9 @@ export function mount(element, { socket, onChange }) {
       } else if (level === f.level) {
         highlights.push({ r: f.row + before, c: f.col + before, h: 1, w: 1 });
       }
-      if (level === 0 && probe) highlights.push({ r: probe.r + before, c: probe.c + before, h: 1, w: 1, kind: "preview" });
+      if (level === 0 && probe) {
+        highlights.push({ r: probe.r + before, c: probe.c + before, h: 1, w: 1, kind: "preview" });
+      }
       m.grid.draw({
         rows: cells,
         cols: cells,
@@ -404,7 +417,8 @@ export function mount(element, { socket, onChange }) {
     const holes = f.in_box - f.reached;
     $(".rf-focus").textContent =
       `Unit (${f.row}, ${f.col}) of layer ${f.level} (${lv.label}) sees input rows ${r0} to ${r1} and columns ` +
-      `${c0} to ${c1}: ${/^(8|11|18)/.test(String(lv.field)) ? "an" : "a"} ${lv.field} × ${lv.field} patch${padded ? ", part of it in the padding" : ""}. ` +
+      `${c0} to ${c1}: ${/^(8|11|18)/.test(String(lv.field)) ? "an" : "a"} ${lv.field} × ${lv.field} patch` +
+      `${padded ? ", part of it in the padding" : ""}. ` +
       `${f.reached} of the ${f.in_box} image cells in it reach the unit` +
       (holes ? ` (${holes} ${holes === 1 ? "hole" : "holes"})` : "") +
       `, along ${f.paths.toLocaleString("en-US")} paths; the busiest cell has ${f.most.toLocaleString("en-US")}.`;
@@ -414,7 +428,8 @@ export function mount(element, { socket, onChange }) {
         i === 0
           ? `<tr><th scope="row">input</th><td></td><td>${l.size}</td><td></td><td>1</td><td>1</td></tr>`
           : `<tr${i === f.level ? ' class="rf-in-focus"' : ""}><th scope="row">layer ${i}</th><td>${l.label}</td>` +
-            `<td title="${l.formula}">${l.size}</td><td>${l.terms[i - 1]} = ${l.field - meta.levels[i - 1].field}</td>` +
+            `<td title="${l.formula}">${l.size}</td>` +
+            `<td>${l.terms[i - 1]} = ${l.field - meta.levels[i - 1].field}</td>` +
             `<td>${l.field}</td><td>${l.jump}</td></tr>`,
       )
       .join("");
@@ -469,10 +484,14 @@ export function mount(element, { socket, onChange }) {
       /** Path counts on map `on` below the focus, as drawn: rows of numbers. */
       paths: (on) => {
         const p = result && pathsOn(on);
-        return p ? Array.from({ length: p.size }, (_, r) => Array.from(p.data.slice(r * p.size, (r + 1) * p.size))) : null;
+        if (!p) return null;
+        return Array.from({ length: p.size }, (_, r) => Array.from(p.data.slice(r * p.size, (r + 1) * p.size)));
       },
       /** The count drawn in cell (r, c) of map `level` (map coordinates; only inside the box), or null. */
-      label: (level, r, c) => maps[level]?.labels.get(`${r + maps[level].margin[0]},${c + maps[level].margin[0]}`) ?? null,
+      label: (level, r, c) => {
+        const m = maps[level];
+        return m?.labels.get(`${r + m.margin[0]},${c + m.margin[0]}`) ?? null;
+      },
       /** The highlighted box on map `level`, in map coordinates: [first row, last row, first col, last col]. */
       box: (level) => (result && level < result.meta.focus.level ? boxOn(result.meta.focus, level) : null),
       margin: (level) => maps[level]?.margin ?? null,
