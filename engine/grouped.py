@@ -121,11 +121,12 @@ def _check_separable(x, w_depthwise, w_pointwise):
     c_in = x.shape[1]
     if wd.shape[:2] != (c_in, 1):
         raise ArgumentError(
-            "w_depthwise", f"w_depthwise must be one 1-deep filter per input channel: ({c_in}, 1, k, k)"
+            "w_depthwise", f"w_depthwise must be one 1-deep filter per input channel, ({c_in}, 1, k, k), got {wd.shape}"
         )
     if wp.shape[1:] != (c_in, 1, 1):
         raise ArgumentError(
-            "w_pointwise", f"w_pointwise must be 1×1 filters {c_in} channels deep: (C_out, {c_in}, 1, 1)"
+            "w_pointwise",
+            f"w_pointwise must be 1×1 filters {c_in} channels deep, (C_out, {c_in}, 1, 1), got {wp.shape}",
         )
     return x, wd, wp
 
