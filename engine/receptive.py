@@ -61,8 +61,10 @@ class Window:
         return f"{name} {self.k}×{self.k}{extra}"
 
 
-def window(kind: str = "conv", k: int = 3, s: int = 1, p: int = 0, d: int = 1, at: str = "layer") -> Window:
-    """A checked :class:`Window`; ArgumentError names ``<at>.<field>``."""
+def window(
+    kind: str = "conv", k: int = 3, s: int = 1, p: int = 0, d: int = 1, at: str = "layer", place: str = ""
+) -> Window:
+    """A checked :class:`Window`; ArgumentError names ``<at>.<field>``, and its sentence starts with ``place``."""
     kind = checks.choice(f"{at}.kind", kind, KINDS)
     w = Window(
         kind,
@@ -73,7 +75,8 @@ def window(kind: str = "conv", k: int = 3, s: int = 1, p: int = 0, d: int = 1, a
     )
     if kind != "conv" and 2 * w.p > w.k:
         # As PyTorch's pools: a wider padding would leave windows that read nothing but padding.
-        raise ArgumentError(f"{at}.p", f"a {w.k}×{w.k} pool takes a padding of at most {w.k // 2}, got {w.p}")
+        lead = f"{place}: " if place else ""
+        raise ArgumentError(f"{at}.p", f"{lead}a {w.k}×{w.k} pool takes a padding of at most {w.k // 2}, got {w.p}")
     return w
 
 
@@ -192,6 +195,6 @@ def stack(n: int, layers, names: list[str] | None = None) -> Stack:
             raw = {"kind": raw.kind, "k": raw.k, "s": raw.s, "p": raw.p, "d": raw.d}
         if not isinstance(raw, dict) or set(raw) - {"kind", "k", "s", "p", "d"} or "k" not in raw:
             raise ArgumentError(at, f"{at} must be {{kind, k, s, p, d}} (k required), got {raw!r}")
-        built.append(window(at=at, **raw))
+        built.append(window(at=at, place=f"layer {i + 1}", **raw))
     built = tuple(built)
     return Stack(n, built, _walk(n, built, names))

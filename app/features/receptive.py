@@ -8,8 +8,8 @@ the request's own field path.
 Every unit's box on every map below it travels in each answer (a few kilobytes: a box is separable,
 so one row of four numbers per unit index along an axis), so the outline follows the pointer from
 one grid to another without a round trip. The path counts belong to one unit; moving the focus
-asks again, a stack of at most six small windows over at most 32×32 cells, answered in a few
-milliseconds on loopback.
+asks again: a stack of at most six small windows over at most 32×32 cells, answered in about 5 ms
+(median) on loopback with the 1, 2, 4, 8 stack, measured on a busy two-core machine.
 """
 
 from __future__ import annotations

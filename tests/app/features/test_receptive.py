@@ -93,7 +93,11 @@ def test_a_stride_multiplies_the_growth_of_every_later_layer():
         ({"n": 5, "layers": [{"k": 3}, {"k": 5}]}, "layers[1].k", "layer 2 (conv 5×5): its output vanishes"),
         ({"n": 8, "layers": [{"k": 3}, {"k": 3, "d": 9}]}, "layers[1].d", "from 1 to 8, got 9"),
         ({"n": 8, "layers": [{"k": 3}, {"kind": "pool", "k": 2}]}, "layers[1].kind", "conv, maxpool or avgpool"),
-        ({"n": 8, "layers": [{"kind": "maxpool", "k": 2, "p": 2}]}, "layers[0].p", "at most 1"),
+        (
+            {"n": 8, "layers": [{"kind": "maxpool", "k": 2, "p": 2}]},
+            "layers[0].p",
+            "layer 1: a 2×2 pool takes a padding of at most 1",
+        ),
         ({"n": 8, "layers": [{"k": 3}] * 7}, "layers", "1 to 6 layers, got 7"),
         ({"n": 8, "layers": [{"k": 3}], "level": 2}, "level", "1 to 1, got 2"),
         ({"n": 8, "layers": [{"k": 3}], "row": 6}, "row", "0 to 5"),
