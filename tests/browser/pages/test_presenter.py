@@ -305,7 +305,9 @@ def test_presenter_mode_at_the_projector_and_on_a_phone(browser, server_url):
 # headings, and the formula, the transport and the other panes keep the rest of the screen); a
 # grid of one row (1-D convolution's signal) at least half the window's width.
 MAIN_GRIDS = {
-    "playground": (".input-view canvas", "height", 0.4),
+    # The playground's stage also keeps a step's whole arithmetic on screen, clear of the corner buttons
+    # (test_a_step_s_arithmetic_is_on_screen_and_clear_of_the_corner_buttons): 7 rows of 61 px.
+    "playground": (".input-view canvas", "height", 0.39),
     "pool": ("[data-grid='input']", "height", 0.4),
     "backprop": (".bp-pane canvas", "height", 0.4),
     "conv1d": ("[data-row='signal'] .c1-cell", "width", 0.5),
@@ -342,3 +344,42 @@ def test_the_main_grid_fills_a_share_of_the_projectors_stage(browser, server_url
     grown = extents["?present=1"][side]
     assert grown >= share * window, f"{type_}: {grown:.0f} px of {window} ({grown / window:.0%})"
     assert grown >= extents[""][side]  # presenting never makes it smaller than on the page
+
+
+# Whether what `a` shows (its text, line by line, and its pictures) meets the box of `b`. The arithmetic's
+# blocks span the stage's width; only their ink may not be covered.
+OVERLAP = """([a, b]) => {
+  const y = document.querySelector(b).getBoundingClientRect();
+  const meets = (x) => x.width > 0 && x.left < y.right && y.left < x.right && x.top < y.bottom && y.top < x.bottom;
+  const ink = [];
+  for (const el of document.querySelectorAll(a)) {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(n);
+      ink.push(...range.getClientRects());
+    }
+    for (const pic of el.querySelectorAll('canvas, svg, button, input, img')) ink.push(pic.getBoundingClientRect());
+  }
+  return ink.some(meets);
+}"""
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1366, 768), (1920, 1080)])
+def test_a_step_s_arithmetic_is_on_screen_and_clear_of_the_corner_buttons(browser, server_url, size):
+    """Presenting, stepping the filter: the grids leave room for the transport and the whole arithmetic
+    (the window's values and every product), and the Class and presenter buttons cover none of it."""
+    with open_page(browser) as page:
+        page.set_viewport_size({"width": size[0], "height": size[1]})
+        open_playground(page, server_url, "?present=1&t=3")
+        page.locator(".arith-line").first.wait_for()
+        page.wait_for_selector(".class-chip")
+        height = page.evaluate("innerHeight")
+        for part in (".arith-head", ".arith-body", "section.transport"):
+            box = page.locator(part).first.bounding_box()
+            assert box is not None and box["y"] + box["height"] <= height, f"{part} runs off the screen"
+            for corner in (".class-chip", ".presenter-bar"):
+                assert not page.evaluate(OVERLAP, [part, corner]), f"{corner} covers {part}"
+        # The grids still fill their share: numbers in every cell (tests/browser/widgets/test_playground_fit.py).
+        assert page.evaluate("window.convscope.views.inputView.grid(0).layout.cell") >= 33
+        screenshot(page, f"presenter-playground-step-{size[0]}")

@@ -10,6 +10,7 @@ import { createAnimator } from "../../lib/animator.js";
 import { attachExport } from "../../lib/export.js";
 import { idScope } from "../../lib/ids.js";
 import { bindKeys } from "../../lib/keyboard.js";
+import { presenterScale } from "../../lib/room.js";
 import { mount as mountArithmetic } from "./arithmetic.js";
 import { mount as mountFormula } from "./formula.js";
 import { mount as mountInput } from "./input-view.js";
@@ -369,7 +370,7 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
   // drawing a result never makes the browser lay the page out an extra time.
   // The height budget is the window's as it is when the widget is scrolled to: on its own page
   // under the top bar, in a lesson under the lesson's bar (HEADROOM), wherever it sits on the page.
-  const room = { stageWidth: 0, stageTop: 0, gap: 0, viewHeight: 0 };
+  const room = { stageWidth: 0, stageTop: 0, gap: 0, viewHeight: 0, scale: 1, corners: false };
   function measure() {
     const mainTop = main.getBoundingClientRect().top + window.scrollY;
     const style = getComputedStyle(stage);
@@ -377,6 +378,9 @@ export function mount(element, { socket, onChange, limits, onAnswer = () => {}, 
     room.stageTop = stage.getBoundingClientRect().top + window.scrollY - mainTop + Math.min(mainTop, HEADROOM);
     room.gap = parseFloat(style.columnGap) || 0;
     room.viewHeight = window.innerHeight;
+    room.scale = presenterScale();
+    // Presenting with the panels folded, the Class and presenter buttons sit in the bottom corners.
+    room.corners = document.documentElement.hasAttribute("data-present") && !document.documentElement.dataset.panels;
   }
   let resizeFrame = 0;
   const redraw = () => {

@@ -13,7 +13,11 @@
 
 const MAX_CELL = 84; // a 7×7 input fills a 1920×1080 projector without looking sparse
 const NUMBERS_CELL = 33; // numbers at 18 px (readable-grid.js: 0.56 of a cell)
-const BELOW_GRIDS = 200; // px kept under the grids for the transport bar and the arithmetic
+// px kept under the grids for the transport bar and a 3×3 window's arithmetic: part fixed, part
+// type that grows with presenter mode's scale (measured at 1024×768 and 1920×1080 presenting).
+const BELOW_FIXED = 17;
+const BELOW_SCALED = 175;
+const CORNERS = 52; // px: presenting, the Class and presenter buttons sit in the window's bottom corners
 const CHANNEL_GAP = 14; // px between channel grids (CSS .grids gap)
 const CHANNEL_LABEL = 28; // px of a channel's caption
 const CAPTION = 34; // px of a pane's caption
@@ -43,7 +47,8 @@ const clampCell = (c) => Math.min(MAX_CELL, c);
 /**
  * sizes({room, input: {channels, rows, cols}, output: {filters, rows, cols} | null, kernel: {size, channels}})
  *   -> {arrangement, cellIn, cellOut, columns, thumbCell, kcell}
- * room: {stageWidth (content px), stageTop (page coordinates), gap, viewHeight} measured by the page.
+ * room: {stageWidth (content px), stageTop (page coordinates), gap, viewHeight, scale (presenter mode's type
+ * scale), corners (buttons in the window's bottom corners)} measured by the page.
  */
 export function sizes({ room, input, output, kernel }) {
   const { gap } = room;
@@ -57,7 +62,10 @@ export function sizes({ room, input, output, kernel }) {
   const thumbCell = output ? thumb / Math.max(output.rows, output.cols) : 4;
   const channelGaps = CHANNEL_GAP * (C - 1);
   const labels = C > 1 ? CHANNEL_LABEL : 0;
-  const height = room.viewHeight - room.stageTop - CAPTION - BELOW_GRIDS - labels;
+  // Under the grids: the transport and the step's arithmetic, whose type grows with presenter mode's
+  // scale, and while presenting the band of the corner buttons, which would cover the arithmetic.
+  const below = BELOW_FIXED + BELOW_SCALED * (room.scale ?? 1) + (room.corners ? CORNERS : 0);
+  const height = room.viewHeight - room.stageTop - CAPTION - below - labels;
 
   let arrangement;
   let kcell = kernelCell(k, kC, W);
