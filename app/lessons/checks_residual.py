@@ -110,7 +110,8 @@ def chain_grad_norm(depth, scale, activation="relu", mode="plain", layer=0, seed
     steps = study.depth - layer
     value = float(norms[layer])
     per = value ** (1 / steps) if steps and value > 0 else 1.0
-    work = f"‖∂L/∂x_{layer}‖ = {value:.3g} after {steps} layer{'s' if steps != 1 else ''} from the upstream's 1"
+    sub = str(layer).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+    work = f"‖∂L/∂x{sub}‖ = {value:.3g} after {steps} layer{'s' if steps != 1 else ''} from the upstream's 1"
     if steps and value > 0:
         work += f", about {per:.3g} {TIMES} per layer"
     return value, work

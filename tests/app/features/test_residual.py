@@ -132,3 +132,16 @@ def test_refusals_name_the_field_and_its_range(params, field, words):
 def test_a_good_request_through_the_table_answers():
     reply = answer(TABLE, 3, "residual.run", {"shortcut": "projection", "stride": 2, "out_channels": 2})
     assert isinstance(reply, bytes)
+
+
+def test_the_numbers_lesson_18_quotes_from_the_widget():
+    """The prose quotes the widget's default block (seed 3, 5 × 5, ∂L/∂y = 1) and its default chart."""
+    meta, a = run(seed=3, height=5, width=5)
+    assert [f"{meta['grad_norms'][k]:.2f}" for k in ("skip", "residual", "total")] == ["4.24", "3.74", "6.16"]
+    assert f"{meta['first']['plain']:.1e}" == "6.1e-17" and f"{meta['first']['residual']:.2f}" == "1.39"
+    np.testing.assert_array_equal(a["grad_x_skip"], np.where(a["sum"] > 0, 1, 0))  # "1 wherever y is positive"
+    # Raising the scale makes both lines climb; with no activation at 1.5 the plain chain explodes.
+    climbed, _ = run(seed=3, height=5, width=5, scale=2.0)
+    assert climbed["first"]["plain"] > meta["first"]["plain"] and climbed["first"]["residual"] > 10
+    exploded, _ = run(scale=1.5, activation="identity")
+    assert exploded["first"]["plain"] > 10 and exploded["first"]["residual"] > 100

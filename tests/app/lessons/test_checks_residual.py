@@ -137,3 +137,12 @@ def test_chain_grad_norm_is_a_torch_chains(mode, depth, scale, act, layer):
 def test_bad_arguments_are_named(fn, args, name):
     with pytest.raises(ValueError, match=name):
         fn(*args)
+
+
+def test_the_numbers_lesson_18_works_in_its_prose():
+    assert cr.block_shape([64, 56, 56], 128, 2)[0] == "28 × 28 × 128"
+    assert cr.block_params("bottleneck", 256, 64)[0] == 69632
+    assert cr.block_params("basic", 256)[0] == 1179648
+    assert cr.block_params("bottleneck", 256, 64, True)[0] - 69632 == 768
+    assert torch_params(nn.Conv2d(64, 128, 1, 2, bias=False)) == 8192  # the projection's weights
+    assert cr.residual_grad([[2]], [[0.5]], [[-0.5]], 0, 0, path="residual")[0] == -0.25

@@ -32,7 +32,7 @@ export const MAPS = {
 };
 
 const GAP = 14; // px between maps (residual.css's gap)
-const MIN_NUMBER_CELL = 30; // a cell that still holds a readable signed number
+const MIN_NUMBER_CELL = 34; // a cell whose signed number still reads from the back of a room
 
 /** The cell `cell` stands for in a map of `space`, at the block's stride. */
 export function cellIn(cell, space, stride) {
