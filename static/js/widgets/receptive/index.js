@@ -113,7 +113,7 @@ export function mount(element, { socket, onChange }) {
         </fieldset>
         ${alertHtml("general")}
       </div>
-      <div class="widget-main">
+      <div class="widget-main rf-main">
         <div class="formula rf-formula">
           <p class="formula-line rf-symbolic"><span>${SYMBOLIC}</span></p>
           <p class="formula-line rf-terms" data-formula="terms"></p>
