@@ -25,8 +25,9 @@ if TYPE_CHECKING:  # only for annotations: app.lesson_models imports MD from her
     from .models import LessonMeta
 
 
-# The notation's subscripted names (lessons/FORMAT.md, "Notation"): C_in, H_out, k_h, … in prose.
-SUBSCRIPT = re.compile(r"\b([A-Za-z])_(in|out|h|w|d)\b")
+# The notation's subscripted names (lessons/FORMAT.md, "Notation"): C_in, H_out, k_h, … in prose, and
+# one letter indexing another (p_y, the probability of the true class y; z_k; x_l).
+SUBSCRIPT = re.compile(r"\b([A-Za-z])_(in|out|[a-z])\b")
 
 
 def _subscripts(state: StateCore) -> None:

@@ -81,3 +81,5 @@ def test_subscripts_are_rendered_in_prose_but_not_in_code():
     html = MD.render("H_out = (H_in + 2p − k)/s + 1, and `C_in` stays; my_in_var too.")
     assert 'H<sub class="notation">out</sub>' in html and 'H<sub class="notation">in</sub>' in html
     assert "<code>C_in</code>" in html and "my_in_var" in html
+    html = MD.render("the loss −ln p_y and the gradient p_k − y_k")  # one letter indexing another
+    assert 'p<sub class="notation">y</sub>' in html and 'y<sub class="notation">k</sub>' in html
