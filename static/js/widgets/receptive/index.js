@@ -200,7 +200,7 @@ export function mount(element, { socket, onChange }) {
       const at = probe ?? { r: 0, c: 0 };
       return setProbe({ r: clamp(at.r + dr, size), c: clamp(at.c + dc, size) });
     }
-    const f = focus();
+    const f = pending ?? focus(); // keys pressed faster than the answers come move on from the last one asked
     const at = f && f.level === level ? { r: f.row, c: f.col } : { r: 0, c: 0 };
     setFocus(level, clamp(at.r + dr, size), clamp(at.c + dc, size));
   }
