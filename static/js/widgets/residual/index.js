@@ -97,7 +97,7 @@ export function mount(element, { socket, onChange }) {
         <svg class="rs-diagram" viewBox="0 0 720 132" role="img" aria-labelledby="${uid}-diagram-title">
           <title id="${uid}-diagram-title"></title></svg>
         <div class="chips rs-channels" role="group" aria-label="Channel shown"></div>
-        <div class="rs-maps" data-stage></div>
+        <div class="rs-maps"></div>
         <p class="rs-readout" aria-live="polite"></p>
         <p class="rs-sum-line"></p>
         <section class="rs-depth" aria-labelledby="${uid}-depth-title">
@@ -115,7 +115,7 @@ export function mount(element, { socket, onChange }) {
           <canvas class="rs-chart" tabindex="0" role="img"></canvas>
           <p class="rs-chart-readout" aria-live="polite"></p>
         </section>
-        <p class="visually-hidden rs-spoken" aria-live="polite"></p>
+        <p class="visually-hidden rs-spoken"></p>
       </div>
     </div>`,
   );
