@@ -29,7 +29,7 @@ from .core.occupancy import Occupancy
 from .core.paths import STATIC, TEMPLATES
 from .core.session import Session
 from .core.table import Table
-from .features import TABLE, activation, architecture, conv, presets
+from .features import TABLE, activation, architecture, conv, presets, residual
 from .lessons.course import load_course, widget_mounts
 from .lessons.glossary import notation_html
 
@@ -59,6 +59,7 @@ def page_context(table: Table = TABLE) -> dict:
             "pad_modes": conv.PAD_MODE_LABELS,
             "networks": architecture.NETWORK_LABELS,
             "activations": activation.ACTIVATION_LABELS,
+            **residual.LABELS,
         },
     }
 

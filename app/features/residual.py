@@ -26,6 +26,17 @@ MAX_SCALE = 2.0  # past it a 50-layer residual chain's maps run towards float32'
 Scale = Annotated[float, Field(strict=True, ge=0, le=MAX_SCALE, allow_inf_nan=False)]
 
 
+# The choices the widget offers, with the labels its chips show (the page reads them: context.labels).
+UPSTREAM_LABELS = {"ones": "∂L/∂y = 1", "seeded": "Mixed", "centre": "One cell"}
+ACTIVATION_LABELS = {"relu": "ReLU", "tanh": "tanh", "identity": "none"}
+CHAIN_LABELS = {"both": "Both", "plain": "Plain", "residual": "Residual"}
+LABELS = {
+    "residual_upstreams": UPSTREAM_LABELS,
+    "residual_activations": ACTIVATION_LABELS,
+    "residual_chains": CHAIN_LABELS,
+}
+
+
 class ResidualRunParams(Params):
     example: Literal["integers", "normal"] = Field(
         "integers", description="integers: x in 0…3, weights −1, 0 or 1; normal: N(0, 1) x, He-scaled weights"
@@ -38,11 +49,11 @@ class ResidualRunParams(Params):
     kernel_size: whole(1, 5) = Field(3, description="k of both convolutions, odd ('same' padding k // 2)")
     shortcut: Literal["identity", "projection"] = "identity"
     stride: whole(1, 2) = Field(1, description="conv1's and the projection's stride")
-    upstream: Literal["ones", "seeded", "centre"] = Field("ones", description="∂L/∂y")
+    upstream: Literal[tuple(UPSTREAM_LABELS)] = Field("ones", description="∂L/∂y")
     depth: whole(1, MAX_DEPTH) = Field(20, description="layers of the depth study's chains")
     scale: Scale = Field(0.5, description="the chains' weight scale: each layer's variance gain is scale²")
-    activation: Literal["relu", "tanh", "identity"] = Field("relu", description="each chain layer: w ⋆ act(x)")
-    chains: Literal["plain", "residual", "both"] = "both"
+    activation: Literal[tuple(ACTIVATION_LABELS)] = Field("relu", description="each chain layer: w ⋆ act(x)")
+    chains: Literal[tuple(CHAIN_LABELS)] = "both"
     chain_seed: Seed = Field(1, description="the chains' input, upstream gradient and weights")
 
     @model_validator(mode="after")

@@ -22,6 +22,7 @@ import { idScope } from "../../lib/ids.js";
 import { bindKeys } from "../../lib/keyboard.js";
 import { onThemeChange, palette } from "../../lib/palette.js";
 import { onWidthChange, presenterScale, roomWidth } from "../../lib/room.js";
+import { field, names } from "../../lib/schema.js";
 import { slider as rangeSlider, showRange } from "../../lib/slider.js";
 import { mountMarkup, widgetFace } from "../../lib/widget.js";
 import { drawChart, normText } from "./chart.js";
@@ -29,9 +30,12 @@ import { drawDiagram } from "./diagram.js";
 import { createMaps, MAPS } from "./maps.js";
 
 const LIMITS = { channels: 4, size: 8, depth: 50, scale: 2 }; // residual.run's caps (its schema)
+// The choices residual.run offers (its schema): the upstream gradients (labelled as the server labels
+// them), the chains' activations, which chains to draw.
+const choicesOf = (context, name) => names(field(context.schemas, "residual.run", name));
 
 /** The widget's URL fields (state.js table). */
-export function fields() {
+export function fields(context) {
   return [
     { key: "rsView", url: "rsv", type: "enum", options: ["forward", "backward"], def: "forward" },
     { key: "rsShortcut", url: "rssc", type: "enum", options: ["identity", "projection"], def: "identity" },
@@ -40,12 +44,12 @@ export function fields() {
     { key: "rsSize", url: "rsn", type: "int", min: 2, max: LIMITS.size, def: 5 },
     { key: "rsExample", url: "rse", type: "enum", options: ["integers", "normal"], def: "integers" },
     { key: "rsSeed", url: "rsd", type: "int", min: 0, max: 2 ** 31 - 1, def: 3 },
-    { key: "rsUpstream", url: "rsu", type: "enum", options: ["ones", "seeded", "centre"], def: "ones" },
+    { key: "rsUpstream", url: "rsu", type: "enum", options: choicesOf(context, "upstream"), def: "ones" },
     { key: "rsCh", url: "rsch", type: "int", min: 0, max: LIMITS.channels - 1, def: 0 },
     { key: "rsDepth", url: "rsl", type: "int", min: 1, max: LIMITS.depth, def: 20 },
     { key: "rsScale", url: "rsw", type: "num", min: 0, max: LIMITS.scale, def: 0.5 },
-    { key: "rsAct", url: "rsa", type: "enum", options: ["relu", "tanh", "identity"], def: "relu" },
-    { key: "rsChains", url: "rsk", type: "enum", options: ["plain", "residual", "both"], def: "both" },
+    { key: "rsAct", url: "rsa", type: "enum", options: choicesOf(context, "activation"), def: "relu" },
+    { key: "rsChains", url: "rsk", type: "enum", options: choicesOf(context, "chains"), def: "both" },
   ];
 }
 
@@ -61,7 +65,6 @@ export function consistent(state) {
 const outChannels = (s) => (s.rsShortcut === "projection" ? Math.min(LIMITS.channels, 2 * s.rsChannels) : s.rsChannels);
 
 const CHAIN_LABELS = { plain: "plain", residual: "residual" };
-const UPSTREAMS = { ones: "∂L/∂y = 1", seeded: "Mixed", centre: "One cell" };
 const PROJECT = { rsShortcut: "projection" };
 
 function slider(uid, key, label, step = 1) {
@@ -76,7 +79,7 @@ function slider(uid, key, label, step = 1) {
 
 const SLIDERS = { channels: "rsChannels", size: "rsSize", depth: "rsDepth", scale: "rsScale" };
 
-export function mount(element, { socket, onChange }) {
+export function mount(element, { socket, onChange, ...context }) {
   const uid = idScope("residual")("residual");
   const { $, alerts } = mountMarkup(
     element,
@@ -90,7 +93,7 @@ export function mount(element, { socket, onChange }) {
         ${slider(uid, "channels", "Channels C<sub>in</sub>")}${slider(uid, "size", "Input side")}
         ${chips("rs-example", { integers: "Small integers", normal: "Normal values" }, { label: "Example" })}
         <button type="button" class="chip rs-another">Another example</button>
-        ${chips("rs-upstream", UPSTREAMS, { label: "Upstream ∂L/∂y" })}
+        ${chips("rs-upstream", context.labels.residual_upstreams, { label: "Upstream ∂L/∂y" })}
         ${alertHtml("general")}
       </div>
       <div class="widget-main rs-main">
@@ -108,8 +111,8 @@ export function mount(element, { socket, onChange }) {
             (x<sub>l+1</sub> = f(x<sub>l</sub>)) or residual (x<sub>l+1</sub> = x<sub>l</sub> + f(x<sub>l</sub>)).</p>
           <div class="rs-depth-controls">
             ${slider(uid, "depth", "Depth L")}${slider(uid, "scale", "Weight scale", 0.05)}
-            ${chips("rs-act", { relu: "ReLU", tanh: "tanh", identity: "none" }, { label: "Activation" })}
-            ${chips("rs-chains", { both: "Both", plain: "Plain", residual: "Residual" }, { label: "Chains" })}
+            ${chips("rs-act", context.labels.residual_activations, { label: "Activation" })}
+            ${chips("rs-chains", context.labels.residual_chains, { label: "Chains" })}
           </div>
           <ul class="rs-legend"></ul>
           <canvas class="rs-chart" tabindex="0" role="img"></canvas>
