@@ -339,16 +339,20 @@ export function mount(element, { socket, onChange }) {
     const f = pending ?? focus();
     const box = roomWidth(stage, 600);
     const wide = box >= 600;
-    const gap = 16;
+    // The maps' gap, as the style sheet sets it (1rem, larger when presenting), plus a map's border.
+    const gap = (parseFloat(getComputedStyle(mapsBox).columnGap) || 16) + 2;
     const high = roomHeight(360, 180);
     const cap = maxCell(44);
     maps.forEach((m, level) => {
       m.margin = margins(level);
       const size = levels[level].size;
       const cells = size + m.margin[0] + m.margin[1];
-      // The input takes half the row on a wide stage (all of it on a phone); each layer a quarter (a
-      // half on a phone), so two sit beside the input and the rest wrap below.
-      const share = level === 0 ? (wide ? 0.5 : 1) : wide ? 0.25 : 0.5;
+      // On a wide stage the input (where the path counts are read) takes half the row and up to three
+      // layers share the other half, so a stack of three (the usual lesson) is one row and the unit in
+      // focus, on the last map, is in view on a projector; more wrap below. On a phone: the input the
+      // whole row, each layer half of it.
+      const layers = Math.min(3, levels.length - 1);
+      const share = !wide ? (level === 0 ? 1 : 0.5) : level === 0 ? 0.5 : 0.5 / layers;
       const width = Math.max(60, box * share - gap);
       const cell = fitCell(width, level === 0 ? high : Math.min(high, width), cells, cells, 4, cap);
       const paths = level < f.level ? pathsOn(level) : null;
@@ -393,6 +397,8 @@ export function mount(element, { socket, onChange }) {
         if (style) drawNumbers(m.canvas.getContext("2d"), spec, style, m.labels);
         m.canvas.dataset.numberPx = style ? String(style.size) : "0";
       }
+      // The figure is as wide as its share, so a long caption wraps instead of pushing a map to the next row.
+      m.figure.style.width = wide ? `${Math.floor(width)}px` : "";
       m.figure.classList.toggle("rf-in-focus", level === f.level);
       m.figure.classList.toggle("rf-above", level > f.level);
       m.figure.querySelector(".shape").textContent = `${size} × ${size}`;
