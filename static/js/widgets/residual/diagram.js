@@ -68,9 +68,11 @@ export function drawDiagram(svg, { meta, back, uid, narrow }) {
   } else {
     route = [[x0.cx, 58], [x0.cx, 104], [plus.cx, 104], [plus.cx, 62]];
     const mid = (x0.cx + plus.cx) / 2;
+    const text = `shortcut: ${skip}`;
+    const ground = Math.round(text.length * 8.8 + 16); // the label's width at 16 px, so the line stops at its ends
     label =
-      `<rect x="${mid - 105}" y="93" width="210" height="22" class="rs-skip-label-ground"/>` +
-      `<text x="${mid}" y="110" class="rs-skip-label">shortcut: ${skip}</text>`;
+      `<rect x="${mid - ground / 2}" y="93" width="${ground}" height="22" class="rs-skip-label-ground"/>` +
+      `<text x="${mid}" y="110" class="rs-skip-label">${text}</text>`;
     width = at - ARROW + 4;
     height = 124;
   }
@@ -79,7 +81,10 @@ export function drawDiagram(svg, { meta, back, uid, narrow }) {
   const f = placed[2];
   const fLabel = narrow
     ? `<text x="${f.cx - 62}" y="${f.cy + 5}" class="rs-path-label">F(x)</text>`
-    : `<text x="${f.cx}" y="14" class="rs-path-label">F(x)${back ? ": ∂L/∂x through F ←" : ""}</text>`;
+    : // A bracket over conv, ReLU, conv: the layers F(x) names.
+      `<path d="M ${placed[1].cx - placed[1].w / 2} 24 V 19 H ${placed[3].cx + placed[3].w / 2} V 24" ` +
+      `class="rs-brace"/>` +
+      `<text x="${f.cx}" y="14" class="rs-path-label">F(x)${back ? ": ∂L/∂x through F ←" : ""}</text>`;
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.style.maxWidth = `${Math.round(width * (narrow ? 1 : 1.15))}px`;
   svg.innerHTML =
