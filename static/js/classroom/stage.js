@@ -4,15 +4,16 @@
 // is one store.set), and on a lesson the section in view.
 //
 // A page's store is the one its entry script exposes (window.convscope on /playground,
-// convscopeWidget on /widget/<type>, convscopeLayers, convscopeXO); a lesson keeps its widgets'
-// states to itself, so a lesson is followed by its page and section.
+// convscopeWidget on /widget/<type>, convscopeLayers, convscopeXO, and on a lesson convscopeLesson:
+// every widget's state by its id), so a student's lesson widgets show what the instructor's show.
 
 const SHELL_KEYS = ["present", "theme"]; // presenter mode and the palette stay each device's own
 const READING_LINE = 1 / 3; // a lesson's section in view: the last landmark above a third of the window
 
-/** The page's state store, or null (a lesson, the front page). */
+/** The page's state store, or null (the front page, the course index). */
 export function pageStore() {
-  for (const handle of [window.convscope, window.convscopeWidget, window.convscopeLayers, window.convscopeXO]) {
+  const handles = [window.convscope, window.convscopeWidget, window.convscopeLayers, window.convscopeXO];
+  for (const handle of [...handles, window.convscopeLesson]) {
     if (handle?.store?.get && handle.store.set) return handle.store;
   }
   return null;

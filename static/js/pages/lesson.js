@@ -31,6 +31,24 @@ for (const figure of document.querySelectorAll("figure.lesson-widget")) {
   widgets.set(id, mountWidget(figure, data.widgets[id], { id, context, socket, base: data.static }));
 }
 
+// The widgets' states as one store, by widget id: what a class follows (classroom/stage.js). A state
+// set for a widget still loading is applied once it has loaded.
+const changed = new Set();
+for (const w of widgets.values()) w.loaded.then(() => w.store?.subscribe(() => changed.forEach((fn) => fn())));
+const lessonStore = {
+  get: () => Object.fromEntries([...widgets].filter(([, w]) => w.store).map(([id, w]) => [id, w.store.get()])),
+  set(states) {
+    for (const [id, state] of Object.entries(states ?? {})) {
+      const w = widgets.get(id);
+      w?.loaded.then(() => w.store?.set(state));
+    }
+  },
+  subscribe(fn) {
+    changed.add(fn);
+    return () => changed.delete(fn);
+  },
+};
+
 // ------------------------------------------------------------------ questions
 
 const questions = new Map(data.questions.map((q) => [q.id, q]));
@@ -123,5 +141,6 @@ addEventListener(
   true,
 );
 
-// For tests: the widgets by id, the page data and the order each choice question shows its choices in.
-window.convscopeLesson = { data, widgets, progress, orders };
+// For a class (the widgets' states, `store`) and for tests: the widgets by id, the page data and the
+// order each choice question shows its choices in.
+window.convscopeLesson = { data, widgets, progress, orders, store: lessonStore };

@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 
+import numpy as np
+
 from app.lessons.course import load_course
-from engine import shapes
+from engine import conv_transpose2d, shapes
 
 from ..helpers import set_slider
 from .conftest import headcount, join, no_sideways_scroll, shot, start_class
@@ -79,6 +81,31 @@ def test_students_follow_the_settings_the_step_and_the_page(pages, class_server)
             "return r.top >= -2 && r.top < innerHeight / 3; })()",
             timeout=10_000,
         )
+
+
+def test_students_lesson_widgets_follow_the_instructors(pages, class_server):
+    """On a lesson, every widget's state goes on stage: a student's widget shows the instructor's setting
+    and the engine's numbers for it, a widget still loading on the phone included."""
+    lesson = "lessons/transposed-convolution"
+    widget = "window.convscopeLesson.widgets.get('stamp')"
+    teacher = pages.instructor()
+    code = start_class(teacher, class_server, lesson)
+    teacher.keyboard.press("Escape")
+    phone = pages.phone()
+    join(phone, class_server, code)
+    phone.wait_for_url(class_server + lesson)
+    phone.evaluate("window.stayed = true")
+    teacher.wait_for_function(f"{widget}.store !== null")
+    set_slider(teacher, "figure[data-widget='stamp'] input[type=range][data-key='stride']", 3)
+    teacher.wait_for_function(f"{widget}.store.get().tpStride === 3 && {widget}.inspect()?.meta?.rows?.s === 3")
+    want = teacher.evaluate(f"{widget}.inspect().output")
+    x = np.array([[[[1.0, 2], [3, 4]]]], np.float32)  # (1, 1, 2, 2) the lesson's input, under 3×3 ones
+    expected = conv_transpose2d(x, np.ones((1, 1, 3, 3), np.float32), stride=3)[0, 0]  # (7, 7)
+    np.testing.assert_array_equal(np.reshape(want["values"], want["shape"]), expected)
+    phone.wait_for_function(f"{widget}.inspect()?.meta?.rows?.s === 3", timeout=10_000)
+    assert phone.evaluate(f"{widget}.inspect().output") == want
+    assert phone.evaluate("window.stayed") is True  # taken in place: no reload
+    shot(phone, "class-phone-lesson-widget")
 
 
 def test_a_prediction_is_answered_on_phones_and_revealed_with_the_engines_working(pages, class_server):

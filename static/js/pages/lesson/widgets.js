@@ -170,6 +170,10 @@ export function mountWidget(figure, spec, { id, context, socket, base }) {
     lastReveal,
     resend: update,
     inspect: () => widget?.inspect?.(),
+    /** The widget's state store once it is mounted (null before, or when it could not be). */
+    get store() {
+      return widget ? store : null;
+    },
     /** Apply `patch`, wait for the engine's answer, read the value at `path` of inspect(). */
     async reveal(patch, path) {
       if (!(await loaded) || !(await ready))
