@@ -7,7 +7,7 @@
 import { scaleFor } from "../../lib/colors.js";
 import { fmt } from "../../lib/format.js";
 import { createGrid, fitCell } from "../../lib/grid.js";
-import { onWidthChange, roomWidth } from "../../lib/room.js";
+import { onWidthChange, presenterScale, roomWidth } from "../../lib/room.js";
 
 const COLUMN_GAP = 14; // px between a row's maps (xo.css .xo-net-grid column-gap)
 const FRAME = 36; // px of a view's border and padding inside a narrow widget (xo.css .xo-draw-net)
@@ -85,9 +85,10 @@ export function mountNetView(element, { title, filterPx = 96, mapPx = 120, name 
   // (the verdict goes under them, xo.css), never past the screen's edge.
   // Measured on the widget (a size container), not on the view, whose width follows its maps.
   const room = element.closest(".widget") ?? element.parentElement;
+  // Presenting, they grow with the type (up to presenter mode's scale) as far as the width allows.
   function shrink() {
     const natural = filterPx + 3 * mapPx + 3 * COLUMN_GAP + 4;
-    return fit?.(natural) ?? Math.min(1, (roomWidth(room, natural + FRAME) - FRAME) / natural);
+    return fit?.(natural) ?? Math.min(presenterScale(), (roomWidth(room, natural + FRAME) - FRAME) / natural);
   }
 
   function drawMap(target, tensor, f, px, scale, label) {
