@@ -15,7 +15,7 @@
 //   grReal    [grr]  which layer the table counts: "this" | "alexnet" | "resnext" | "mobilenet" | "xception"
 
 import { alertHtml } from "../../lib/alerts.js";
-import { askedOnce } from "../../lib/asked.js";
+import { askShown, askedOnce } from "../../lib/asked.js";
 import { chips, pressChips } from "../../lib/chips.js";
 import { scaleFor } from "../../lib/colors.js";
 import { createGrid, fitCell } from "../../lib/grid.js";
@@ -178,17 +178,9 @@ export function mount(element, { socket, onChange, ...context }) {
 
   async function run(s) {
     const p = params(s);
-    const { answer, error: e, quiet } = await asked.ask(p, () => socket.request("grouped.run", p));
-    if (quiet) return;
-    if (answer) {
-      alerts.clear("grouped");
-      result = { meta: answer.meta, arrays: answer.arrays };
-    }
-    if (e) {
-      result = null;
-      alerts.show(e.field, e.message, "grouped", "general");
-    }
-    element.dataset.ready = "true"; // an answer or a refusal: either is drawn
+    const ask = { socket, alerts, element, type: "grouped.run", params: p, region: "grouped" };
+    const got = await askShown(asked, ask);
+    if (got) result = got.answer && { meta: got.answer.meta, arrays: got.answer.arrays };
   }
 
   const channels = (list) => list.map((i) => i + 1).join(", ");

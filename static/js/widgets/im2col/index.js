@@ -18,7 +18,7 @@
 //   icRow     [icr]  the filter whose dot product is written, from 0 (default 0; below icOut)
 
 import { alertHtml } from "../../lib/alerts.js";
-import { askedOnce } from "../../lib/asked.js";
+import { askShown, askedOnce } from "../../lib/asked.js";
 import { chips, pressChips } from "../../lib/chips.js";
 import { scaleFor } from "../../lib/colors.js";
 import { fmt } from "../../lib/format.js";
@@ -227,18 +227,10 @@ export function mount(element, { socket, onChange }) {
 
   async function run(s) {
     const p = params(s);
-    const { answer, error: e, quiet } = await asked.ask(p, () => socket.request("im2col.run", p));
-    if (quiet) return;
-    if (answer) {
-      alerts.clear("im2col");
-      result = { meta: answer.meta, arrays: answer.arrays };
-      element.dataset.ready = "true";
-    }
-    if (e) {
-      result = null;
-      alerts.show(e.field, e.message, "im2col", REGION[e.field] ?? "general");
-      element.dataset.ready = "true"; // the refusal is the answer drawn
-    }
+    const ask = { socket, alerts, element, type: "im2col.run", params: p, region: "im2col" };
+    ask.where = (field) => REGION[field] ?? "general"; // a refusal shows beside its control
+    const got = await askShown(asked, ask);
+    if (got) result = got.answer && { meta: got.answer.meta, arrays: got.answer.arrays };
   }
 
   // ------------------------------------------------------------ drawing

@@ -15,7 +15,7 @@
 //   rsChains [rsk] "plain" | "residual" | "both"
 
 import { alertHtml } from "../../lib/alerts.js";
-import { askedOnce } from "../../lib/asked.js";
+import { askShown, askedOnce } from "../../lib/asked.js";
 import { chips, pressChips } from "../../lib/chips.js";
 import { fmt } from "../../lib/format.js";
 import { idScope } from "../../lib/ids.js";
@@ -214,18 +214,9 @@ export function mount(element, { socket, onChange, ...context }) {
 
   async function run(s) {
     const p = params(s);
-    const { answer, error: e, quiet } = await asked.ask(p, () => socket.request("residual.run", p));
-    if (quiet) return;
-    if (answer) {
-      alerts.clear("residual");
-      result = { meta: answer.meta, arrays: answer.arrays };
-      element.dataset.ready = "true";
-    }
-    if (e) {
-      result = null;
-      alerts.show(e.field, e.message, "residual", "general");
-      element.dataset.ready = "true"; // the refusal is the answer drawn
-    }
+    const ask = { socket, alerts, element, type: "residual.run", params: p, region: "residual" };
+    const got = await askShown(asked, ask);
+    if (got) result = got.answer && { meta: got.answer.meta, arrays: got.answer.arrays };
   }
 
   function renderControls() {

@@ -15,7 +15,7 @@
 // for a lesson's predict questions: "probs.0", "loss", "grad.2", "predicted").
 
 import { alertHtml } from "../../lib/alerts.js";
-import { askedOnce } from "../../lib/asked.js";
+import { askShown, askedOnce } from "../../lib/asked.js";
 import { chips, pressChips } from "../../lib/chips.js";
 import { fmt, parseNumber } from "../../lib/format.js";
 import { idScope } from "../../lib/ids.js";
@@ -213,17 +213,9 @@ export function mount(element, { socket, onChange, ...context }) {
 
   async function run(s) {
     const p = params(s);
-    const { answer, error: e, quiet } = await asked.ask(p, () => socket.request("softmax.run", p));
-    if (quiet) return;
-    if (answer) {
-      alerts.clear("softmax");
-      result = { meta: answer.meta, arrays: answer.arrays };
-    }
-    if (e) {
-      result = null;
-      alerts.show(e.field, e.message, "softmax", "general");
-    }
-    element.dataset.ready = "true"; // an answer or a refusal: either is drawn
+    const ask = { socket, alerts, element, type: "softmax.run", params: p, region: "softmax" };
+    const got = await askShown(asked, ask);
+    if (got) result = got.answer && { meta: got.answer.meta, arrays: got.answer.arrays };
   }
 
   function spoken({ meta, arrays }) {

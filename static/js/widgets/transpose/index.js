@@ -13,7 +13,7 @@
 //   tpDilation [tpd] 1–2 (default 1)     tpStep [tpt]  the stamp shown, from 0; −1: all (default −1)
 
 import { alertHtml } from "../../lib/alerts.js";
-import { askedOnce } from "../../lib/asked.js";
+import { askShown, askedOnce } from "../../lib/asked.js";
 import { chips, pressChips } from "../../lib/chips.js";
 import { scaleFor } from "../../lib/colors.js";
 import { fmt } from "../../lib/format.js";
@@ -166,18 +166,9 @@ export function mount(element, { socket, onChange }) {
 
   async function run(s) {
     const p = params(s);
-    const { answer, error: e, quiet } = await asked.ask(p, () => socket.request("transpose.run", p));
-    if (quiet) return;
-    if (answer) {
-      alerts.clear("transpose");
-      result = { meta: answer.meta, arrays: answer.arrays };
-      element.dataset.ready = "true";
-    }
-    if (e) {
-      result = null;
-      alerts.show(e.field, e.message, "transpose", "general");
-      element.dataset.ready = "true"; // the refusal is the answer drawn
-    }
+    const ask = { socket, alerts, element, type: "transpose.run", params: p, region: "transpose" };
+    const got = await askShown(asked, ask);
+    if (got) result = got.answer && { meta: got.answer.meta, arrays: got.answer.arrays };
   }
 
   function grid(tensor) {
