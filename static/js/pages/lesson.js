@@ -78,8 +78,10 @@ for (const section of document.querySelectorAll("section.question")) {
     // Without `read`, the value shown is the check's (the engine's) once the widget has answered.
     reveal: async () => {
       // The widget may be far up the page: show it changing, and offer the way back here.
-      if (bringIntoView(document.getElementById(`widget-${q.widget}`))) offerWayBack(section);
+      const figure = document.getElementById(`widget-${q.widget}`);
+      if (bringIntoView(figure)) offerWayBack(section);
       const value = await widget.reveal(q.set, q.read ?? null);
+      bringIntoView(figure); // the change may have moved its parts (a phone's controls above its drawing)
       return q.read ? value : q.answer;
     },
     onAnswer(given, right, value) {

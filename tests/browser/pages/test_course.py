@@ -17,6 +17,7 @@ import pytest
 from app.lessons.course import check_course
 from engine import conv_transpose2d
 
+from ..conftest import screenshot
 from .test_every_screen import PROBLEMS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -190,6 +191,31 @@ def test_a_reveal_brings_its_widget_into_view_and_offers_the_way_back(page, serv
     way_back.click()
     page.wait_for_function(IN_VIEW, arg=f"q-{qid}", timeout=5_000)
     assert way_back.count() == 0
+
+
+MAIN_UNDER_BAR = """id => {
+  const r = document.querySelector(`#${id} .widget-main`).getBoundingClientRect();
+  const bar = document.querySelector('.lesson-bar').getBoundingClientRect().bottom;
+  return r.top >= bar - 1 && r.top < bar + 40;
+}"""
+
+
+def test_on_a_phone_a_reveal_shows_the_widgets_drawing_not_its_controls(page, server_url):
+    """A phone stacks a widget's controls above what it draws, taller than the window: the reveal brings
+    the drawing (its main column) under the lesson's bar, where it stays once the widget has changed."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.emulate_media(reduced_motion="reduce")
+    slug, qid = "receptive-fields", "strided-field"
+    page.goto(f"{server_url}lessons/{slug}")
+    page.wait_for_function("document.querySelector('#widget-stack').dataset.ready", timeout=WIDGET_WAIT_MS)
+    figure = page.locator("#widget-stack").bounding_box()
+    main = page.locator("#widget-stack .widget-main").bounding_box()
+    assert figure["height"] > 844 and main["y"] - figure["y"] > 844 / 3  # controls first, a tall widget
+    page.locator(f"#q-{qid}").scroll_into_view_if_needed()
+    reveal(page, qid, str(question_data(slug, qid)["answer"]))
+    assert "Right." in page.locator(f"#q-{qid} .question-feedback").inner_text()
+    assert page.evaluate(MAIN_UNDER_BAR, "widget-stack")
+    screenshot(page, "lesson-reveal-phone")
 
 
 def test_a_reveal_answers_once_the_engine_has(page, server_url):

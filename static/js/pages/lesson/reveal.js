@@ -14,15 +14,26 @@ function barBottom() {
   return Math.max(0, bar.getBoundingClientRect().bottom);
 }
 
-/** Scroll so `figure` is in view: centred when it fits under the bar, else its top under the bar. */
+/**
+ * Scroll so `figure` is in view: centred when it fits under the bar, else its top under the bar. When
+ * its controls come first and fill a third of the window or more (a phone stacks them above the rest),
+ * the top of its main column goes under the bar instead: that is where the widget draws what the
+ * reveal changed.
+ */
 export function bringIntoView(figure) {
   const top = barBottom();
   const room = innerHeight - top;
   const r = figure.getBoundingClientRect();
   const visible = r.top >= top - 1 && r.bottom <= innerHeight + 1;
   if (visible) return false;
-  const offset = r.height + 2 * MARGIN <= room ? top + (room - r.height) / 2 : top + MARGIN;
-  scrollTo({ top: scrollY + r.top - offset, behavior: reducedMotion() ? "auto" : "smooth" });
+  let at = r.top;
+  let offset = top + (room - r.height) / 2;
+  if (r.height + 2 * MARGIN > room) {
+    const main = figure.querySelector(".widget-main, [data-stage]")?.getBoundingClientRect();
+    if (main && main.top - r.top >= room / 3) at = main.top;
+    offset = top + MARGIN;
+  }
+  scrollTo({ top: scrollY + at - offset, behavior: reducedMotion() ? "auto" : "smooth" });
   return true;
 }
 
