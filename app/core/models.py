@@ -21,7 +21,12 @@ def whole(lo: int, hi: int, **extra) -> Any:
     return Annotated[int, Field(strict=True, ge=lo, le=hi, **extra)]
 
 
-Number = Annotated[float, Field(strict=True, ge=-MAX_VALUE, le=MAX_VALUE, allow_inf_nan=False)]
+def real(lo: float, hi: float, **extra) -> Any:
+    """A finite JSON number from ``lo`` to ``hi`` (an integer is accepted as a number)."""
+    return Annotated[float, Field(strict=True, ge=lo, le=hi, allow_inf_nan=False, **extra)]
+
+
+Number = real(-MAX_VALUE, MAX_VALUE)
 Size = whole(1, LIMITS.size)
 Channels = whole(1, LIMITS.channels)
 KernelSize = whole(1, LIMITS.kernel)

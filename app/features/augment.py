@@ -10,7 +10,7 @@ to 360, got 400".
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -22,7 +22,7 @@ from engine.errors import ArgumentError
 from ..core.errors import Problem, show
 from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
 from ..core.limits import LIMITS
-from ..core.models import Params, Seed, Size, inconsistent, tagged, whole
+from ..core.models import Params, Seed, Size, inconsistent, real, tagged, whole
 from . import pictures
 
 MAX_OPS = 8
@@ -31,11 +31,6 @@ MAX_VARIANTS = 16
 # than sixteen full-size maps, a 4 MB answer (the pipeline's bound).
 MAX_VALUES = LIMITS.filters * LIMITS.size**2
 PRESETS = ("photo", "digit")
-
-
-def real(lo: float, hi: float) -> object:
-    """A finite JSON number from ``lo`` to ``hi`` (an integer is accepted as a number)."""
-    return Annotated[float, Field(strict=True, ge=lo, le=hi, allow_inf_nan=False)]
 
 
 Unit = real(0, 1)

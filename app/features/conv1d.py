@@ -8,8 +8,6 @@ engine.shapes.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import numpy as np
 from pydantic import BaseModel, Field, field_validator
 
@@ -17,7 +15,7 @@ from engine import conv1d, shapes, trace
 
 from ..core.errors import Problem
 from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
-from ..core.models import Params, inconsistent, whole
+from ..core.models import Params, inconsistent, real, whole
 from .grids import axis_meta
 
 MAX_SIGNAL = 64
@@ -26,7 +24,7 @@ MAX_STRIDE = 8
 MAX_PADDING = 10
 MAX_ABS = 1000  # a value a student types into a cell; larger would not fit the cell on a projector
 
-Value = Annotated[float, Field(strict=True, ge=-MAX_ABS, le=MAX_ABS, allow_inf_nan=False)]
+Value = real(-MAX_ABS, MAX_ABS)
 
 
 class Conv1dRunParams(Params):

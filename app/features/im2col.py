@@ -9,8 +9,6 @@ fit the padded input) its ``kernel_size``.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
@@ -18,7 +16,7 @@ from engine import shapes
 from engine.im2col import conv2d_as_matmul, copies, im2col, sizes, sources, taps, weight_matrix
 
 from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
-from ..core.models import Params, inconsistent, whole
+from ..core.models import Params, inconsistent, real, whole
 
 MAX_CHANNELS = 3
 MAX_SIDE = 8  # at most 8×8 cells per channel: the columns stay a matrix a class can scroll through
@@ -29,7 +27,7 @@ MAX_PADDING = 2
 MAX_DILATION = 2
 MAX_ABS = 1000  # a value typed into a cell
 
-Value = Annotated[float, Field(strict=True, ge=-MAX_ABS, le=MAX_ABS, allow_inf_nan=False)]
+Value = real(-MAX_ABS, MAX_ABS)
 
 
 class Im2colRunParams(Params):

@@ -9,7 +9,7 @@ goes unnoticed. The engine checks the ranges again; these models name the field.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field, model_validator
@@ -20,18 +20,13 @@ from engine.norm_steps import batch_norm_steps, channel_stats, example_batch, lc
 from ..core.errors import Problem
 from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
 from ..core.limits import LIMITS
-from ..core.models import Channels, Number, Params, Seed, Size, inconsistent, whole
+from ..core.models import Channels, Number, Params, Seed, Size, inconsistent, real, whole
 
 MAX_BATCH = 16
 MAX_NORM_VALUES = LIMITS.channels * LIMITS.size**2  # one full-size input's worth, however it is split into a batch
 MAX_WINDOW = 15
 LCN_FIELDS = ("size", "sigma", "c")
 BN_FIELDS = ("gamma", "beta", "eps")
-
-
-def real(lo: float, hi: float) -> object:
-    """A finite JSON number from ``lo`` to ``hi`` (an integer is accepted as a number)."""
-    return Annotated[float, Field(strict=True, ge=lo, le=hi, allow_inf_nan=False)]
 
 
 class NormGrid(Params):

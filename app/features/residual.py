@@ -8,7 +8,7 @@ shortcut across a change of shape) is refused naming the field to change.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field, model_validator
@@ -16,14 +16,14 @@ from pydantic import BaseModel, Field, model_validator
 from engine.residual import block_backward, block_forward, depth_study, example_block, example_upstream
 
 from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
-from ..core.models import Params, Seed, inconsistent, whole
+from ..core.models import Params, Seed, inconsistent, real, whole
 
 MAX_CHANNELS = 4
 MAX_SIDE = 8
 MAX_DEPTH = 50
 MAX_SCALE = 2.0  # past it a 50-layer residual chain's maps run towards float32's limit
 
-Scale = Annotated[float, Field(strict=True, ge=0, le=MAX_SCALE, allow_inf_nan=False)]
+Scale = real(0, MAX_SCALE)
 
 
 # The choices the widget offers, with the labels its chips show (the page reads them: context.labels).

@@ -15,13 +15,13 @@ from pydantic import BaseModel, Field, model_validator
 from engine.softmax_steps import MAX_SMOOTHING, MAX_TEMPERATURE, MIN_TEMPERATURE, softmax_steps
 
 from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
-from ..core.models import Params, inconsistent, whole
+from ..core.models import Params, inconsistent, real, whole
 
 MIN_CLASSES = 2
 MAX_CLASSES = 10  # the ten digits
 MAX_LOGIT = 1000  # far past where a probability rounds to 0 or 1, and still exact in float32 steps of 0.1
 
-Logit = Annotated[float, Field(strict=True, ge=-MAX_LOGIT, le=MAX_LOGIT, allow_inf_nan=False)]
+Logit = real(-MAX_LOGIT, MAX_LOGIT)
 ClassName = Annotated[str, Field(strict=True, min_length=1, max_length=12)]  # shown as text, never as markup
 
 
@@ -31,12 +31,8 @@ class SoftmaxRunParams(Params):
     )
     names: list[ClassName] | None = None  # optional: one name per class, such as X and O
     label: whole(0, MAX_CLASSES - 1) = Field(0, description="the true class y, from 0")
-    temperature: float = Field(
-        1.0, strict=True, ge=MIN_TEMPERATURE, le=MAX_TEMPERATURE, allow_inf_nan=False, description="T: z/T"
-    )
-    smoothing: float = Field(
-        0.0, strict=True, ge=0, le=MAX_SMOOTHING, allow_inf_nan=False, description="label smoothing ε"
-    )
+    temperature: real(MIN_TEMPERATURE, MAX_TEMPERATURE) = Field(1.0, description="T: z/T")
+    smoothing: real(0, MAX_SMOOTHING) = Field(0.0, description="label smoothing ε")
 
     @model_validator(mode="after")
     def _fits(self):

@@ -9,8 +9,6 @@ and ``kernel``.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
@@ -18,7 +16,7 @@ from engine import conv_transpose2d
 from engine.conv_transpose import TransposeAxis, stamps, transpose_axis
 
 from ..core.feature import LAYER_CSS, Answer, Feature, Widget, answers
-from ..core.models import Params, inconsistent, whole
+from ..core.models import Params, inconsistent, real, whole
 
 MAX_SIDE = 6  # an input a lesson can read cell by cell: at most 36 stamps
 MAX_KERNEL = 4
@@ -28,7 +26,7 @@ MAX_OUTPUT_PADDING = 2
 MAX_DILATION = 2
 MAX_ABS = 1000  # a value typed into a cell
 
-Value = Annotated[float, Field(strict=True, ge=-MAX_ABS, le=MAX_ABS, allow_inf_nan=False)]
+Value = real(-MAX_ABS, MAX_ABS)
 
 
 class TransposeRunParams(Params):

@@ -314,9 +314,10 @@ export function mount(element, { socket, onChange, ...context }) {
   }
 
   function renderSpoken() {
-    const { meta } = result;
+    const { meta, arrays } = result;
     const g = meta.grad_norms;
-    const chains = meta.chains.map((c) => `${c} chain ${normText(Math.log10(meta.first[c]))}`).join(", ");
+    // log10 of ‖∂L/∂x₀‖ per chain: the engine's, as the chart draws it.
+    const chains = meta.chains.map((c) => `${c} chain ${normText(arrays[`${c}_log10`].data[0])}`).join(", ");
     $(".rs-spoken").textContent =
       `Block from ${meta.input_shape.join(" by ")} to ${meta.output_shape.join(" by ")}, ` +
       `${meta.shortcut} shortcut. ` +
