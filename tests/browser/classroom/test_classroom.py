@@ -7,6 +7,7 @@ import csv
 import io
 
 import numpy as np
+from playwright.sync_api import expect
 
 from app.lessons.course import load_course
 from engine import conv_transpose2d, shapes
@@ -266,6 +267,8 @@ def test_the_current_lessons_question_is_pushed_with_the_lessons_answer(pages, c
     assert options.count() == len(question["choices"])
     options.nth(question["answer"]).tap()
     phone.wait_for_function("window.convscopeClass.state.mine")
+    teacher.wait_for_function("window.convscopeClass.state.tally?.total === 1", timeout=10_000)
     teacher.get_by_role("button", name="Reveal the answer").click()
     assert phone.locator(".class-verdict").inner_text() == "Right!"
-    assert "100% right" in teacher.locator(".class-poll").inner_text()
+    # the phone and the projector hear of the reveal separately: wait for the projector's own result
+    expect(teacher.locator(".class-poll")).to_contain_text("100% right", timeout=10_000)
