@@ -68,7 +68,8 @@ def test_a_phone_that_slept_catches_up_when_shown_again(browser, tmp_path):
         server = ws.connect_to_server()
         server.on_message(lambda message: None if asleep["now"] else ws.send(message))
 
-    with pages_of(browser) as pages, command("--class", "--host", "127.0.0.1", data=tmp_path, port=port) as (_, log):
+    # the pages close before the server stops: a page still open would log its refused reconnection
+    with command("--class", "--host", "127.0.0.1", data=tmp_path, port=port) as (_, log), pages_of(browser) as pages:
         code, key, _ = printed_class(log)
         wait_engine_ready(url)
         teacher = pages.instructor()
