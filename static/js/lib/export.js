@@ -118,6 +118,16 @@ function pinSelections(element) {
   }
 }
 
+/**
+ * A table's computed height counts its caption, but a height set on a table sizes only its rows:
+ * copied as it is, it stretches the rows by the caption's height and the table spills over what
+ * lies below it. Such a table takes the height of its rows, as it does on the page.
+ */
+function unpinCaptionedTable(clone) {
+  // By tag, not instanceof: the clone may belong to another document.
+  if (clone.tagName === "TABLE" && clone.querySelector(":scope > caption")) clone.style.setProperty("height", "auto");
+}
+
 async function draw(element, scale, { fast = false, size = cssSize(element) } = {}) {
   const { shot } = await loadVendor();
   pinSelections(element);
@@ -129,6 +139,7 @@ async function draw(element, scale, { fast = false, size = cssSize(element) } = 
     height,
     backgroundColor: background(element),
     filter: (node) => !(node.classList && node.classList.contains(MENU)),
+    onCloneEachNode: unpinCaptionedTable,
     drawImageInterval: 10, // the decode workaround's pause between redraws; 100 ms is slow for a GIF's frames
     timeout: 10_000,
   });

@@ -59,6 +59,35 @@ def test_a_widget_saves_a_png_twice_its_size_on_screen(page, server_url):
     assert abs(canvas[0] - canvas[1]) <= 1
 
 
+def test_a_table_with_a_caption_keeps_its_height_in_the_png_and_the_gif(page, server_url):
+    """A table's computed height counts its caption; copied onto the drawn table as it was, it stretched
+    the rows by the caption's height over the note below (the im2col widget's output maps)."""
+    open_widget(page, server_url, "im2col")
+    box = page.evaluate(
+        """() => { const w = document.querySelector('#widget').getBoundingClientRect();
+          const t = document.querySelector('#widget .ic-out').getBoundingClientRect();
+          const td = document.querySelector('#widget .ic-out tr:last-child td');
+          return { left: t.left - w.left, bottom: t.bottom - w.top, width: w.width,
+                   fill: getComputedStyle(td).backgroundColor.match(/\\d+/g).slice(0, 3).map(Number) }; }"""
+    )
+    page.click("#widget .export-toggle")
+    _, png = download(page, "#widget .export-png")
+    if not page.locator("#widget .export-gif").is_visible():
+        page.click("#widget .export-toggle")
+    _, gif = download(page, "#widget .export-gif")
+
+    def near(colour) -> bool:
+        return max(abs(a - b) for a, b in zip(colour, box["fill"])) <= 24
+
+    for path in (png, gif):
+        img = Image.open(path).convert("RGB")
+        scale = img.size[0] / box["width"]
+        x = round((box["left"] + 6) * scale)
+        last_row, below = (img.getpixel((x, round((box["bottom"] + dy) * scale))) for dy in (-6, 4))
+        assert near(last_row), (path, last_row, box["fill"])  # the last row's cell, where the page has it
+        assert not near(below), (path, below, box["fill"])  # and under it, the page, not a stretched row
+
+
 def test_the_playground_saves_one_gif_frame_per_step_and_comes_back_to_its_step(browser, server_url):
     with sized_page(browser, 1024, 768) as page:
         open_widget(page, server_url, "playground", "?t=3")  # the default 7×7 input and 3×3 kernel
