@@ -61,6 +61,10 @@ export function readStage() {
   };
 }
 
+let leavingFor = null; // the path this page is navigating to, once it has set off
+// Back to this page from the browser's cache: it is going nowhere now.
+addEventListener("pageshow", (e) => e.persisted && (leavingFor = null));
+
 const sameJson = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
@@ -74,6 +78,11 @@ export async function applyStage(stage, { onNavigate = () => {} } = {}) {
   const shell = SHELL_KEYS.filter((k) => keep.has(k)).map((k) => `${k}=${encodeURIComponent(keep.get(k))}`);
   const withShell = shell.length ? `${target}${stage.query ? "&" : "?"}${shell.join("&")}` : target;
   if (stage.path !== location.pathname) {
+    // Already on the way there: going again would abort the load under way, and an instructor
+    // scrolling through a lesson sends a stage every few hundred ms, so a slow phone would start
+    // the page over and over. The page, once loaded, joins and takes the newest stage.
+    if (leavingFor === stage.path) return "navigating";
+    leavingFor = stage.path;
     onNavigate(stage.path);
     location.assign(withShell);
     return "navigating";

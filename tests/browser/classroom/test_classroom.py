@@ -84,6 +84,41 @@ def test_students_follow_the_settings_the_step_and_the_page(pages, class_server)
         )
 
 
+def test_a_slow_phone_loads_the_next_page_once_while_the_instructor_scrolls_through_it(pages, class_server):
+    """While a phone on a slow network is still loading the page the instructor went to, the instructor
+    scrolls on and each section goes on stage. Each used to send the phone to the page again, aborting
+    the load under way; the page, once loaded, takes the newest stage instead."""
+    teacher = pages.instructor()
+    code = start_class(teacher, class_server)
+    teacher.keyboard.press("Escape")
+    phone = pages.phone()
+    join(phone, class_server, code)
+    lesson = "lessons/output-size-formula"
+    loads = []
+    phone.on("request", lambda r: loads.append(r.url) if r.resource_type == "document" else None)
+    network = phone.context.new_cdp_session(phone)  # every request takes 0.8 s more: the hall's busy wifi
+    network.send("Network.enable")
+    network.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 800, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    teacher.goto(class_server + lesson)
+    headings = teacher.evaluate("[...document.querySelectorAll('.lesson-prose h2[id]')].map((h) => h.id)")
+    for heading in headings[1:5]:  # the instructor reads on while the phone loads
+        teacher.evaluate(f"document.getElementById('{heading}').scrollIntoView({{block: 'start'}})")
+        teacher.wait_for_timeout(350)
+    phone.wait_for_url(class_server + lesson, timeout=30_000)
+    # the newest stage reached the loaded page, which shows its section (another test checks that it is the
+    # one in view on the instructor's page)
+    phone.wait_for_function(
+        "(() => { const s = window.convscopeClass?.state?.stage; if (!s?.section) return false; "
+        "const r = document.getElementById(s.section)?.getBoundingClientRect(); "
+        "return r && r.top >= -2 && r.top < innerHeight / 3; })()",
+        timeout=30_000,
+    )
+    assert [url for url in loads if lesson in url] == [class_server + lesson]  # loaded once, never restarted
+
+
 def test_students_lesson_widgets_follow_the_instructors(pages, class_server):
     """On a lesson, every widget's state goes on stage: a student's widget shows the instructor's setting
     and the engine's numbers for it, a widget still loading on the phone included."""
