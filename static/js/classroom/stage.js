@@ -77,23 +77,23 @@ export async function applyStage(stage, { onNavigate = () => {} } = {}) {
   const keep = new URLSearchParams(location.search);
   const shell = SHELL_KEYS.filter((k) => keep.has(k)).map((k) => `${k}=${encodeURIComponent(keep.get(k))}`);
   const withShell = shell.length ? `${target}${stage.query ? "&" : "?"}${shell.join("&")}` : target;
-  if (stage.path !== location.pathname) {
-    // Already on the way there: going again would abort the load under way, and an instructor
-    // scrolling through a lesson sends a stage every few hundred ms, so a slow phone would start
-    // the page over and over. The page, once loaded, joins and takes the newest stage.
-    if (leavingFor === stage.path) return "navigating";
-    leavingFor = stage.path;
-    onNavigate(stage.path);
-    location.assign(withShell);
+  // Already on the way: going again would abort the load under way. An instructor scrolling through
+  // a lesson or dragging a slider puts a stage on every few hundred ms, so a slow phone would start
+  // the page over and over. The page, once loaded, joins and takes the newest stage.
+  const go = (how) => {
+    if (leavingFor !== stage.path) {
+      leavingFor = stage.path;
+      onNavigate(stage.path);
+      how(withShell);
+    }
     return "navigating";
-  }
+  };
+  if (stage.path !== location.pathname) return go((to) => location.assign(to));
   const store = stage.state ? await storeSoon() : null;
   if (store) {
     if (!sameJson(plain(store.get()), stage.state)) store.set(stage.state);
   } else if (cleanQuery(location.search) !== cleanQuery(stage.query)) {
-    onNavigate(stage.path);
-    location.replace(withShell);
-    return "navigating";
+    return go((to) => location.replace(to));
   }
   if (stage.section) {
     const reduce = matchMedia("(prefers-reduced-motion: reduce)").matches;
