@@ -41,15 +41,15 @@ export function askedOnce() {
 /**
  * A widget's request, asked once (`asked`) and shown: an answer clears the widget's alert
  * (`region`), a refusal shows the server's message where `where(field)` says (default "general");
- * either marks `element` ready, since either is what the widget draws. Resolves with
- * {answer, error} when there is something new to draw, or null when the answer on screen stands
+ * either marks `element` ready, since either is what the widget draws. Resolves with what to draw:
+ * the answer's {meta, arrays}, null for a refusal, or undefined when the drawing on screen stands
  * (the same params, or a newer request took over).
  */
 export async function askShown(asked, { socket, type, params, alerts, region, element, where = () => "general" }) {
   const { answer, error, quiet } = await asked.ask(params, () => socket.request(type, params));
-  if (quiet || (!answer && !error)) return null;
+  if (quiet || (!answer && !error)) return undefined;
   if (answer) alerts.clear(region);
   else alerts.show(error.field, error.message, region, where(error.field));
   element.dataset.ready = "true";
-  return { answer: answer ?? null, error: error ?? null };
+  return answer ? { meta: answer.meta, arrays: answer.arrays } : null;
 }

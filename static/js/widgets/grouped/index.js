@@ -179,8 +179,8 @@ export function mount(element, { socket, onChange, ...context }) {
   async function run(s) {
     const p = params(s);
     const ask = { socket, alerts, element, type: "grouped.run", params: p, region: "grouped" };
-    const got = await askShown(asked, ask);
-    if (got) result = got.answer && { meta: got.answer.meta, arrays: got.answer.arrays };
+    const shown = await askShown(asked, ask);
+    if (shown !== undefined) result = shown;
   }
 
   const channels = (list) => list.map((i) => i + 1).join(", ");

@@ -229,8 +229,8 @@ export function mount(element, { socket, onChange }) {
     const p = params(s);
     const ask = { socket, alerts, element, type: "im2col.run", params: p, region: "im2col" };
     ask.where = (field) => REGION[field] ?? "general"; // a refusal shows beside its control
-    const got = await askShown(asked, ask);
-    if (got) result = got.answer && { meta: got.answer.meta, arrays: got.answer.arrays };
+    const shown = await askShown(asked, ask);
+    if (shown !== undefined) result = shown;
   }
 
   // ------------------------------------------------------------ drawing

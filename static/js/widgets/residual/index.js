@@ -215,8 +215,8 @@ export function mount(element, { socket, onChange, ...context }) {
   async function run(s) {
     const p = params(s);
     const ask = { socket, alerts, element, type: "residual.run", params: p, region: "residual" };
-    const got = await askShown(asked, ask);
-    if (got) result = got.answer && { meta: got.answer.meta, arrays: got.answer.arrays };
+    const shown = await askShown(asked, ask);
+    if (shown !== undefined) result = shown;
   }
 
   function renderControls() {

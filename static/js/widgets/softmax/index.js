@@ -214,8 +214,8 @@ export function mount(element, { socket, onChange, ...context }) {
   async function run(s) {
     const p = params(s);
     const ask = { socket, alerts, element, type: "softmax.run", params: p, region: "softmax" };
-    const got = await askShown(asked, ask);
-    if (got) result = got.answer && { meta: got.answer.meta, arrays: got.answer.arrays };
+    const shown = await askShown(asked, ask);
+    if (shown !== undefined) result = shown;
   }
 
   function spoken({ meta, arrays }) {

@@ -167,8 +167,8 @@ export function mount(element, { socket, onChange }) {
   async function run(s) {
     const p = params(s);
     const ask = { socket, alerts, element, type: "transpose.run", params: p, region: "transpose" };
-    const got = await askShown(asked, ask);
-    if (got) result = got.answer && { meta: got.answer.meta, arrays: got.answer.arrays };
+    const shown = await askShown(asked, ask);
+    if (shown !== undefined) result = shown;
   }
 
   function grid(tensor) {
